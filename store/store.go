@@ -1,0 +1,262 @@
+// Package store holds Suishen's storage interfaces, the records they carry and
+// the sentinel errors every backend returns.
+//
+// Two backends implement it: store/postgres (pgx, for production) and
+// store/sqlite (modernc.org/sqlite, the embedded default). Both share their SQL
+// through store/sqldb and must pass the conformance suite in store/storetest.
+//
+// Conventions:
+//   - every method takes a context and honours its cancellation;
+//   - lookups that find nothing return ErrNotFound, inserts that collide with a
+//     unique key return ErrAlreadyExists (wrapped; test with errors.Is);
+//   - a database that cannot be reached yields ErrUnavailable;
+//   - times are stored with microsecond precision, in UTC;
+//   - lists are keyset-paginated: pass the last ID seen as `after`; a limit
+//     below 1 means 100 and there is no upper cap (callers cap it);
+//   - InTx is SERIALIZABLE on both backends: insert and handle
+//     ErrAlreadyExists rather than check first, to avoid needless retries.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them; callers test with errors.Is.
+var (
+	// ErrNotFound: no record matches.
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyExists: a unique key is already taken.
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrUnavailable: the database cannot be reached or refused the work for
+	// reasons outside the request (connection lost, shutting down).
+	ErrUnavailable = errors.New("store: database unavailable")
+	// ErrRetryable marks a transaction that failed on a serialization failure,
+	// a deadlock or a busy database; InTx retries these itself and returns the
+	// error only when its attempts are spent.
+	ErrRetryable = errors.New("store: transient conflict")
+)
+
+// PrincipalKind names who is calling.
+type PrincipalKind string
+
+// The principal kinds of the product contract.
+const (
+	KindAdmin      PrincipalKind = "admin"
+	KindDepartment PrincipalKind = "department"
+	KindApp        PrincipalKind = "app"
+	KindVenue      PrincipalKind = "venue"
+	KindHolder     PrincipalKind = "holder"
+	KindSystem     PrincipalKind = "system" // the service itself (seeding, key rotation at start)
+)
+
+// Department is an issuing authority (发证机构).
+type Department struct {
+	ID               string
+	Name             string
+	USCC             string // 统一社会信用代码, unique
+	Level            string // 国家级 | 省级 | 地市级 | 区县级 | 乡镇级 | 其他
+	CertificateTypes []string
+	CreatedAt        time.Time
+}
+
+// App is a third-party application or using organisation (用证单位).
+type App struct {
+	ID               string
+	Name             string
+	USCC             string
+	Scopes           []string // verify, use, cases, identity-gateway
+	CertificateTypes []string // its 用证清单: types whose fields it may receive
+	CreatedAt        time.Time
+}
+
+// Venue is a place with a venue code (场所码).
+type Venue struct {
+	ID        string
+	Name      string
+	Address   string
+	AreaCode  string // GB/T 2260, 6 digits
+	OwnerUSCC string
+	CreatedAt time.Time
+}
+
+// APIKey is the stored half of an API key: only a hash of its secret.
+type APIKey struct {
+	ID          string // public key identifier, embedded in the token
+	Kind        PrincipalKind
+	PrincipalID string
+	SecretHash  []byte // SM3 of the secret part
+	CreatedAt   time.Time
+	RevokedAt   *time.Time
+}
+
+// Session is a holder session minted by an identity gateway. The token itself
+// is never stored; only its hash.
+type Session struct {
+	TokenHash   []byte
+	Subject     string // pseudonymous holder subject, never the ID number
+	HolderKind  string // person | enterprise
+	DisplayName string // masked name
+	CreatedBy   string // principal that minted it (app id or "admin")
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// KeyRole is what a signing key is for.
+type KeyRole string
+
+// Key roles.
+const (
+	RoleAnchor     KeyRole = "anchor"
+	RoleCode       KeyRole = "code"
+	RoleDepartment KeyRole = "department"
+)
+
+// KeyStatus is the lifecycle state of a signing key.
+type KeyStatus string
+
+// Key statuses.
+const (
+	KeyActive      KeyStatus = "active"
+	KeyRetired     KeyStatus = "retired"
+	KeyCompromised KeyStatus = "compromised"
+)
+
+// Key is a signing key: its public half and its private half sealed with
+// SM4-GCM under the master key (never stored in the clear).
+type Key struct {
+	KID            string
+	Role           KeyRole
+	DepartmentUSCC string // for department keys
+	PublicKey      []byte // 65-byte uncompressed point
+	Sealed         []byte // sealed private scalar
+	Status         KeyStatus
+	NotBefore      time.Time
+	NotAfter       *time.Time // last moment anything it signed may still be valid; nil while active
+	CreatedAt      time.Time
+	RetiredAt      *time.Time
+	CompromisedAt  *time.Time
+}
+
+// AuditEntry is one append-only audit record. Details is stored byte for byte
+// (it is hashed into the chain).
+type AuditEntry struct {
+	ID         int64 // assigned by the database
+	At         time.Time
+	ActorKind  PrincipalKind
+	ActorID    string
+	Action     string // e.g. "department.create"
+	ObjectType string
+	ObjectID   string
+	RequestID  string
+	Details    []byte // JSON
+}
+
+// AuditSeal places one entry in the hash chain: Hash = SM3(prev ‖ SM3(entry)).
+type AuditSeal struct {
+	Seq     int64 // 1, 2, 3 … without gaps
+	EntryID int64
+	Hash    []byte
+}
+
+// AuditCheckpoint is a signed statement of the chain head at Seq.
+type AuditCheckpoint struct {
+	Seq       int64
+	Hash      []byte
+	At        time.Time
+	KeyID     string // empty when no anchor key existed yet
+	Signature []byte
+}
+
+// SealedAuditEntry is an entry with its seal, as `audit verify` walks them.
+type SealedAuditEntry struct {
+	Seal  AuditSeal
+	Entry AuditEntry
+}
+
+// IdempotencyRecord remembers the first response to a creating POST.
+type IdempotencyRecord struct {
+	Principal   string // "<kind>:<id>"
+	Key         string
+	RequestHash []byte
+	Status      int
+	Body        []byte
+	CreatedAt   time.Time
+}
+
+// Queries is everything a backend can do, inside or outside a transaction.
+type Queries interface {
+	// Principals.
+	CreateDepartment(ctx context.Context, d Department) error
+	GetDepartment(ctx context.Context, id string) (Department, error)
+	GetDepartmentByUSCC(ctx context.Context, uscc string) (Department, error)
+	ListDepartments(ctx context.Context, after string, limit int) ([]Department, error)
+	CreateApp(ctx context.Context, a App) error
+	GetApp(ctx context.Context, id string) (App, error)
+	ListApps(ctx context.Context, after string, limit int) ([]App, error)
+	CreateVenue(ctx context.Context, v Venue) error
+	GetVenue(ctx context.Context, id string) (Venue, error)
+	ListVenues(ctx context.Context, after string, limit int) ([]Venue, error)
+
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	GetAPIKey(ctx context.Context, id string) (APIKey, error)
+
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession returns ErrNotFound for unknown and for expired sessions
+	// (expired once now >= ExpiresAt).
+	GetSession(ctx context.Context, tokenHash []byte, now time.Time) (Session, error)
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+
+	// Signing keys.
+	CreateKey(ctx context.Context, k Key) error
+	GetKey(ctx context.Context, kid string) (Key, error)
+	ListKeys(ctx context.Context) ([]Key, error)
+	// UpdateKey stores Status, NotAfter, RetiredAt and CompromisedAt of k.
+	UpdateKey(ctx context.Context, k Key) error
+
+	// Audit. AppendAudit sets e.ID from the database and returns it.
+	AppendAudit(ctx context.Context, e AuditEntry) (int64, error)
+	// UnsealedAudit lists entries without a seal, oldest ID first, created at
+	// or after `since` (zero: all).
+	UnsealedAudit(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error)
+	// LastAuditSeal returns ErrNotFound while the chain is empty.
+	LastAuditSeal(ctx context.Context) (AuditSeal, error)
+	// AddAuditSeals appends seals; a Seq or EntryID already sealed gives
+	// ErrAlreadyExists (another node sealed first).
+	AddAuditSeals(ctx context.Context, seals []AuditSeal) error
+	ListSealedAudit(ctx context.Context, afterSeq int64, limit int) ([]SealedAuditEntry, error)
+	AddAuditCheckpoint(ctx context.Context, c AuditCheckpoint) error
+	ListAuditCheckpoints(ctx context.Context) ([]AuditCheckpoint, error)
+	// CountUnsealedAuditBefore counts entries older than t that have no seal.
+	CountUnsealedAuditBefore(ctx context.Context, t time.Time) (int64, error)
+	// ListAudit lists entries by ID for administrators.
+	ListAudit(ctx context.Context, afterID int64, limit int) ([]AuditEntry, error)
+
+	// Idempotency.
+	GetIdempotency(ctx context.Context, principal, key string) (IdempotencyRecord, error)
+	PutIdempotency(ctx context.Context, r IdempotencyRecord) error
+}
+
+// Store is a backend: Queries outside a transaction plus transactions.
+type Store interface {
+	Queries
+	// InTx runs fn in one read-write transaction and commits if fn returns
+	// nil. Serialization failures, deadlocks and busy databases are retried
+	// (fn may run more than once: keep side effects out of it).
+	InTx(ctx context.Context, fn func(q Queries) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Backend names the backend: "postgres" or "sqlite".
+	Backend() string
+	// Stats reports connection-pool figures for /metrics.
+	Stats() PoolStats
+	Close() error
+}
+
+// PoolStats are connection-pool figures.
+type PoolStats struct {
+	Open, InUse, Idle int
+	WaitCount         int64
+	WaitDuration      time.Duration
+}
