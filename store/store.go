@@ -185,6 +185,75 @@ type IdempotencyRecord struct {
 	CreatedAt   time.Time
 }
 
+// CertificateType is a catalogue entry (证照目录, GB/T 36902). Spec is the
+// whole entry as JSON (package issuer's CertificateType); the columns beside
+// it are what queries need.
+type CertificateType struct {
+	Code       string // 21 characters, unique
+	Name       string
+	HolderKind string // person | enterprise
+	Spec       []byte // JSON
+	Seeded     bool   // came with the product rather than from an administrator
+	CreatedAt  time.Time
+}
+
+// Certificate is one issued electronic certificate (电子证照) version.
+type Certificate struct {
+	ID            string // GB/T 36904 identifier, including version and check character
+	TypeCode      string
+	IssuerUSCC    string
+	Serial        string
+	Version       int
+	Number        string // 证照编号, printed on the face
+	HolderSubject string // pseudonymous holder subject (principal.Subjects)
+	HolderKind    string
+	Status        string // valid | suspended | revoked | cancelled | superseded (expiry is derived from ValidUntil)
+	StatusReason  string
+	ValidFrom     time.Time
+	ValidUntil    *time.Time // nil: long-term (长期)
+	Document      []byte     // GB/T 36903 metadata + face fields, JSON, exactly as signed
+	JWS           string     // the document signed by the department key
+	KeyID         string
+	PredecessorID string
+	SuccessorID   string
+	StatusList    string // status list ID
+	StatusIndex   int64  // index in that list
+	IssuedAt      time.Time
+	UpdatedAt     time.Time
+}
+
+// CertificateStatusChange is a conditional status update: it applies only
+// while the certificate is still in status From (else ErrConflict).
+type CertificateStatusChange struct {
+	ID          string
+	From, To    string
+	Reason      string
+	SuccessorID string // set when To is superseded
+	At          time.Time
+}
+
+// ErrConflict: a conditional update found the record changed meanwhile.
+var ErrConflict = errors.New("store: conflicting change")
+
+// StatusEntry is one certificate's entry in a status list.
+type StatusEntry struct {
+	Index  int64
+	Status string
+}
+
+// StatusListInfo summarises one status list.
+type StatusListInfo struct {
+	ID        string
+	UpdatedAt time.Time // latest status change of any entry (or latest issuance)
+}
+
+// CertificateFilter selects certificates for listing.
+type CertificateFilter struct {
+	HolderSubject string // "" : any
+	IssuerUSCC    string // "" : any
+	TypeCode      string // "" : any
+}
+
 // Queries is everything a backend can do, inside or outside a transaction.
 type Queries interface {
 	// Principals.
@@ -232,6 +301,36 @@ type Queries interface {
 	CountUnsealedAuditBefore(ctx context.Context, t time.Time) (int64, error)
 	// ListAudit lists entries by ID for administrators.
 	ListAudit(ctx context.Context, afterID int64, limit int) ([]AuditEntry, error)
+
+	// Catalogue.
+	CreateCertificateType(ctx context.Context, t CertificateType) error
+	GetCertificateType(ctx context.Context, code string) (CertificateType, error)
+	ListCertificateTypes(ctx context.Context, after string, limit int) ([]CertificateType, error)
+
+	// Certificates.
+	// NextCertificateNumbers reserves n consecutive numbers from one global,
+	// never-reused counter (serials and status-list slots derive from them)
+	// and returns the first. Numbers taken by a rolled-back transaction may
+	// be lost on PostgreSQL (a sequence); gaps are fine.
+	NextCertificateNumbers(ctx context.Context, n int) (int64, error)
+	CreateCertificate(ctx context.Context, c Certificate) error
+	// CreateCertificates inserts many; an ID or (type, issuer, number,
+	// version) already present is skipped, not an error. It returns the IDs
+	// it inserted. PostgreSQL uses COPY into a staging table.
+	CreateCertificates(ctx context.Context, cs []Certificate) ([]string, error)
+	GetCertificate(ctx context.Context, id string) (Certificate, error)
+	// GetCertificateByNumber finds the latest version with this number.
+	GetCertificateByNumber(ctx context.Context, typeCode, issuerUSCC, number string) (Certificate, error)
+	ChangeCertificateStatus(ctx context.Context, ch CertificateStatusChange) error
+	ListCertificates(ctx context.Context, f CertificateFilter, after string, limit int) ([]Certificate, error)
+	// StatusEntries lists the entries of a status list that are not valid.
+	StatusEntries(ctx context.Context, listID string) ([]StatusEntry, error)
+	// StatusLists lists every status list in use, by ID. Lists live in a
+	// table of their own: CreateCertificate(s) add a list when its first
+	// entry is issued (issuing a valid entry changes no bits, so it does not
+	// touch UpdatedAt), ChangeCertificateStatus bumps UpdatedAt in the same
+	// transaction — no scan of the certificates.
+	StatusLists(ctx context.Context) ([]StatusListInfo, error)
 
 	// Idempotency.
 	GetIdempotency(ctx context.Context, principal, key string) (IdempotencyRecord, error)
