@@ -1,0 +1,187 @@
+// Package config reads Suishen's configuration from the environment (names
+// from the product contract) and validates it before anything starts.
+package config
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the validated configuration of one node.
+type Config struct {
+	Addr           string        // SUISHEN_ADDR
+	DataDir        string        // SUISHEN_DATA_DIR
+	DatabaseURL    string        // SUISHEN_DATABASE_URL; empty selects embedded SQLite
+	AdminToken     string        // SUISHEN_ADMIN_TOKEN; empty: generated in embedded mode
+	MasterKey      []byte        // SUISHEN_MASTER_KEY, 16 bytes; nil: generated in embedded mode
+	PublicURL      string        // SUISHEN_PUBLIC_URL
+	CodeTTL        time.Duration // SUISHEN_CODE_TTL
+	SessionTTL     time.Duration // SUISHEN_SESSION_TTL
+	BodyLimit      int64         // SUISHEN_BODY_LIMIT, bytes
+	TrustedProxies []*net.IPNet  // SUISHEN_TRUSTED_PROXIES, comma-separated CIDRs
+	LogLevel       string        // SUISHEN_LOG_LEVEL: debug | info | warn | error
+	LogFormat      string        // SUISHEN_LOG_FORMAT: json | text
+	RequestTimeout time.Duration // SUISHEN_REQUEST_TIMEOUT: handler deadline
+	ShutdownGrace  time.Duration // SUISHEN_SHUTDOWN_GRACE
+	PublicRate     int           // SUISHEN_PUBLIC_RATE: requests per second per client on public endpoints
+}
+
+// Var describes one environment variable: the name, its default and meaning.
+type Var struct{ Name, Default, Meaning string }
+
+// Vars lists every variable Config reads, for --help and the README.
+var Vars = []Var{
+	{"SUISHEN_ADDR", "127.0.0.1:8080", "listen address"},
+	{"SUISHEN_DATA_DIR", "./data", "embedded database and generated secrets"},
+	{"SUISHEN_DATABASE_URL", "", "postgres://… selects PostgreSQL; empty selects the embedded SQLite file in the data dir"},
+	{"SUISHEN_ADMIN_TOKEN", "", "admin bearer token (≥ 32 characters); unset: generated on first start, saved 0600 in the data dir"},
+	{"SUISHEN_MASTER_KEY", "", "32 hex characters (SM4 key) sealing private keys at rest; required with PostgreSQL"},
+	{"SUISHEN_PUBLIC_URL", "http://<addr>", "base URL printed into URL-form codes and links"},
+	{"SUISHEN_CODE_TTL", "60s", "lifetime of a dynamic personal code"},
+	{"SUISHEN_SESSION_TTL", "30m", "lifetime of a holder session"},
+	{"SUISHEN_BODY_LIMIT", "1048576", "largest request body in bytes"},
+	{"SUISHEN_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is trusted"},
+	{"SUISHEN_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"SUISHEN_LOG_FORMAT", "json", "json or text"},
+	{"SUISHEN_REQUEST_TIMEOUT", "30s", "deadline of one request's handler"},
+	{"SUISHEN_SHUTDOWN_GRACE", "20s", "how long in-flight requests may finish after SIGTERM"},
+	{"SUISHEN_PUBLIC_RATE", "100", "requests per second per client address on public endpoints (burst: twice that)"},
+}
+
+// Error names the variable at fault; its message is one line for the operator.
+type Error struct {
+	Var    string
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Reason }
+
+// Load reads the configuration through getenv (os.Getenv in production).
+// Values set in overrides (from command-line flags) win over the environment.
+func Load(getenv func(string) string, overrides map[string]string) (Config, error) {
+	get := func(name string) string {
+		if v, ok := overrides[name]; ok && v != "" {
+			return v
+		}
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var c Config
+	var err error
+
+	c.Addr = get("SUISHEN_ADDR")
+	if _, port, perr := net.SplitHostPort(c.Addr); perr != nil || port == "" {
+		return c, &Error{"SUISHEN_ADDR", fmt.Sprintf("%q is not host:port", c.Addr)}
+	}
+	c.DataDir = get("SUISHEN_DATA_DIR")
+	c.DatabaseURL = get("SUISHEN_DATABASE_URL")
+	if c.DatabaseURL != "" {
+		u, perr := url.Parse(c.DatabaseURL)
+		if perr != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return c, &Error{"SUISHEN_DATABASE_URL", "must be a postgres:// or postgresql:// URL"}
+		}
+	}
+	c.AdminToken = get("SUISHEN_ADMIN_TOKEN")
+	if c.AdminToken != "" && len(c.AdminToken) < 32 {
+		return c, &Error{"SUISHEN_ADMIN_TOKEN", "must be at least 32 characters"}
+	}
+	if c.DatabaseURL != "" && c.AdminToken == "" {
+		return c, &Error{"SUISHEN_ADMIN_TOKEN", "is required with PostgreSQL (every node must share it)"}
+	}
+	if mk := get("SUISHEN_MASTER_KEY"); mk != "" {
+		c.MasterKey, err = ParseMasterKey(mk)
+		if err != nil {
+			return c, &Error{"SUISHEN_MASTER_KEY", err.Error()}
+		}
+	} else if c.DatabaseURL != "" {
+		return c, &Error{"SUISHEN_MASTER_KEY", "is required with PostgreSQL (32 hex characters)"}
+	}
+	c.PublicURL = get("SUISHEN_PUBLIC_URL")
+	if c.PublicURL == "http://<addr>" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if u, perr := url.Parse(c.PublicURL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, &Error{"SUISHEN_PUBLIC_URL", fmt.Sprintf("%q is not an http(s) URL", c.PublicURL)}
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.CodeTTL, err = duration(get, "SUISHEN_CODE_TTL", 10*time.Second, 24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.SessionTTL, err = duration(get, "SUISHEN_SESSION_TTL", time.Minute, 24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.RequestTimeout, err = duration(get, "SUISHEN_REQUEST_TIMEOUT", time.Second, 10*time.Minute); err != nil {
+		return c, err
+	}
+	if c.ShutdownGrace, err = duration(get, "SUISHEN_SHUTDOWN_GRACE", 0, 10*time.Minute); err != nil {
+		return c, err
+	}
+	bl := get("SUISHEN_BODY_LIMIT")
+	c.BodyLimit, err = strconv.ParseInt(bl, 10, 64)
+	if err != nil || c.BodyLimit < 1024 || c.BodyLimit > 1<<30 {
+		return c, &Error{"SUISHEN_BODY_LIMIT", fmt.Sprintf("%q is not a byte count between 1024 and 1073741824", bl)}
+	}
+	pr := get("SUISHEN_PUBLIC_RATE")
+	if c.PublicRate, err = strconv.Atoi(pr); err != nil || c.PublicRate < 1 || c.PublicRate > 1000000 {
+		return c, &Error{"SUISHEN_PUBLIC_RATE", fmt.Sprintf("%q is not a whole number between 1 and 1000000", pr)}
+	}
+	if tp := get("SUISHEN_TRUSTED_PROXIES"); tp != "" {
+		for _, s := range strings.Split(tp, ",") {
+			_, n, perr := net.ParseCIDR(strings.TrimSpace(s))
+			if perr != nil {
+				return c, &Error{"SUISHEN_TRUSTED_PROXIES", fmt.Sprintf("%q is not a CIDR", strings.TrimSpace(s))}
+			}
+			c.TrustedProxies = append(c.TrustedProxies, n)
+		}
+	}
+	c.LogLevel = strings.ToLower(get("SUISHEN_LOG_LEVEL"))
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, &Error{"SUISHEN_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
+	}
+	c.LogFormat = strings.ToLower(get("SUISHEN_LOG_FORMAT"))
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return c, &Error{"SUISHEN_LOG_FORMAT", fmt.Sprintf("%q is not json or text", c.LogFormat)}
+	}
+	return c, nil
+}
+
+// Embedded reports whether the node uses the embedded SQLite database.
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// ParseMasterKey decodes a 32-hex-character SM4 key.
+func ParseMasterKey(s string) ([]byte, error) {
+	if len(s) != 32 {
+		return nil, fmt.Errorf("must be 32 hex characters, got %d", len(s))
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("must be 32 hex characters")
+	}
+	return b, nil
+}
+
+func duration(get func(string) string, name string, min, max time.Duration) (time.Duration, error) {
+	s := get(name)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, &Error{name, fmt.Sprintf("%q is not a duration such as 60s or 5m", s)}
+	}
+	if d < min || d > max {
+		return 0, &Error{name, fmt.Sprintf("%s is outside %s…%s", d, min, max)}
+	}
+	return d, nil
+}
