@@ -1,0 +1,167 @@
+package keyring
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+
+	"github.com/suishen/suishen/signing"
+	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/trust"
+)
+
+// Bundle timing: a node re-signs its bundle at least every Refresh; verifiers
+// should fetch again after NextUpdate and must not rely on a bundle after
+// MaxAge (they answer "unknown" instead).
+const (
+	Refresh    = 10 * time.Minute
+	NextUpdate = 15 * time.Minute
+	MaxAge     = 48 * time.Hour
+)
+
+// Publisher builds the public documents: the JWKS and the signed trust bundle.
+type Publisher struct {
+	Ring   *Ring
+	Store  store.Store
+	Issuer string // SUISHEN_PUBLIC_URL
+	Now    func() time.Time
+	// StatusLists returns the status lists to carry (nil: none yet).
+	StatusLists func(ctx context.Context) ([]trust.StatusListRef, error)
+	// StatusVersion changes whenever a status list changes (nil: never);
+	// it is checked at most once a second.
+	StatusVersion func(ctx context.Context) (string, error)
+
+	statusChecked time.Time
+	statusVersion string
+
+	mu     sync.Mutex
+	cached *Published
+}
+
+// Published is one signed bundle with its ETag.
+type Published struct {
+	JWS     string
+	ETag    string // quoted, for the ETag header
+	Bundle  trust.Bundle
+	version uint64
+}
+
+func (p *Publisher) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// Keys lists the published keys: every active and compromised key, and every
+// retired key that still verifies.
+func (p *Publisher) Keys(ctx context.Context) ([]trust.Key, error) {
+	now := p.now()
+	types := map[string][]string{}
+	var out []trust.Key
+	for _, k := range p.Ring.Keys() {
+		if k.Status == store.KeyRetired && k.NotAfter != nil && now.After(*k.NotAfter) {
+			continue
+		}
+		pub, _, ok := p.Ring.Public(k.KID)
+		if !ok {
+			continue
+		}
+		tk := trust.Key{JWK: signing.NewJWK(pub), Role: string(k.Role), DepartmentUSCC: k.DepartmentUSCC,
+			NotBefore: k.NotBefore, NotAfter: k.NotAfter, Status: string(k.Status)}
+		tk.Kid, tk.Use, tk.Alg = k.KID, "sig", signing.AlgSM2
+		if k.Role == store.RoleDepartment {
+			t, ok := types[k.DepartmentUSCC]
+			if !ok {
+				d, err := p.Store.GetDepartmentByUSCC(ctx, k.DepartmentUSCC)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return nil, err
+				}
+				t = d.CertificateTypes
+				if t == nil {
+					t = []string{}
+				}
+				types[k.DepartmentUSCC] = t
+			}
+			tk.CertificateTypes = t
+		}
+		out = append(out, tk)
+	}
+	return out, nil
+}
+
+// JWKS is the /.well-known/jwks.json document.
+func (p *Publisher) JWKS(ctx context.Context) (trust.JWKS, error) {
+	keys, err := p.Keys(ctx)
+	return trust.JWKS{Keys: keys}, err
+}
+
+// Current returns the signed bundle, re-signing it when keys changed or it
+// is older than Refresh.
+func (p *Publisher) Current(ctx context.Context) (*Published, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now().UTC().Truncate(time.Second)
+	v := p.Ring.Version()
+	if p.StatusVersion != nil && (p.cached == nil || now.Sub(p.statusChecked) >= time.Second) {
+		sv, err := p.StatusVersion(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if sv != p.statusVersion {
+			p.cached = nil
+		}
+		p.statusVersion, p.statusChecked = sv, now
+	}
+	if c := p.cached; c != nil && c.version == v && now.Sub(c.Bundle.IssuedAt) < Refresh {
+		return c, nil
+	}
+	keys, err := p.Keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lists := []trust.StatusListRef{}
+	if p.StatusLists != nil {
+		if lists, err = p.StatusLists(ctx); err != nil {
+			return nil, err
+		}
+	}
+	anchor, err := p.Ring.Signer(ctx, store.RoleAnchor, "")
+	if err != nil {
+		return nil, err
+	}
+	b := trust.Bundle{Issuer: p.Issuer, IssuedAt: now, NextUpdate: now.Add(NextUpdate), ExpiresAt: now.Add(MaxAge),
+		Keys: keys, StatusLists: lists}
+	for _, k := range keys {
+		if k.Role != trust.RoleAnchor || k.Status != trust.StatusRetired || k.Kid == anchor.KeyID() {
+			continue
+		}
+		old := p.Ring.signerOf(k.Kid)
+		if old == nil {
+			continue
+		}
+		e, err := trust.Endorse(old, anchor.Public(), now)
+		if err != nil {
+			return nil, err
+		}
+		b.Endorsements = append(b.Endorsements, e)
+	}
+	jws, err := trust.Sign(anchor, b)
+	if err != nil {
+		return nil, err
+	}
+	sum := sm3.Sum([]byte(jws))
+	p.cached = &Published{JWS: jws, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Bundle: b, version: v}
+	return p.cached, nil
+}
+
+// Invalidate forces the next Current to re-sign (status lists changed).
+func (p *Publisher) Invalidate() {
+	p.mu.Lock()
+	p.cached = nil
+	p.mu.Unlock()
+}

@@ -1,0 +1,200 @@
+// Package trust defines the trust bundle (信任包): the signed document that
+// offline verifiers — venue scanners, third-party apps — download from
+// GET /v1/trust and pin to the trust anchor's public key.
+//
+// A bundle is a compact JWS with alg "SM2" (see package signing), header
+// typ "suishen-trust+json", signed by the trust anchor. Its payload is a
+// Bundle: every public key a verifier may need with its role, status and
+// validity, the status lists, and three times — issued_at, next_update
+// (fetch again after this) and expires_at (after this the bundle must not be
+// relied upon: verifiers answer "unknown", never a stale "valid").
+//
+// When the anchor itself is rotated, the bundle is signed by the new anchor
+// and carries endorsements: small JWSs by each retired anchor that is still
+// within its overlap, stating the new anchor's key. A verifier pinned to an
+// older anchor accepts the bundle through that chain and should then re-pin.
+//
+// This package imports only package signing: it builds without the server,
+// the database or the network.
+package trust
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/suishen/suishen/signing"
+)
+
+// Typ is the JWS "typ" of a trust bundle; EndorsementTyp of an endorsement.
+const (
+	Typ            = "suishen-trust+json"
+	EndorsementTyp = "suishen-anchor-endorsement+json"
+)
+
+// Key roles and statuses as published.
+const (
+	RoleAnchor     = "anchor"
+	RoleCode       = "code"
+	RoleDepartment = "department"
+
+	StatusActive      = "active"
+	StatusRetired     = "retired"
+	StatusCompromised = "compromised"
+)
+
+// Key is one published public key: the JWK members plus metadata (the
+// product contract's /.well-known/jwks.json entry).
+type Key struct {
+	signing.JWK
+	Role             string     `json:"key_role"`
+	DepartmentUSCC   string     `json:"department_uscc,omitempty"`
+	CertificateTypes []string   `json:"certificate_types,omitempty"`
+	NotBefore        time.Time  `json:"not_before"`
+	NotAfter         *time.Time `json:"not_after"`
+	Status           string     `json:"key_status"`
+}
+
+// JWKS is the document at /.well-known/jwks.json.
+type JWKS struct {
+	Keys []Key `json:"keys"`
+}
+
+// StatusListRef names a status list carried by (or fetched beside) the bundle.
+type StatusListRef struct {
+	ID      string    `json:"id"`
+	Purpose string    `json:"purpose"` // e.g. "certificates", "offline-codes"
+	URI     string    `json:"uri"`
+	Updated time.Time `json:"updated_at"`
+	// List is the signed status list itself (compact JWS), when inlined.
+	List string `json:"list,omitempty"`
+}
+
+// Bundle is the payload of a trust bundle.
+type Bundle struct {
+	Issuer       string          `json:"iss"`
+	IssuedAt     time.Time       `json:"issued_at"`
+	NextUpdate   time.Time       `json:"next_update"`
+	ExpiresAt    time.Time       `json:"expires_at"`
+	Keys         []Key           `json:"keys"`
+	StatusLists  []StatusListRef `json:"status_lists"`
+	Endorsements []string        `json:"anchor_endorsements,omitempty"`
+}
+
+// Endorsement is the payload of an endorsement JWS: the old anchor vouching
+// for the new one.
+type Endorsement struct {
+	NewAnchor signing.JWK `json:"new_anchor"`
+	IssuedAt  time.Time   `json:"issued_at"`
+}
+
+// Errors of Verify.
+var (
+	ErrNotSignedByAnchor = errors.New("trust: bundle is not signed by the pinned anchor or a key it endorsed")
+	ErrExpired           = errors.New("trust: bundle has expired")
+	ErrMalformed         = errors.New("trust: malformed bundle")
+)
+
+// Sign signs b with the anchor signer and returns the compact JWS.
+func Sign(anchor signing.Signer, b Bundle) (string, error) {
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return "", err
+	}
+	return signing.SignJWS(anchor, raw, map[string]any{"typ": Typ})
+}
+
+// Endorse has oldAnchor vouch for newAnchor.
+func Endorse(oldAnchor signing.Signer, newAnchor *signing.PublicKey, at time.Time) (string, error) {
+	raw, err := json.Marshal(Endorsement{NewAnchor: signing.NewJWK(newAnchor), IssuedAt: at.UTC()})
+	if err != nil {
+		return "", err
+	}
+	return signing.SignJWS(oldAnchor, raw, map[string]any{"typ": EndorsementTyp})
+}
+
+// Verify checks a bundle's signature against the pinned anchor (directly,
+// or through an endorsement signed by the pinned anchor) and returns its
+// payload. It does not judge freshness beyond ExpiresAt: now after
+// ExpiresAt gives ErrExpired together with the parsed bundle, so a caller
+// can still show what it had.
+func Verify(compact string, pinned *signing.PublicKey, now time.Time) (Bundle, error) {
+	var b Bundle
+	hdr, payload, err := signing.ParseJWS(compact)
+	if err != nil {
+		return b, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if hdr.Typ != Typ {
+		return b, fmt.Errorf("%w: typ %q", ErrMalformed, hdr.Typ)
+	}
+	if err := json.Unmarshal(payload, &b); err != nil {
+		return Bundle{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	pinnedKid := signing.Thumbprint(pinned)
+	signer := pinned
+	if hdr.Kid != pinnedKid {
+		signer = nil
+		for _, e := range b.Endorsements {
+			ehdr, epayload, err := signing.ParseJWS(e)
+			if err != nil || ehdr.Typ != EndorsementTyp || ehdr.Kid != pinnedKid {
+				continue
+			}
+			if _, _, err := signing.VerifyJWS(e, func(string) (*signing.PublicKey, error) { return pinned, nil }); err != nil {
+				continue
+			}
+			var en Endorsement
+			if json.Unmarshal(epayload, &en) != nil {
+				continue
+			}
+			k, err := en.NewAnchor.PublicKey()
+			if err != nil || signing.Thumbprint(k) != hdr.Kid {
+				continue
+			}
+			signer = k
+			break
+		}
+		if signer == nil {
+			return Bundle{}, ErrNotSignedByAnchor
+		}
+	}
+	if _, _, err := signing.VerifyJWS(compact, func(kid string) (*signing.PublicKey, error) {
+		if kid != signing.Thumbprint(signer) {
+			return nil, signing.ErrUnknownKey
+		}
+		return signer, nil
+	}); err != nil {
+		return Bundle{}, fmt.Errorf("%w: %v", ErrNotSignedByAnchor, err)
+	}
+	if !now.Before(b.ExpiresAt) {
+		return b, ErrExpired
+	}
+	return b, nil
+}
+
+// Key returns the bundle's key with id kid.
+func (b Bundle) Key(kid string) (Key, bool) {
+	for _, k := range b.Keys {
+		if k.Kid == kid {
+			return k, true
+		}
+	}
+	return Key{}, false
+}
+
+// Usable reports whether k may verify a signature at time now: not
+// compromised, and now not after NotAfter (a retired key keeps verifying
+// until everything it signed has expired).
+func (k Key) Usable(now time.Time) error {
+	switch k.Status {
+	case StatusCompromised:
+		return fmt.Errorf("key %s is compromised", k.Kid)
+	case StatusActive, StatusRetired:
+	default:
+		return fmt.Errorf("key %s has unknown status %q", k.Kid, k.Status)
+	}
+	if k.NotAfter != nil && now.After(*k.NotAfter) {
+		return fmt.Errorf("key %s stopped verifying at %s", k.Kid, k.NotAfter.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
