@@ -1,7 +1,9 @@
 // Package postgres is Suishen's production storage backend: PostgreSQL through
 // pgx and pgxpool. Its queries are shared with store/sqlite through
 // store/sqldb; this package adds the pool, error mapping, serializable
-// transactions with retries and migrations.
+// transactions with retries, migrations, and the two certificate methods
+// that need PostgreSQL itself (certificates.go: numbers from a sequence, bulk
+// loads with COPY).
 //
 // Open does not migrate: call Migrate (serve and `suishen migrate` do).
 package postgres
@@ -41,6 +43,7 @@ type Options struct {
 type Store struct {
 	*sqldb.Queries
 	pool     *pgxpool.Pool
+	pdb      *db // the pool, adapted
 	attempts int
 }
 
@@ -77,8 +80,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: postgres: connect: %w", mapConnectErr(err))
 	}
-	s := &Store{pool: pool, attempts: opts.TxAttempts}
-	s.Queries = sqldb.New(&db{q: pool})
+	s := &Store{pool: pool, pdb: &db{q: pool}, attempts: opts.TxAttempts}
+	s.Queries = sqldb.New(s.pdb)
 	return s, nil
 }
 
@@ -95,8 +98,8 @@ func mapConnectErr(err error) error {
 }
 
 // Pool returns the underlying pool, for work the store interface does not
-// cover (COPY into staging tables for bulk issuance). Errors from it are raw
-// pgx errors, not store sentinels.
+// cover (tests, operational tooling). Errors from it are raw pgx errors, not
+// store sentinels.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Backend returns "postgres".
@@ -179,7 +182,7 @@ func (s *Store) tryTx(ctx context.Context, fn func(q store.Queries) error) error
 			panic(p)
 		}
 	}()
-	if ferr := fn(sqldb.New(txdb)); ferr != nil {
+	if ferr := fn(&txQueries{Queries: sqldb.New(txdb), tx: tx, d: txdb}); ferr != nil {
 		rollback()
 		if txdb.sawRetryable.Load() {
 			return sqldb.MarkRetryable(ferr)

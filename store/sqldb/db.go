@@ -18,12 +18,12 @@ import (
 // DB is what a backend provides: a connection pool or an open transaction.
 //
 // An adapter must:
-//   - bind $N placeholders by ordinal;
-//   - accept as arguments string, int, int64, []byte (never nil: sqldb passes
-//     empty slices), time.Time and *time.Time (nil is SQL NULL), and store
+//   - bind $N placeholders by ordinal (one may appear more than once);
+//   - accept as arguments string, int, int64, bool, []byte (never nil: sqldb
+//     passes empty slices), time.Time and *time.Time (nil is SQL NULL), and store
 //     times with microsecond precision so that stored order is time order;
-//   - scan into *string, *int, *int64, *[]byte, *time.Time and **time.Time
-//     (NULL gives nil), returning times in UTC;
+//   - scan into *string, *int, *int64, *bool, *[]byte, *time.Time and
+//     **time.Time (NULL gives nil), returning times in UTC;
 //   - make Row.Scan return an error wrapping store.ErrNotFound when the query
 //     returned no row;
 //   - wrap driver errors with the store sentinels where they apply

@@ -434,3 +434,42 @@ func (s *Store) AddAuditCheckpoint(ctx context.Context, c store.AuditCheckpoint)
 func (s *Store) PutIdempotency(ctx context.Context, r store.IdempotencyRecord) error {
 	return s.write(ctx, func(q store.Queries) error { return q.PutIdempotency(ctx, r) })
 }
+
+// CreateCertificateType implements store.Queries.
+func (s *Store) CreateCertificateType(ctx context.Context, t store.CertificateType) error {
+	return s.write(ctx, func(q store.Queries) error { return q.CreateCertificateType(ctx, t) })
+}
+
+// NextCertificateNumbers implements store.Queries: outside InTx the
+// reservation commits at once.
+func (s *Store) NextCertificateNumbers(ctx context.Context, n int) (int64, error) {
+	var first int64
+	err := s.write(ctx, func(q store.Queries) error {
+		var err error
+		first, err = q.NextCertificateNumbers(ctx, n)
+		return err
+	})
+	return first, err
+}
+
+// CreateCertificate implements store.Queries.
+func (s *Store) CreateCertificate(ctx context.Context, c store.Certificate) error {
+	return s.write(ctx, func(q store.Queries) error { return q.CreateCertificate(ctx, c) })
+}
+
+// CreateCertificates implements store.Queries; it inserts all new rows or
+// none.
+func (s *Store) CreateCertificates(ctx context.Context, cs []store.Certificate) ([]string, error) {
+	var ids []string
+	err := s.write(ctx, func(q store.Queries) error {
+		var err error
+		ids, err = q.CreateCertificates(ctx, cs)
+		return err
+	})
+	return ids, err
+}
+
+// ChangeCertificateStatus implements store.Queries.
+func (s *Store) ChangeCertificateStatus(ctx context.Context, ch store.CertificateStatusChange) error {
+	return s.write(ctx, func(q store.Queries) error { return q.ChangeCertificateStatus(ctx, ch) })
+}

@@ -64,6 +64,18 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TxNoRetryOnOtherErrors", testTxNoRetryOnOtherErrors},
 		{"ConcurrentTxWriters", testConcurrentTxWriters},
 		{"ConcurrentAppends", testConcurrentAppends},
+		{"CertificateTypes", testCertificateTypes},
+		{"Certificates", testCertificates},
+		{"CertificateUniqueKeys", testCertificateUniqueKeys},
+		{"CertificateStatus", testCertificateStatus},
+		{"ConcurrentStatusChanges", testConcurrentStatusChanges},
+		{"StatusLists", testStatusLists},
+		{"StatusEntries", testStatusEntries},
+		{"NextCertificateNumbers", testNextCertificateNumbers},
+		{"CreateCertificates", testCreateCertificates},
+		{"CreateManyCertificates", testCreateManyCertificates},
+		{"ListCertificates", testListCertificates},
+		{"ConcurrentIssuance", testConcurrentIssuance},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
