@@ -1,0 +1,440 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v5"
+
+	"github.com/suishen/suishen/ident"
+	"github.com/suishen/suishen/principal"
+	"github.com/suishen/suishen/store"
+)
+
+// --- request and response bodies ---
+
+type departmentRequest struct {
+	Name             string   `json:"name"`
+	USCC             string   `json:"uscc"`
+	Level            string   `json:"level"`
+	CertificateTypes []string `json:"certificate_types"`
+}
+
+type departmentView struct {
+	ID               string    `json:"id"`
+	Name             string    `json:"name"`
+	USCC             string    `json:"uscc"`
+	Level            string    `json:"level"`
+	CertificateTypes []string  `json:"certificate_types"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+type departmentCreated struct {
+	departmentView
+	APIKey string `json:"api_key"`
+	KeyID  string `json:"key_id,omitempty"` // the department's signing key
+}
+
+type departmentList struct {
+	Items      []departmentView `json:"items"`
+	NextCursor *string          `json:"next_cursor"`
+}
+
+type appRequest struct {
+	Name             string   `json:"name"`
+	USCC             string   `json:"uscc"`
+	Scopes           []string `json:"scopes"`
+	CertificateTypes []string `json:"certificate_types"`
+}
+
+type appView struct {
+	ID               string    `json:"id"`
+	Name             string    `json:"name"`
+	USCC             string    `json:"uscc"`
+	Scopes           []string  `json:"scopes"`
+	CertificateTypes []string  `json:"certificate_types"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+type appCreated struct {
+	appView
+	APIKey string `json:"api_key"`
+}
+
+type appList struct {
+	Items      []appView `json:"items"`
+	NextCursor *string   `json:"next_cursor"`
+}
+
+type venueRequest struct {
+	Name      string `json:"name"`
+	Address   string `json:"address"`
+	AreaCode  string `json:"area_code"`
+	OwnerUSCC string `json:"owner_uscc"`
+}
+
+type venueView struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Address   string    `json:"address"`
+	AreaCode  string    `json:"area_code"`
+	OwnerUSCC string    `json:"owner_uscc"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type venueCreated struct {
+	venueView
+	APIKey string `json:"api_key"`
+}
+
+type venueList struct {
+	Items      []venueView `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+type auditView struct {
+	ID         int64          `json:"id"`
+	At         time.Time      `json:"at"`
+	ActorKind  string         `json:"actor_kind"`
+	ActorID    string         `json:"actor_id"`
+	Action     string         `json:"action"`
+	ObjectType string         `json:"object_type"`
+	ObjectID   string         `json:"object_id"`
+	RequestID  string         `json:"request_id"`
+	Details    map[string]any `json:"details"`
+}
+
+type auditList struct {
+	Items      []auditView `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+// --- validation helpers shared by handlers ---
+
+type checks struct{ errs []FieldError }
+
+func (v *checks) add(field, code, detail string) {
+	v.errs = append(v.errs, FieldError{Field: field, Code: code, Detail: detail})
+}
+
+func (v *checks) text(field, s string, max int) {
+	switch {
+	case strings.TrimSpace(s) == "":
+		v.add(field, "required", "is required")
+	case utf8.RuneCountInString(s) > max:
+		v.add(field, "length", "must be at most "+strconv.Itoa(max)+" characters")
+	case !utf8.ValidString(s) || strings.ContainsAny(s, "\x00\r\n\t"):
+		v.add(field, "charset", "must be printable text on one line")
+	}
+}
+
+func (v *checks) uscc(field, s string) {
+	if s == "" {
+		v.add(field, "required", "is required")
+		return
+	}
+	if err := ident.ValidateUSCC(s); err != nil {
+		v.add(field, identCode(err), err.Error())
+	}
+}
+
+func (v *checks) typeCodes(field string, codes []string, max int) {
+	if len(codes) > max {
+		v.add(field, "length", "may list at most "+strconv.Itoa(max)+" types")
+		return
+	}
+	seen := map[string]bool{}
+	for i, t := range codes {
+		f := field + "[" + strconv.Itoa(i) + "]"
+		if len(t) != 21 {
+			v.add(f, "format", "a certificate type code has 21 characters (the defining authority's USCC and a 3-digit serial)")
+			continue
+		}
+		if err := ident.ValidateUSCC(t[:18]); err != nil {
+			v.add(f, "format", "the first 18 characters must be the defining authority's USCC: "+err.Error())
+			continue
+		}
+		if seen[t] {
+			v.add(f, "duplicate", "is listed twice")
+		}
+		seen[t] = true
+	}
+}
+
+func (v *checks) err() error {
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return invalid(v.errs...)
+}
+
+func identCode(err error) string {
+	if ie, ok := err.(*ident.Error); ok {
+		return ie.Code
+	}
+	return "invalid"
+}
+
+var levels = map[string]bool{"国家级": true, "省级": true, "地市级": true, "区县级": true, "乡镇级": true, "其他": true}
+
+var scopes = map[string]bool{"verify": true, "use": true, "cases": true, "identity-gateway": true}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// --- handlers ---
+
+func (s *Server) createDepartment(c *echo.Context) error {
+	var req departmentRequest
+	raw, err := readBody(c, &req)
+	if err != nil {
+		return err
+	}
+	var v checks
+	v.text("name", req.Name, 200)
+	v.uscc("uscc", req.USCC)
+	if !levels[req.Level] {
+		v.add("level", "enum", "must be one of 国家级, 省级, 地市级, 区县级, 乡镇级, 其他")
+	}
+	v.typeCodes("certificate_types", req.CertificateTypes, 500)
+	if err := v.err(); err != nil {
+		return err
+	}
+	if req.CertificateTypes == nil {
+		req.CertificateTypes = []string{}
+	}
+	defer func() {
+		// Publish the department's new key at once on this node; other nodes
+		// pick it up on their next reload or first use.
+		_ = s.deps.Keys.Reload(c.Request().Context())
+	}()
+	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+		d := store.Department{ID: newID(), Name: req.Name, USCC: req.USCC, Level: req.Level,
+			CertificateTypes: req.CertificateTypes, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+		if err := q.CreateDepartment(ctx, d); err != nil {
+			if isExists(err) {
+				return 0, nil, problemConflict("uscc", "a department with this USCC is already registered")
+			}
+			return 0, nil, err
+		}
+		token, err := s.mintKey(ctx, q, store.KindDepartment, d.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		out := departmentCreated{departmentView: viewDepartment(d), APIKey: token}
+		key, err := s.deps.Keys.CreateDepartmentKey(ctx, q, d.USCC, actorOf(c), requestID(c))
+		if err != nil {
+			return 0, nil, err
+		}
+		out.KeyID = key.KID
+		if err := s.record(ctx, c, q, "department.create", "department", d.ID,
+			map[string]any{"uscc": d.USCC, "name": d.Name, "level": d.Level, "certificate_types": d.CertificateTypes}); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, out, nil
+	})
+}
+
+func (s *Server) mintKey(ctx context.Context, q store.Queries, kind store.PrincipalKind, id string) (string, error) {
+	token, keyID, hash := principal.NewAPIKey(kind)
+	err := q.CreateAPIKey(ctx, store.APIKey{ID: keyID, Kind: kind, PrincipalID: id, SecretHash: hash, CreatedAt: s.now().UTC()})
+	return token, err
+}
+
+func viewDepartment(d store.Department) departmentView {
+	return departmentView{ID: d.ID, Name: d.Name, USCC: d.USCC, Level: d.Level, CertificateTypes: nonNil(d.CertificateTypes), CreatedAt: d.CreatedAt}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) listDepartments(c *echo.Context) error {
+	after, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	ds, err := s.store.ListDepartments(c.Request().Context(), after, limit+1)
+	if err != nil {
+		return err
+	}
+	ds, more := trim(ds, limit)
+	out := departmentList{Items: make([]departmentView, 0, len(ds))}
+	for _, d := range ds {
+		out.Items = append(out.Items, viewDepartment(d))
+	}
+	if len(ds) > 0 {
+		out.NextCursor = nextCursor(more, ds[len(ds)-1].ID)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) createApp(c *echo.Context) error {
+	var req appRequest
+	raw, err := readBody(c, &req)
+	if err != nil {
+		return err
+	}
+	var v checks
+	v.text("name", req.Name, 200)
+	v.uscc("uscc", req.USCC)
+	if len(req.Scopes) == 0 {
+		v.add("scopes", "required", "name at least one of verify, use, cases, identity-gateway")
+	}
+	seen := map[string]bool{}
+	for i, sc := range req.Scopes {
+		if !scopes[sc] {
+			v.add("scopes["+strconv.Itoa(i)+"]", "enum", "must be one of verify, use, cases, identity-gateway")
+		} else if seen[sc] {
+			v.add("scopes["+strconv.Itoa(i)+"]", "duplicate", "is listed twice")
+		}
+		seen[sc] = true
+	}
+	v.typeCodes("certificate_types", req.CertificateTypes, 500)
+	if err := v.err(); err != nil {
+		return err
+	}
+	if req.CertificateTypes == nil {
+		req.CertificateTypes = []string{}
+	}
+	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+		a := store.App{ID: newID(), Name: req.Name, USCC: req.USCC, Scopes: req.Scopes,
+			CertificateTypes: req.CertificateTypes, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+		if err := q.CreateApp(ctx, a); err != nil {
+			return 0, nil, err
+		}
+		token, err := s.mintKey(ctx, q, store.KindApp, a.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := s.record(ctx, c, q, "app.create", "app", a.ID,
+			map[string]any{"uscc": a.USCC, "name": a.Name, "scopes": a.Scopes, "certificate_types": a.CertificateTypes}); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, appCreated{appView: viewApp(a), APIKey: token}, nil
+	})
+}
+
+func viewApp(a store.App) appView {
+	return appView{ID: a.ID, Name: a.Name, USCC: a.USCC, Scopes: nonNil(a.Scopes), CertificateTypes: nonNil(a.CertificateTypes), CreatedAt: a.CreatedAt}
+}
+
+func (s *Server) listApps(c *echo.Context) error {
+	after, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	as, err := s.store.ListApps(c.Request().Context(), after, limit+1)
+	if err != nil {
+		return err
+	}
+	as, more := trim(as, limit)
+	out := appList{Items: make([]appView, 0, len(as))}
+	for _, a := range as {
+		out.Items = append(out.Items, viewApp(a))
+	}
+	if len(as) > 0 {
+		out.NextCursor = nextCursor(more, as[len(as)-1].ID)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) createVenue(c *echo.Context) error {
+	var req venueRequest
+	raw, err := readBody(c, &req)
+	if err != nil {
+		return err
+	}
+	var v checks
+	v.text("name", req.Name, 200)
+	v.text("address", req.Address, 300)
+	if len(req.AreaCode) != 6 || strings.Trim(req.AreaCode, "0123456789") != "" || req.AreaCode[0] < '1' || req.AreaCode[0] > '8' {
+		v.add("area_code", "format", "must be a 6-digit GB/T 2260 administrative area code")
+	}
+	v.uscc("owner_uscc", req.OwnerUSCC)
+	if err := v.err(); err != nil {
+		return err
+	}
+	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+		vn := store.Venue{ID: newID(), Name: req.Name, Address: req.Address, AreaCode: req.AreaCode,
+			OwnerUSCC: req.OwnerUSCC, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+		if err := q.CreateVenue(ctx, vn); err != nil {
+			return 0, nil, err
+		}
+		token, err := s.mintKey(ctx, q, store.KindVenue, vn.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := s.record(ctx, c, q, "venue.create", "venue", vn.ID,
+			map[string]any{"name": vn.Name, "area_code": vn.AreaCode, "owner_uscc": vn.OwnerUSCC}); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, venueCreated{venueView: viewVenue(vn), APIKey: token}, nil
+	})
+}
+
+func viewVenue(v store.Venue) venueView {
+	return venueView{ID: v.ID, Name: v.Name, Address: v.Address, AreaCode: v.AreaCode, OwnerUSCC: v.OwnerUSCC, CreatedAt: v.CreatedAt}
+}
+
+func (s *Server) listVenues(c *echo.Context) error {
+	after, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	vs, err := s.store.ListVenues(c.Request().Context(), after, limit+1)
+	if err != nil {
+		return err
+	}
+	vs, more := trim(vs, limit)
+	out := venueList{Items: make([]venueView, 0, len(vs))}
+	for _, v := range vs {
+		out.Items = append(out.Items, viewVenue(v))
+	}
+	if len(vs) > 0 {
+		out.NextCursor = nextCursor(more, vs[len(vs)-1].ID)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) listAudit(c *echo.Context) error {
+	after, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	var afterID int64
+	if after != "" {
+		if afterID, err = strconv.ParseInt(after, 10, 64); err != nil {
+			return invalid(FieldError{Field: "cursor", Code: "format", Detail: "is not a cursor this API returned"})
+		}
+	}
+	es, err := s.store.ListAudit(c.Request().Context(), afterID, limit+1)
+	if err != nil {
+		return err
+	}
+	es, more := trim(es, limit)
+	out := auditList{Items: make([]auditView, 0, len(es))}
+	for _, e := range es {
+		av := auditView{ID: e.ID, At: e.At, ActorKind: string(e.ActorKind), ActorID: e.ActorID, Action: e.Action,
+			ObjectType: e.ObjectType, ObjectID: e.ObjectID, RequestID: e.RequestID}
+		_ = jsonUnmarshal(e.Details, &av.Details)
+		out.Items = append(out.Items, av)
+	}
+	if len(es) > 0 {
+		out.NextCursor = nextCursor(more, strconv.FormatInt(es[len(es)-1].ID, 10))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func problemConflict(field, detail string) *Problem {
+	p := problem(http.StatusConflict, "already_exists", detail)
+	p.Errors = []FieldError{{Field: field, Code: "already_exists", Detail: detail}}
+	return p
+}

@@ -1,0 +1,256 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/suishen/suishen/principal"
+	"github.com/suishen/suishen/store"
+)
+
+// access says who may call a route. It is the whole authorisation policy of
+// the route table: every route names one, and authorize enforces it before
+// the handler runs. Finer decisions that need the resource (a department may
+// only touch what it issued) stay in the handlers and answer 404.
+type access struct {
+	kinds []store.PrincipalKind // empty: public
+	scope string                // apps must carry this scope ("" : any app)
+}
+
+func (a access) public() bool { return len(a.kinds) == 0 }
+
+func (a access) allows(p principal.Principal) bool {
+	for _, k := range a.kinds {
+		if k != p.Kind {
+			continue
+		}
+		if k == store.KindApp && a.scope != "" && !p.HasScope(a.scope) {
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+// Access policies used by the route table.
+var (
+	public      = access{}
+	adminOnly   = access{kinds: []store.PrincipalKind{store.KindAdmin}}
+	holderOnly  = access{kinds: []store.PrincipalKind{store.KindHolder}}
+	deptOnly    = access{kinds: []store.PrincipalKind{store.KindDepartment}}
+	venueOnly   = access{kinds: []store.PrincipalKind{store.KindVenue}}
+	gatewayOrAd = access{kinds: []store.PrincipalKind{store.KindAdmin, store.KindApp}, scope: "identity-gateway"}
+)
+
+func appWith(scope string) access {
+	return access{kinds: []store.PrincipalKind{store.KindApp}, scope: scope}
+}
+
+const ctxPrincipal = "principal"
+
+// who returns the authenticated principal of the request.
+func who(c *echo.Context) principal.Principal {
+	p, _ := c.Get(ctxPrincipal).(principal.Principal)
+	return p
+}
+
+func principalKind(c *echo.Context) string {
+	if p, ok := c.Get(ctxPrincipal).(principal.Principal); ok {
+		return string(p.Kind)
+	}
+	return "-"
+}
+
+// authorize authenticates the bearer token (when there is one) and enforces
+// a route's access policy: 401 without valid credentials, 403 for a
+// principal the route is not for.
+func (s *Server) authorize(a access) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			h := c.Request().Header.Get(echo.HeaderAuthorization)
+			if h == "" {
+				if a.public() {
+					return next(c)
+				}
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="suishen"`)
+				return errUnauthenticated()
+			}
+			tok, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok || tok == "" {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="suishen", error="invalid_request"`)
+				return problem(http.StatusUnauthorized, "unauthenticated", "use Authorization: Bearer <token>")
+			}
+			p, err := s.auth.authenticate(c.Request().Context(), tok)
+			if err != nil {
+				if errors.Is(err, errBadCredentials) {
+					c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="suishen", error="invalid_token"`)
+					return problem(http.StatusUnauthorized, "invalid_token", "the bearer token is unknown, revoked or expired")
+				}
+				return err
+			}
+			c.Set(ctxPrincipal, p)
+			if !a.public() && !a.allows(p) {
+				if p.Kind == store.KindApp && a.scope != "" {
+					return errForbidden("this endpoint needs an app with scope " + a.scope)
+				}
+				return errForbidden("this endpoint is not for a " + string(p.Kind) + " principal")
+			}
+			return next(c)
+		}
+	}
+}
+
+var errBadCredentials = errors.New("bad credentials")
+
+// authenticator resolves bearer tokens to principals. API keys are cached
+// for a short time so a verification burst does not read the key table on
+// every request; the secret is still checked against its digest each time.
+type authenticator struct {
+	store store.Store
+	admin principal.AdminMatcher
+	now   func() time.Time
+	ttl   time.Duration
+
+	mu       sync.Mutex
+	cache    map[string]cachedKey
+	sessions map[string]cachedSession
+}
+
+type cachedKey struct {
+	p      principal.Principal
+	hash   []byte
+	expiry time.Time
+}
+
+func newAuthenticator(st store.Store, admin principal.AdminMatcher, now func() time.Time) *authenticator {
+	return &authenticator{store: st, admin: admin, now: now, ttl: 10 * time.Second, cache: map[string]cachedKey{}, sessions: map[string]cachedSession{}}
+}
+
+func (a *authenticator) authenticate(ctx context.Context, tok string) (principal.Principal, error) {
+	if principal.IsSessionToken(tok) {
+		return a.session(ctx, tok)
+	}
+	if strings.HasPrefix(tok, "ssk_") {
+		return a.apiKey(ctx, tok)
+	}
+	if a.admin.Match(tok) {
+		return principal.Admin, nil
+	}
+	return principal.Principal{}, errBadCredentials
+}
+
+func (a *authenticator) apiKey(ctx context.Context, tok string) (principal.Principal, error) {
+	kind, id, secret, err := principal.ParseAPIKey(tok)
+	if err != nil {
+		return principal.Principal{}, errBadCredentials
+	}
+	now := a.now()
+	a.mu.Lock()
+	ck, ok := a.cache[id]
+	a.mu.Unlock()
+	if ok && now.Before(ck.expiry) {
+		if !principal.CheckSecret(secret, ck.hash) {
+			return principal.Principal{}, errBadCredentials
+		}
+		return ck.p, nil
+	}
+	k, err := a.store.GetAPIKey(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return principal.Principal{}, errBadCredentials
+	}
+	if err != nil {
+		return principal.Principal{}, err
+	}
+	if k.Kind != kind || k.RevokedAt != nil || !principal.CheckSecret(secret, k.SecretHash) {
+		return principal.Principal{}, errBadCredentials
+	}
+	p := principal.Principal{Kind: k.Kind, ID: k.PrincipalID}
+	switch k.Kind {
+	case store.KindDepartment:
+		d, err := a.store.GetDepartment(ctx, k.PrincipalID)
+		if err != nil {
+			return p, principalLookup(err)
+		}
+		p.Name, p.USCC, p.CertificateTypes = d.Name, d.USCC, d.CertificateTypes
+	case store.KindApp:
+		ap, err := a.store.GetApp(ctx, k.PrincipalID)
+		if err != nil {
+			return p, principalLookup(err)
+		}
+		p.Name, p.USCC, p.Scopes, p.CertificateTypes = ap.Name, ap.USCC, ap.Scopes, ap.CertificateTypes
+	case store.KindVenue:
+		v, err := a.store.GetVenue(ctx, k.PrincipalID)
+		if err != nil {
+			return p, principalLookup(err)
+		}
+		p.Name, p.USCC = v.Name, v.OwnerUSCC
+	}
+	a.mu.Lock()
+	if len(a.cache) > 100000 {
+		a.cache = map[string]cachedKey{}
+	}
+	a.cache[id] = cachedKey{p: p, hash: k.SecretHash, expiry: now.Add(a.ttl)}
+	a.mu.Unlock()
+	return p, nil
+}
+
+// session resolves a holder session, cached like API keys (the cache keeps
+// the session's own expiry, so a cached session never outlives it).
+func (a *authenticator) session(ctx context.Context, tok string) (principal.Principal, error) {
+	h := principal.Hash(tok)
+	now := a.now()
+	a.mu.Lock()
+	cs, ok := a.sessions[string(h)]
+	a.mu.Unlock()
+	if ok && now.Before(cs.expiry) {
+		if !now.Before(cs.sessionEnd) {
+			return principal.Principal{}, errBadCredentials
+		}
+		return cs.p, nil
+	}
+	sess, err := a.store.GetSession(ctx, h, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return principal.Principal{}, errBadCredentials
+	}
+	if err != nil {
+		return principal.Principal{}, err
+	}
+	p := principal.Principal{Kind: store.KindHolder, ID: sess.Subject, Name: sess.DisplayName, HolderKind: sess.HolderKind}
+	a.mu.Lock()
+	if len(a.sessions) > 100000 {
+		a.sessions = map[string]cachedSession{}
+	}
+	a.sessions[string(h)] = cachedSession{p: p, expiry: now.Add(a.ttl), sessionEnd: sess.ExpiresAt}
+	a.mu.Unlock()
+	return p, nil
+}
+
+type cachedSession struct {
+	p          principal.Principal
+	expiry     time.Time // of the cache entry
+	sessionEnd time.Time // of the session itself
+}
+
+// forget drops a cached principal after a change to it (e.g. new types).
+func (a *authenticator) forget(principalID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for id, ck := range a.cache {
+		if ck.p.ID == principalID {
+			delete(a.cache, id)
+		}
+	}
+}
+
+func principalLookup(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errBadCredentials
+	}
+	return err
+}

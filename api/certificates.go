@@ -1,0 +1,508 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/suishen/suishen/issuance"
+	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/store"
+)
+
+// --- bodies ---
+
+type holderBody struct {
+	Kind     string `json:"kind"` // person | enterprise
+	Name     string `json:"name"`
+	IDType   string `json:"id_type"` // 111 (公民身份号码) | 001 (统一社会信用代码)
+	IDNumber string `json:"id_number"`
+}
+
+type certificateRequest struct {
+	TypeCode   string         `json:"type_code"`
+	Number     string         `json:"number"`
+	Holder     holderBody     `json:"holder"`
+	ValidFrom  string         `json:"valid_from"`            // YYYY-MM-DD
+	ValidUntil *string        `json:"valid_until,omitempty"` // YYYY-MM-DD
+	LongTerm   bool           `json:"long_term,omitempty"`
+	AreaCode   string         `json:"area_code"`
+	Fields     map[string]any `json:"fields"`
+}
+
+type certificateView struct {
+	ID          string          `json:"id"`
+	Version     int             `json:"version"`
+	Status      string          `json:"status"`
+	TypeCode    string          `json:"type_code"`
+	IssuerUSCC  string          `json:"issuer_uscc"`
+	Predecessor string          `json:"predecessor,omitempty"`
+	Successor   string          `json:"successor,omitempty"`
+	Document    json.RawMessage `json:"document"`
+	JWS         string          `json:"jws"`
+	KeyID       string          `json:"key_id"`
+	IssuedAt    time.Time       `json:"issued_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+type certificateSummary struct {
+	ID         string     `json:"id"`
+	Version    int        `json:"version"`
+	Status     string     `json:"status"`
+	TypeCode   string     `json:"type_code"`
+	TypeName   string     `json:"type_name"`
+	IssuerUSCC string     `json:"issuer_uscc"`
+	Number     string     `json:"number"`
+	ValidUntil *time.Time `json:"valid_until"`
+	IssuedAt   time.Time  `json:"issued_at"`
+}
+
+type certificateList struct {
+	Items      []certificateSummary `json:"items"`
+	NextCursor *string              `json:"next_cursor"`
+}
+
+type statusView struct {
+	ID         string     `json:"id"`
+	Status     string     `json:"status"`
+	ValidUntil *time.Time `json:"valid_until"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+type lifecycleRequest struct {
+	Reason string `json:"reason"`
+}
+
+type renewRequest struct {
+	Reason     string         `json:"reason"`
+	ValidFrom  *string        `json:"valid_from,omitempty"`
+	ValidUntil *string        `json:"valid_until,omitempty"`
+	LongTerm   *bool          `json:"long_term,omitempty"`
+	Fields     map[string]any `json:"fields,omitempty"`
+}
+
+type batchRequest struct {
+	Items []certificateRequest `json:"items"`
+}
+
+type batchItem struct {
+	Index  int          `json:"index"`
+	Status int          `json:"status"`
+	ID     string       `json:"id,omitempty"`
+	Code   string       `json:"code,omitempty"`
+	Detail string       `json:"detail,omitempty"`
+	Errors []FieldError `json:"errors,omitempty"`
+}
+
+type batchResponse struct {
+	Items   []batchItem `json:"items"`
+	Created int         `json:"created"`
+	Failed  int         `json:"failed"`
+}
+
+// --- conversion ---
+
+// toIssueRequest converts a body; field paths are prefixed with prefix
+// ("items[3]." in a batch).
+func toIssueRequest(b certificateRequest) (issuer.IssueRequest, []FieldError) {
+	var errs []FieldError
+	r := issuer.IssueRequest{TypeCode: b.TypeCode, Number: b.Number, LongTerm: b.LongTerm, AreaCode: b.AreaCode, Fields: b.Fields,
+		Holder: issuer.Holder{Kind: b.Holder.Kind, Name: b.Holder.Name, IDType: b.Holder.IDType, IDNumber: b.Holder.IDNumber}}
+	if r.Fields == nil {
+		r.Fields = map[string]any{}
+	}
+	if b.ValidFrom == "" {
+		errs = append(errs, FieldError{Field: "valid_from", Code: "required", Detail: "is required (YYYY-MM-DD)"})
+	} else if t, err := issuer.ParseDate(b.ValidFrom); err != nil {
+		errs = append(errs, FieldError{Field: "valid_from", Code: "date_invalid", Detail: "must be a real date YYYY-MM-DD"})
+	} else {
+		r.ValidFrom = t
+	}
+	if b.ValidUntil != nil {
+		if t, err := issuer.ParseDate(*b.ValidUntil); err != nil {
+			errs = append(errs, FieldError{Field: "valid_until", Code: "date_invalid", Detail: "must be a real date YYYY-MM-DD"})
+		} else {
+			r.ValidUntil = &t
+		}
+	}
+	return r, errs
+}
+
+func fieldErrors(prefix string, in []issuer.FieldError) []FieldError {
+	out := make([]FieldError, len(in))
+	for i, e := range in {
+		out[i] = FieldError{Field: prefix + e.Field, Code: e.Code, Detail: e.Detail}
+	}
+	return out
+}
+
+// issuanceProblem maps the issuance service's errors to problems.
+func issuanceProblem(err error) error {
+	var inv *issuance.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		return invalid(fieldErrors("", inv.Fields)...)
+	case errors.Is(err, issuance.ErrUnknownType):
+		return invalid(FieldError{Field: "type_code", Code: "unknown_type", Detail: "is not in the certificate catalogue"})
+	case errors.Is(err, issuance.ErrNotAuthorsed):
+		p := errForbidden("this department is not authorised to issue this certificate type")
+		p.Code = "type_not_authorised"
+		p.Errors = []FieldError{{Field: "type_code", Code: "not_authorised", Detail: "the department may not issue this type"}}
+		return p
+	case errors.Is(err, issuer.ErrIllegalTransition):
+		return problem(http.StatusConflict, "illegal_transition", err.Error())
+	case errors.Is(err, store.ErrConflict):
+		return problem(http.StatusConflict, "concurrent_change", "the certificate changed meanwhile; read it again and retry")
+	}
+	return err
+}
+
+func (s *Server) department(ctx context.Context, c *echo.Context) (store.Department, error) {
+	return s.store.GetDepartment(ctx, who(c).ID)
+}
+
+func (s *Server) viewCertificate(c store.Certificate) certificateView {
+	return certificateView{ID: c.ID, Version: c.Version, Status: string(s.deps.Issuance.Effective(c)), TypeCode: c.TypeCode,
+		IssuerUSCC: c.IssuerUSCC, Predecessor: c.PredecessorID, Successor: c.SuccessorID, Document: c.Document, JWS: c.JWS,
+		KeyID: c.KeyID, IssuedAt: c.IssuedAt, UpdatedAt: c.UpdatedAt}
+}
+
+func (s *Server) actor(c *echo.Context) issuance.Actor {
+	return issuance.Actor{Actor: actorOf(c), RequestID: requestID(c)}
+}
+
+// --- handlers ---
+
+func (s *Server) issueCertificate(c *echo.Context) error {
+	var body certificateRequest
+	raw, err := readBody(c, &body)
+	if err != nil {
+		return err
+	}
+	req, errs := toIssueRequest(body)
+	if len(errs) > 0 {
+		return invalid(errs...)
+	}
+	ctx := c.Request().Context()
+	dept, err := s.department(ctx, c)
+	if err != nil {
+		return err
+	}
+	// A retry with the same Idempotency-Key must not consume a number or a
+	// signature: answer it from the record before preparing anything.
+	if replayed, err := s.replay(c, raw); replayed || err != nil {
+		return err
+	}
+	p, err := s.deps.Issuance.Prepare(ctx, dept, req)
+	if err != nil {
+		return issuanceProblem(err)
+	}
+	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+		if err := s.deps.Issuance.Save(ctx, q, p, s.actor(c)); err != nil {
+			if isExists(err) {
+				return 0, nil, problemConflict("number", "a certificate of this type with this number was already issued by this department")
+			}
+			return 0, nil, err
+		}
+		return http.StatusCreated, s.viewCertificate(p.Record), nil
+	})
+}
+
+func (s *Server) issueBatch(c *echo.Context) error {
+	var body batchRequest
+	raw, err := readBody(c, &body)
+	if err != nil {
+		return err
+	}
+	if len(body.Items) == 0 || len(body.Items) > 1000 {
+		return invalid(FieldError{Field: "items", Code: "length", Detail: "must hold 1 to 1000 items"})
+	}
+	ctx := c.Request().Context()
+	dept, err := s.department(ctx, c)
+	if err != nil {
+		return err
+	}
+	if replayed, err := s.replay(c, raw); replayed || err != nil {
+		return err
+	}
+	out := batchResponse{Items: make([]batchItem, len(body.Items))}
+	reqs := make([]issuer.IssueRequest, 0, len(body.Items))
+	pos := make([]int, 0, len(body.Items))
+	for i, it := range body.Items {
+		out.Items[i].Index = i
+		r, errs := toIssueRequest(it)
+		if len(errs) > 0 {
+			out.Items[i] = batchItem{Index: i, Status: 422, Code: "validation_failed", Errors: prefixed(i, errs)}
+			continue
+		}
+		reqs = append(reqs, r)
+		pos = append(pos, i)
+	}
+	results, err := s.deps.Issuance.Batch(ctx, dept, reqs, s.actor(c))
+	if err != nil {
+		return err
+	}
+	for j, res := range results {
+		i := pos[j]
+		it := batchItem{Index: i, ID: res.ID}
+		switch {
+		case res.Err == nil:
+			it.Status = 201
+		case errors.Is(res.Err, issuance.ErrDuplicate):
+			it.Status, it.Code, it.Detail = 409, "already_exists", "a certificate with this number was already issued; id names it"
+		default:
+			p, _ := toProblem(issuanceProblem(res.Err))
+			it.Status, it.Code, it.Detail, it.Errors = p.Status, p.Code, p.Detail, prefixed(i, p.Errors)
+		}
+		out.Items[i] = it
+	}
+	for _, it := range out.Items {
+		if it.Status == 201 {
+			out.Created++
+		} else {
+			out.Failed++
+		}
+	}
+	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+		return http.StatusOK, out, nil
+	})
+}
+
+func prefixed(i int, errs []FieldError) []FieldError {
+	out := make([]FieldError, len(errs))
+	for k, e := range errs {
+		e.Field = "items[" + strconv.Itoa(i) + "]." + e.Field
+		out[k] = e
+	}
+	return out
+}
+
+// getCertificate: the issuing department or the holder; anyone else 404.
+func (s *Server) getCertificate(c *echo.Context) error {
+	ctx := c.Request().Context()
+	cert, err := s.store.GetCertificate(ctx, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound("certificate")
+	}
+	if err != nil {
+		return err
+	}
+	p := who(c)
+	allowed := false
+	switch p.Kind {
+	case store.KindDepartment:
+		allowed = p.USCC == cert.IssuerUSCC
+	case store.KindHolder:
+		allowed = p.ID == cert.HolderSubject
+	}
+	if !allowed {
+		return errNotFound("certificate")
+	}
+	return c.JSON(http.StatusOK, s.viewCertificate(cert))
+}
+
+// certificateStatus is public and carries no personal data.
+func (s *Server) certificateStatus(c *echo.Context) error {
+	cert, err := s.store.GetCertificate(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound("certificate")
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.JSON(http.StatusOK, statusView{ID: cert.ID, Status: string(s.deps.Issuance.Effective(cert)), ValidUntil: cert.ValidUntil, UpdatedAt: cert.UpdatedAt})
+}
+
+func (s *Server) lifecycle(a issuer.Action) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		var body lifecycleRequest
+		if _, err := readBody(c, &body); err != nil {
+			return err
+		}
+		var v checks
+		if len([]rune(body.Reason)) > 500 {
+			v.add("reason", "length", "must be at most 500 characters")
+		}
+		if (a == issuer.ActionRevoke || a == issuer.ActionSuspend) && body.Reason == "" {
+			v.add("reason", "required", "say why (it is recorded and shown to the holder)")
+		}
+		if err := v.err(); err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		dept, err := s.department(ctx, c)
+		if err != nil {
+			return err
+		}
+		cert, err := s.deps.Issuance.Change(ctx, dept, c.Param("id"), a, body.Reason, s.actor(c))
+		if errors.Is(err, store.ErrNotFound) {
+			return errNotFound("certificate")
+		}
+		if err != nil {
+			return issuanceProblem(err)
+		}
+		return c.JSON(http.StatusOK, statusView{ID: cert.ID, Status: string(s.deps.Issuance.Effective(cert)), ValidUntil: cert.ValidUntil, UpdatedAt: cert.UpdatedAt})
+	}
+}
+
+func (s *Server) renewCertificate(c *echo.Context) error {
+	var body renewRequest
+	raw, err := readBody(c, &body)
+	if err != nil {
+		return err
+	}
+	var r issuance.Renewal
+	var v checks
+	r.Reason, r.LongTerm, r.Fields = body.Reason, body.LongTerm, body.Fields
+	for name, p := range map[string]*string{"valid_from": body.ValidFrom, "valid_until": body.ValidUntil} {
+		if p == nil {
+			continue
+		}
+		t, err := issuer.ParseDate(*p)
+		if err != nil {
+			v.add(name, "date_invalid", "must be a real date YYYY-MM-DD")
+			continue
+		}
+		if name == "valid_from" {
+			r.ValidFrom = &t
+		} else {
+			r.ValidUntil = &t
+		}
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	dept, err := s.department(ctx, c)
+	if err != nil {
+		return err
+	}
+	if replayed, err := s.replay(c, raw); replayed || err != nil {
+		return err
+	}
+	p, err := s.deps.Issuance.Renew(ctx, dept, c.Param("id"), r, s.actor(c))
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound("certificate")
+	}
+	if err != nil {
+		return issuanceProblem(err)
+	}
+	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+		return http.StatusCreated, s.viewCertificate(p.Record), nil
+	})
+}
+
+// listCertificates lists a department's own certificates.
+func (s *Server) listIssued(c *echo.Context) error {
+	return s.listCerts(c, store.CertificateFilter{IssuerUSCC: who(c).USCC, TypeCode: c.QueryParam("type_code")})
+}
+
+// myCertificates lists a holder's certificates from every department.
+func (s *Server) myCertificates(c *echo.Context) error {
+	return s.listCerts(c, store.CertificateFilter{HolderSubject: who(c).ID, TypeCode: c.QueryParam("type_code")})
+}
+
+func (s *Server) listCerts(c *echo.Context, f store.CertificateFilter) error {
+	after, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cs, err := s.store.ListCertificates(ctx, f, after, limit+1)
+	if err != nil {
+		return err
+	}
+	cs, more := trim(cs, limit)
+	out := certificateList{Items: make([]certificateSummary, 0, len(cs))}
+	for _, ce := range cs {
+		name := ""
+		if t, err := s.deps.Issuance.Type(ctx, ce.TypeCode); err == nil {
+			name = t.Name
+		}
+		out.Items = append(out.Items, certificateSummary{ID: ce.ID, Version: ce.Version, Status: string(s.deps.Issuance.Effective(ce)),
+			TypeCode: ce.TypeCode, TypeName: name, IssuerUSCC: ce.IssuerUSCC, Number: ce.Number, ValidUntil: ce.ValidUntil, IssuedAt: ce.IssuedAt})
+	}
+	if len(cs) > 0 {
+		out.NextCursor = nextCursor(more, cs[len(cs)-1].ID)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// statusList serves a signed status list (public).
+func (s *Server) statusList(c *echo.Context) error {
+	jws, err := s.deps.Issuance.StatusListJWS(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound("status list")
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=30")
+	return c.Blob(http.StatusOK, "application/jose", []byte(jws))
+}
+
+// --- catalogue ---
+
+type typeList struct {
+	Items      []issuer.CertificateType `json:"items"`
+	NextCursor *string                  `json:"next_cursor"`
+}
+
+func (s *Server) listTypes(c *echo.Context) error {
+	after, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ts, err := s.store.ListCertificateTypes(ctx, after, limit+1)
+	if err != nil {
+		return err
+	}
+	ts, more := trim(ts, limit)
+	out := typeList{Items: make([]issuer.CertificateType, 0, len(ts))}
+	for _, t := range ts {
+		var ct issuer.CertificateType
+		if err := json.Unmarshal(t.Spec, &ct); err != nil {
+			return err
+		}
+		out.Items = append(out.Items, ct)
+	}
+	if len(ts) > 0 {
+		out.NextCursor = nextCursor(more, ts[len(ts)-1].Code)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getType(c *echo.Context) error {
+	t, err := s.deps.Issuance.Type(c.Request().Context(), c.Param("code"))
+	if errors.Is(err, issuance.ErrUnknownType) {
+		return errNotFound("certificate type")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) addType(c *echo.Context) error {
+	var t issuer.CertificateType
+	raw, err := readBody(c, &t)
+	if err != nil {
+		return err
+	}
+	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+		if err := s.deps.Issuance.AddType(ctx, q, t, s.actor(c)); err != nil {
+			if isExists(err) {
+				return 0, nil, problemConflict("code", "a certificate type with this code exists")
+			}
+			return 0, nil, issuanceProblem(err)
+		}
+		return http.StatusCreated, t, nil
+	})
+}

@@ -1,0 +1,81 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/trust"
+)
+
+// route is one endpoint: how it is reached, who may call it, what it takes
+// and answers. The same table registers the handlers, enforces access and
+// generates /openapi.json, so the three cannot drift apart.
+type route struct {
+	Method   string
+	Path     string // OpenAPI form: /v1/things/{id}
+	Summary  string
+	Tag      string
+	Access   access
+	Handler  echo.HandlerFunc
+	Request  any // zero value of the JSON body type, or nil
+	Response any // zero value of the success body type, or nil
+	Status   int // success status
+	// Produces lists non-JSON success media types (images, text).
+	Produces []string
+	// Query lists query parameters.
+	Query []string
+	// Idempotent marks creating POSTs that honour Idempotency-Key.
+	Idempotent bool
+}
+
+func (s *Server) routeTable() []route {
+	return []route{
+		// Operations.
+		{Method: http.MethodGet, Path: "/healthz", Summary: "Process is alive", Tag: "operations", Access: public, Handler: s.healthz, Response: healthResponse{}, Status: 200},
+		{Method: http.MethodGet, Path: "/readyz", Summary: "Database reachable and keys loaded", Tag: "operations", Access: public, Handler: s.readyz, Response: healthResponse{}, Status: 200},
+		{Method: http.MethodGet, Path: "/metrics", Summary: "Prometheus metrics", Tag: "operations", Access: public, Handler: s.metricsHandler, Status: 200, Produces: []string{"text/plain"}},
+		{Method: http.MethodGet, Path: "/openapi.json", Summary: "This document", Tag: "operations", Access: public, Handler: s.openAPIHandler, Status: 200},
+
+		// Admin: principals.
+		{Method: http.MethodPost, Path: "/v1/admin/departments", Summary: "Register an issuing department (发证机构) and mint its API key", Tag: "admin", Access: adminOnly, Handler: s.createDepartment, Request: departmentRequest{}, Response: departmentCreated{}, Status: 201, Idempotent: true},
+		{Method: http.MethodGet, Path: "/v1/admin/departments", Summary: "List departments", Tag: "admin", Access: adminOnly, Handler: s.listDepartments, Response: departmentList{}, Status: 200, Query: []string{"limit", "cursor"}},
+		{Method: http.MethodPost, Path: "/v1/admin/apps", Summary: "Register a third-party app (用证单位) and mint its API key", Tag: "admin", Access: adminOnly, Handler: s.createApp, Request: appRequest{}, Response: appCreated{}, Status: 201, Idempotent: true},
+		{Method: http.MethodGet, Path: "/v1/admin/apps", Summary: "List apps", Tag: "admin", Access: adminOnly, Handler: s.listApps, Response: appList{}, Status: 200, Query: []string{"limit", "cursor"}},
+		{Method: http.MethodPost, Path: "/v1/admin/venues", Summary: "Register a venue (场所) and mint its API key", Tag: "admin", Access: adminOnly, Handler: s.createVenue, Request: venueRequest{}, Response: venueCreated{}, Status: 201, Idempotent: true},
+		{Method: http.MethodGet, Path: "/v1/admin/venues", Summary: "List venues", Tag: "admin", Access: adminOnly, Handler: s.listVenues, Response: venueList{}, Status: 200, Query: []string{"limit", "cursor"}},
+		{Method: http.MethodGet, Path: "/v1/admin/audit", Summary: "Read the audit log", Tag: "admin", Access: adminOnly, Handler: s.listAudit, Response: auditList{}, Status: 200, Query: []string{"limit", "cursor"}},
+
+		// Trust (public) and key administration.
+		{Method: http.MethodGet, Path: "/.well-known/jwks.json", Summary: "Every public key a verifier may need, with role and status", Tag: "trust", Access: public, Handler: s.jwks, Response: trust.JWKS{}, Status: 200},
+		{Method: http.MethodGet, Path: "/v1/trust", Summary: "The trust bundle: a compact JWS (alg SM2) by the trust anchor; ETag / If-None-Match", Tag: "trust", Access: public, Handler: s.trustBundle, Status: 200, Produces: []string{"application/jose"}},
+		{Method: http.MethodGet, Path: "/v1/admin/keys", Summary: "List signing keys (metadata only)", Tag: "admin", Access: adminOnly, Handler: s.listKeys, Response: keyList{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/admin/keys/rotate", Summary: "Rotate a signing key with overlap", Tag: "admin", Access: adminOnly, Handler: s.rotateKey, Request: rotateRequest{}, Response: rotateResponse{}, Status: 201, Idempotent: true},
+		{Method: http.MethodPost, Path: "/v1/admin/keys/{kid}/compromised", Summary: "Mark a key compromised: nothing it signed verifies any more", Tag: "admin", Access: adminOnly, Handler: s.compromiseKey, Response: compromiseResponse{}, Status: 200},
+
+		// Catalogue (public) and its administration.
+		{Method: http.MethodGet, Path: "/v1/certificate-types", Summary: "The certificate catalogue (证照目录, GB/T 36902)", Tag: "catalogue", Access: public, Handler: s.listTypes, Response: typeList{}, Status: 200, Query: []string{"limit", "cursor"}},
+		{Method: http.MethodGet, Path: "/v1/certificate-types/{code}", Summary: "One certificate type with its face-field schema", Tag: "catalogue", Access: public, Handler: s.getType, Response: issuer.CertificateType{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/admin/certificate-types", Summary: "Add a certificate type to the catalogue", Tag: "admin", Access: adminOnly, Handler: s.addType, Request: issuer.CertificateType{}, Response: issuer.CertificateType{}, Status: 201, Idempotent: true},
+
+		// Certificates.
+		{Method: http.MethodPost, Path: "/v1/certificates", Summary: "Issue an electronic certificate (电子证照), signed by the department's key", Tag: "certificates", Access: deptOnly, Handler: s.issueCertificate, Request: certificateRequest{}, Response: certificateView{}, Status: 201, Idempotent: true},
+		{Method: http.MethodPost, Path: "/v1/certificates/batch", Summary: "Issue up to 1,000 certificates; per-item results", Tag: "certificates", Access: deptOnly, Handler: s.issueBatch, Request: batchRequest{}, Response: batchResponse{}, Status: 200, Idempotent: true},
+		{Method: http.MethodGet, Path: "/v1/certificates", Summary: "The department's own certificates", Tag: "certificates", Access: deptOnly, Handler: s.listIssued, Response: certificateList{}, Status: 200, Query: []string{"limit", "cursor", "type_code"}},
+		{Method: http.MethodGet, Path: "/v1/certificates/{id}", Summary: "A certificate (its issuer or its holder; anyone else gets 404)", Tag: "certificates", Access: access{kinds: []store.PrincipalKind{store.KindDepartment, store.KindHolder}}, Handler: s.getCertificate, Response: certificateView{}, Status: 200},
+		{Method: http.MethodGet, Path: "/v1/certificates/{id}/status", Summary: "A certificate's current status (public, no personal data)", Tag: "certificates", Access: public, Handler: s.certificateStatus, Response: statusView{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/certificates/{id}/suspend", Summary: "Suspend (暂扣)", Tag: "certificates", Access: deptOnly, Handler: s.lifecycle(issuer.ActionSuspend), Request: lifecycleRequest{}, Response: statusView{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/certificates/{id}/resume", Summary: "End a suspension", Tag: "certificates", Access: deptOnly, Handler: s.lifecycle(issuer.ActionResume), Request: lifecycleRequest{}, Response: statusView{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/certificates/{id}/revoke", Summary: "Revoke (吊销/撤销)", Tag: "certificates", Access: deptOnly, Handler: s.lifecycle(issuer.ActionRevoke), Request: lifecycleRequest{}, Response: statusView{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/certificates/{id}/cancel", Summary: "Cancel (注销)", Tag: "certificates", Access: deptOnly, Handler: s.lifecycle(issuer.ActionCancel), Request: lifecycleRequest{}, Response: statusView{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/certificates/{id}/renew", Summary: "Renew or change: a new version linked to its predecessor", Tag: "certificates", Access: deptOnly, Handler: s.renewCertificate, Request: renewRequest{}, Response: certificateView{}, Status: 201, Idempotent: true},
+		{Method: http.MethodGet, Path: "/v1/status-lists/{id}", Summary: "A signed, compressed bitstring status list", Tag: "trust", Access: public, Handler: s.statusList, Status: 200, Produces: []string{"application/jose"}},
+		{Method: http.MethodGet, Path: "/v1/me/certificates", Summary: "The holder's certificates from every department", Tag: "holders", Access: holderOnly, Handler: s.myCertificates, Response: certificateList{}, Status: 200, Query: []string{"limit", "cursor", "type_code"}},
+
+		// Holders.
+		{Method: http.MethodPost, Path: "/v1/sessions", Summary: "Mint a holder session (identity gateway)", Tag: "holders", Access: gatewayOrAd, Handler: s.createSession, Request: sessionRequest{}, Response: sessionCreated{}, Status: 201, Idempotent: true},
+		{Method: http.MethodGet, Path: "/v1/me", Summary: "The holder of this session", Tag: "holders", Access: holderOnly, Handler: s.me, Response: meResponse{}, Status: 200},
+	}
+}

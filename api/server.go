@@ -1,0 +1,295 @@
+// Package api is Suishen's HTTP interface: the Echo server, authentication
+// and the one authorisation table, RFC 9457 problems, and the OpenAPI
+// document generated from the same route table that registers the handlers.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/suishen/suishen/config"
+	"github.com/suishen/suishen/issuance"
+	"github.com/suishen/suishen/keyring"
+	"github.com/suishen/suishen/principal"
+	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/trust"
+)
+
+// Deps is what the server needs from the outside.
+type Deps struct {
+	Store    store.Store
+	Config   config.Config
+	Log      *slog.Logger
+	Now      func() time.Time // the clock; time.Now when nil
+	Subjects principal.Subjects
+	Admin    principal.AdminMatcher
+	Registry *prometheus.Registry // where metrics go; a new one when nil
+	Version  string
+	Keys     *keyring.Ring     // signing keys (required)
+	Issuance *issuance.Service // certificates (required)
+}
+
+// Server is the HTTP interface of one node.
+type Server struct {
+	deps    Deps
+	store   store.Store
+	cfg     config.Config
+	log     *slog.Logger
+	now     func() time.Time
+	echo    *echo.Echo
+	routes  []route
+	metrics *metrics
+	auth    *authenticator
+	pub     *keyring.Publisher
+	limiter *middleware.RateLimiterMemoryStore
+}
+
+// New builds the server and registers every route of the route table.
+func New(d Deps) *Server {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{deps: d, store: d.Store, cfg: d.Config, log: d.Log, now: d.Now}
+	s.auth = newAuthenticator(d.Store, d.Admin, d.Now)
+	s.pub = &keyring.Publisher{Ring: d.Keys, Store: d.Store, Issuer: d.Config.PublicURL, Now: d.Now,
+		StatusLists: func(ctx context.Context) ([]trust.StatusListRef, error) {
+			return d.Issuance.StatusListRefs(ctx, d.Config.PublicURL)
+		},
+		StatusVersion: d.Issuance.StatusVersion,
+	}
+	if d.Issuance.OnStatusChange == nil {
+		d.Issuance.OnStatusChange = s.pub.Invalidate
+	}
+	s.limiter = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate: float64(d.Config.PublicRate), Burst: 2 * d.Config.PublicRate, ExpiresIn: 3 * time.Minute,
+	})
+	e := echo.NewWithConfig(echo.Config{
+		Logger:      d.Log,
+		IPExtractor: ipExtractor(d.Config.TrustedProxies),
+		Router: echo.NewRouter(echo.RouterConfig{
+			NotFoundHandler:         func(c *echo.Context) error { return statusProblem(http.StatusNotFound) },
+			MethodNotAllowedHandler: func(c *echo.Context) error { return statusProblem(http.StatusMethodNotAllowed) },
+		}),
+	})
+	e.HTTPErrorHandler = s.errorHandler
+	s.echo = e
+	s.metrics = newMetrics(d.Registry, d.Store)
+
+	e.Pre(s.observe)
+	e.Use(s.recoverPanics, s.deadline,
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{LimitBytes: d.Config.BodyLimit}))
+	s.routes = s.routeTable()
+	for _, r := range s.routes {
+		h := r.Handler
+		mws := []echo.MiddlewareFunc{s.authorize(r.Access)}
+		if r.Access.public() {
+			mws = append([]echo.MiddlewareFunc{s.rateLimit}, mws...)
+		}
+		e.Add(r.Method, echoPath(r.Path), h, mws...)
+	}
+	return s
+}
+
+// Handler is the http.Handler of the server.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve serves on l until ctx is cancelled, then lets in-flight requests
+// finish for up to grace.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing in-flight requests", "grace", s.cfg.ShutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func echoPath(p string) string {
+	var b strings.Builder
+	for _, seg := range strings.Split(p, "/") {
+		if b.Len() > 0 || strings.HasPrefix(p, "/") {
+			if !(b.Len() == 0 && seg == "") {
+				b.WriteByte('/')
+			}
+		}
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			b.WriteString(":" + seg[1:len(seg)-1])
+		} else {
+			b.WriteString(seg)
+		}
+	}
+	return b.String()
+}
+
+// --- middleware ---
+
+const ctxRequestID = "request_id"
+
+func requestID(c *echo.Context) string {
+	if v, ok := c.Get(ctxRequestID).(string); ok {
+		return v
+	}
+	return ""
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func saneRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// observe is the outermost middleware: request ID, error handling (so the
+// status is known), the access log and the metrics.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		start := time.Now()
+		rid := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !saneRequestID(rid) {
+			rid = newRequestID()
+		}
+		c.Set(ctxRequestID, rid)
+		c.Response().Header().Set(echo.HeaderXRequestID, rid)
+		if err := next(c); err != nil {
+			s.errorHandler(c, err)
+		}
+		status, size := http.StatusOK, int64(0)
+		if r, _ := echo.UnwrapResponse(c.Response()); r != nil {
+			status, size = r.Status, r.Size
+		}
+		route := c.Path()
+		if route == "" || status == http.StatusNotFound && c.RouteInfo().Path == "" {
+			route = "unmatched"
+		}
+		elapsed := time.Since(start)
+		s.metrics.observe(route, c.Request().Method, status, elapsed)
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		// No tokens, bodies, query strings or full client addresses in the
+		// access log: route pattern, not the concrete path with identifiers.
+		s.log.LogAttrs(c.Request().Context(), level, "http",
+			slog.String("request_id", rid),
+			slog.String("method", c.Request().Method),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Int64("bytes", size),
+			slog.Float64("ms", float64(elapsed.Microseconds())/1000),
+			slog.String("client", truncateIP(c.RealIP())),
+			slog.String("principal", principalKind(c)),
+		)
+		return nil
+	}
+}
+
+// truncateIP keeps the network part of an address (/24, /48): enough to spot
+// abuse, not enough to identify a person.
+func truncateIP(s string) string {
+	ip := net.ParseIP(s)
+	if ip == nil {
+		return ""
+	}
+	if v4 := ip.To4(); v4 != nil {
+		return v4.Mask(net.CIDRMask(24, 32)).String() + "/24"
+	}
+	return ip.Mask(net.CIDRMask(48, 128)).String() + "/48"
+}
+
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.Error("panic", "request_id", requestID(c), "route", c.Path(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = problem(http.StatusInternalServerError, "internal", "an internal error occurred; quote the request_id when reporting it")
+			}
+		}()
+		return next(c)
+	}
+}
+
+// deadline bounds the handler's work with SUISHEN_REQUEST_TIMEOUT.
+func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
+	}
+}
+
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// rateLimit limits public endpoints per client address (SUISHEN_PUBLIC_RATE).
+func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if ok, _ := s.limiter.Allow(c.RealIP()); !ok {
+			c.Response().Header().Set("Retry-After", "1")
+			return statusProblem(http.StatusTooManyRequests)
+		}
+		return next(c)
+	}
+}

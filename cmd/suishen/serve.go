@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/suishen/suishen/api"
+	"github.com/suishen/suishen/audit"
+	"github.com/suishen/suishen/issuance"
+	"github.com/suishen/suishen/keyring"
+	"github.com/suishen/suishen/principal"
+	"github.com/suishen/suishen/signing"
+	"github.com/suishen/suishen/store"
+)
+
+func serveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Migrate the database, then serve the API",
+		Long: `Run the Suishen API server.
+
+It checks its SM2/SM3/SM4 implementation against known answers, opens the database
+(embedded SQLite in SUISHEN_DATA_DIR unless SUISHEN_DATABASE_URL is set), applies
+pending migrations, loads the signing keys and serves HTTP on SUISHEN_ADDR until
+SIGTERM or Ctrl-C, when in-flight requests get SUISHEN_SHUTDOWN_GRACE to finish.
+
+On the first embedded start it generates an admin token and a master key into the
+data directory and prints the admin token once.` + "\n" + envHelp(),
+		Args: cobra.NoArgs,
+		RunE: runServe,
+	}
+	addConfigFlags(cmd)
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, _ []string) error {
+	ctx := cmd.Context()
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, os.Stdout)
+	if err := signing.SelfTest(); err != nil {
+		return fmt.Errorf("cryptographic self-test failed, refusing to serve: %w", err)
+	}
+	if err := ensureSecrets(&cfg, log, os.Stderr); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	ring, err := keyring.Open(ctx, st, cfg.MasterKey, nil, log)
+	if err != nil {
+		return err
+	}
+	sealer := &audit.Sealer{Store: st, Log: log, Anchor: func() audit.Signer {
+		s, err := ring.Signer(context.Background(), store.RoleAnchor, "")
+		if err != nil {
+			return nil
+		}
+		return s
+	}}
+	subjects := principal.NewSubjects(cfg.MasterKey)
+	iss := &issuance.Service{Store: st, Keys: ring, Subjects: subjects,
+		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
+	if err := iss.Seed(ctx); err != nil {
+		return err
+	}
+	srv := api.New(api.Deps{
+		Issuance: iss,
+		Keys:     ring,
+		Store:    st,
+		Config:   cfg,
+		Log:      log,
+		Subjects: subjects,
+		Admin:    principal.NewAdminMatcher(cfg.AdminToken),
+		Registry: reg,
+		Version:  versionString(),
+	})
+
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	log.Info("suishen serving", "addr", l.Addr().String(), "backend", st.Backend(), "version", versionString(), "public_url", cfg.PublicURL)
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); sealer.Run(bg, time.Second) }()
+	go ring.Run(bg, 5*time.Second)
+	err = srv.Serve(ctx, l)
+	stopBG()
+	<-done
+	log.Info("suishen stopped")
+	return err
+}

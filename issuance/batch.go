@@ -1,0 +1,148 @@
+package issuance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"runtime"
+	"sync"
+
+	"github.com/suishen/suishen/audit"
+	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/store"
+)
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// ItemResult is the outcome of one item of a batch.
+type ItemResult struct {
+	Index   int
+	ID      string // the issued (or, for a repeat, the existing) certificate
+	Err     error  // nil, *InvalidError, ErrUnknownType, ErrNotAuthorsed, ErrDuplicate
+	Created bool
+}
+
+// ErrDuplicate: a certificate with the same type, issuer and number exists.
+var ErrDuplicate = errors.New("issuance: a certificate with this number was already issued")
+
+// Batch issues many certificates for dept: every item is validated on its
+// own (a bad item does not sink the rest), the good ones are numbered in one
+// reservation, signed in parallel on every core, and stored in one
+// transaction with one audit entry. An item whose number was already issued
+// reports ErrDuplicate with the existing ID, so re-running a file issues
+// nothing twice.
+func (s *Service) Batch(ctx context.Context, dept store.Department, reqs []issuer.IssueRequest, actor Actor) ([]ItemResult, error) {
+	pb, err := s.PrepareBatch(ctx, dept, reqs)
+	if err != nil {
+		return nil, err
+	}
+	return pb.Results, s.SaveBatch(ctx, pb, actor)
+}
+
+// PreparedBatch is a batch validated, numbered and signed, not yet stored.
+type PreparedBatch struct {
+	Dept     store.Department
+	Results  []ItemResult
+	good     []int
+	prepared []Prepared
+}
+
+// PrepareBatch does all of Batch but storing: callers that stream (the
+// import command) prepare the next batch while the previous one is stored.
+func (s *Service) PrepareBatch(ctx context.Context, dept store.Department, reqs []issuer.IssueRequest) (*PreparedBatch, error) {
+	pb := &PreparedBatch{Dept: dept, Results: make([]ItemResult, len(reqs))}
+	now := s.now()
+	for i, r := range reqs {
+		pb.Results[i].Index = i
+		t, err := s.authorise(ctx, dept, r.TypeCode)
+		if err != nil {
+			pb.Results[i].Err = err
+			continue
+		}
+		if errs := issuer.ValidateRequest(t, r, now); len(errs) > 0 {
+			pb.Results[i].Err = &InvalidError{Fields: errs}
+			continue
+		}
+		pb.good = append(pb.good, i)
+	}
+	if len(pb.good) == 0 {
+		return pb, nil
+	}
+	first, err := s.Store.NextCertificateNumbers(ctx, len(pb.good))
+	if err != nil {
+		return nil, err
+	}
+	pb.prepared = make([]Prepared, len(pb.good))
+	errs := make([]error, len(pb.good))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				r := reqs[pb.good[j]]
+				t, err := s.Type(ctx, r.TypeCode)
+				if err == nil {
+					pb.prepared[j], err = s.build(ctx, t, dept, r, first+int64(j), now, 1, nil)
+				}
+				errs[j] = err
+			}
+		}()
+	}
+	for j := range pb.good {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return pb, nil
+}
+
+// SaveBatch stores a prepared batch in one transaction with one audit entry
+// and fills in the results.
+func (s *Service) SaveBatch(ctx context.Context, pb *PreparedBatch, actor Actor) error {
+	if len(pb.prepared) == 0 {
+		return nil
+	}
+	recs := make([]store.Certificate, len(pb.prepared))
+	for j := range pb.prepared {
+		recs[j] = pb.prepared[j].Record
+	}
+	var inserted []string
+	err := s.Store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		if inserted, err = q.CreateCertificates(ctx, recs); err != nil {
+			return err
+		}
+		if len(inserted) == 0 {
+			return nil
+		}
+		_, err = q.AppendAudit(ctx, audit.New(s.now(), actor.Actor, "certificate.issue_batch", "department", pb.Dept.ID, actor.RequestID,
+			map[string]any{"count": len(inserted), "ids": inserted}))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	created := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		created[id] = true
+	}
+	for j, i := range pb.good {
+		rec := recs[j]
+		if created[rec.ID] {
+			pb.Results[i].ID, pb.Results[i].Created = rec.ID, true
+			continue
+		}
+		pb.Results[i].Err = ErrDuplicate
+		if ex, err := s.Store.GetCertificateByNumber(ctx, rec.TypeCode, rec.IssuerUSCC, rec.Number); err == nil {
+			pb.Results[i].ID = ex.ID
+		}
+	}
+	return nil
+}
