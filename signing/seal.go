@@ -2,9 +2,11 @@ package signing
 
 import (
 	"crypto/cipher"
+	"crypto/hmac"
 	"fmt"
 	"io"
 
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/sm4"
 )
 
@@ -90,4 +92,12 @@ func sealAD(kid string) []byte {
 	ad := make([]byte, 0, 1+len(kid))
 	ad = append(ad, sealVersion1)
 	return append(ad, kid...)
+}
+
+// DeriveKey derives a 32-byte purpose-bound key from the master key:
+// HMAC-SM3(masterKey, label). Different labels give independent keys.
+func DeriveKey(masterKey []byte, label string) []byte {
+	m := hmac.New(sm3.New, masterKey)
+	m.Write([]byte(label))
+	return m.Sum(nil)
 }
