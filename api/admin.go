@@ -257,23 +257,11 @@ func nonNil(s []string) []string {
 }
 
 func (s *Server) listDepartments(c *echo.Context) error {
-	after, limit, err := page(c)
+	items, next, err := listPage(c, s.store.ListDepartments, infallible(viewDepartment), func(d store.Department) string { return d.ID })
 	if err != nil {
 		return err
 	}
-	ds, err := s.store.ListDepartments(c.Request().Context(), after, limit+1)
-	if err != nil {
-		return err
-	}
-	ds, more := trim(ds, limit)
-	out := departmentList{Items: make([]departmentView, 0, len(ds))}
-	for _, d := range ds {
-		out.Items = append(out.Items, viewDepartment(d))
-	}
-	if len(ds) > 0 {
-		out.NextCursor = nextCursor(more, ds[len(ds)-1].ID)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, departmentList{Items: items, NextCursor: next})
 }
 
 func (s *Server) createApp(c *echo.Context) error {
@@ -327,23 +315,11 @@ func viewApp(a store.App) appView {
 }
 
 func (s *Server) listApps(c *echo.Context) error {
-	after, limit, err := page(c)
+	items, next, err := listPage(c, s.store.ListApps, infallible(viewApp), func(a store.App) string { return a.ID })
 	if err != nil {
 		return err
 	}
-	as, err := s.store.ListApps(c.Request().Context(), after, limit+1)
-	if err != nil {
-		return err
-	}
-	as, more := trim(as, limit)
-	out := appList{Items: make([]appView, 0, len(as))}
-	for _, a := range as {
-		out.Items = append(out.Items, viewApp(a))
-	}
-	if len(as) > 0 {
-		out.NextCursor = nextCursor(more, as[len(as)-1].ID)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, appList{Items: items, NextCursor: next})
 }
 
 func (s *Server) createVenue(c *echo.Context) error {
@@ -385,52 +361,35 @@ func viewVenue(v store.Venue) venueView {
 }
 
 func (s *Server) listVenues(c *echo.Context) error {
-	after, limit, err := page(c)
+	items, next, err := listPage(c, s.store.ListVenues, infallible(viewVenue), func(v store.Venue) string { return v.ID })
 	if err != nil {
 		return err
 	}
-	vs, err := s.store.ListVenues(c.Request().Context(), after, limit+1)
-	if err != nil {
-		return err
-	}
-	vs, more := trim(vs, limit)
-	out := venueList{Items: make([]venueView, 0, len(vs))}
-	for _, v := range vs {
-		out.Items = append(out.Items, viewVenue(v))
-	}
-	if len(vs) > 0 {
-		out.NextCursor = nextCursor(more, vs[len(vs)-1].ID)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, venueList{Items: items, NextCursor: next})
 }
 
 func (s *Server) listAudit(c *echo.Context) error {
-	after, limit, err := page(c)
-	if err != nil {
-		return err
-	}
-	var afterID int64
-	if after != "" {
-		if afterID, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return invalid(FieldError{Field: "cursor", Code: "format", Detail: "is not a cursor this API returned"})
+	fetch := func(ctx context.Context, after string, limit int) ([]store.AuditEntry, error) {
+		var afterID int64
+		if after != "" {
+			var err error
+			if afterID, err = strconv.ParseInt(after, 10, 64); err != nil {
+				return nil, invalid(FieldError{Field: "cursor", Code: "format", Detail: "is not a cursor this API returned"})
+			}
 		}
+		return s.store.ListAudit(ctx, afterID, limit)
 	}
-	es, err := s.store.ListAudit(c.Request().Context(), afterID, limit+1)
-	if err != nil {
-		return err
-	}
-	es, more := trim(es, limit)
-	out := auditList{Items: make([]auditView, 0, len(es))}
-	for _, e := range es {
+	view := func(e store.AuditEntry) (auditView, error) {
 		av := auditView{ID: e.ID, At: e.At, ActorKind: string(e.ActorKind), ActorID: e.ActorID, Action: e.Action,
 			ObjectType: e.ObjectType, ObjectID: e.ObjectID, RequestID: e.RequestID}
 		_ = jsonUnmarshal(e.Details, &av.Details)
-		out.Items = append(out.Items, av)
+		return av, nil
 	}
-	if len(es) > 0 {
-		out.NextCursor = nextCursor(more, strconv.FormatInt(es[len(es)-1].ID, 10))
+	items, next, err := listPage(c, fetch, view, func(e store.AuditEntry) string { return strconv.FormatInt(e.ID, 10) })
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, auditList{Items: items, NextCursor: next})
 }
 
 func problemConflict(field, detail string) *Problem {

@@ -409,29 +409,22 @@ func (s *Server) myCertificates(c *echo.Context) error {
 }
 
 func (s *Server) listCerts(c *echo.Context, f store.CertificateFilter) error {
-	after, limit, err := page(c)
-	if err != nil {
-		return err
+	fetch := func(ctx context.Context, after string, limit int) ([]store.Certificate, error) {
+		return s.store.ListCertificates(ctx, f, after, limit)
 	}
-	ctx := c.Request().Context()
-	cs, err := s.store.ListCertificates(ctx, f, after, limit+1)
-	if err != nil {
-		return err
-	}
-	cs, more := trim(cs, limit)
-	out := certificateList{Items: make([]certificateSummary, 0, len(cs))}
-	for _, ce := range cs {
+	view := func(ce store.Certificate) (certificateSummary, error) {
 		name := ""
-		if t, err := s.deps.Issuance.Type(ctx, ce.TypeCode); err == nil {
+		if t, err := s.deps.Issuance.Type(c.Request().Context(), ce.TypeCode); err == nil {
 			name = t.Name
 		}
-		out.Items = append(out.Items, certificateSummary{ID: ce.ID, Version: ce.Version, Status: string(s.deps.Issuance.Effective(ce)),
-			TypeCode: ce.TypeCode, TypeName: name, IssuerUSCC: ce.IssuerUSCC, Number: ce.Number, ValidUntil: ce.ValidUntil, IssuedAt: ce.IssuedAt})
+		return certificateSummary{ID: ce.ID, Version: ce.Version, Status: string(s.deps.Issuance.Effective(ce)),
+			TypeCode: ce.TypeCode, TypeName: name, IssuerUSCC: ce.IssuerUSCC, Number: ce.Number, ValidUntil: ce.ValidUntil, IssuedAt: ce.IssuedAt}, nil
 	}
-	if len(cs) > 0 {
-		out.NextCursor = nextCursor(more, cs[len(cs)-1].ID)
+	items, next, err := listPage(c, fetch, view, func(ce store.Certificate) string { return ce.ID })
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, certificateList{Items: items, NextCursor: next})
 }
 
 // statusList serves a signed status list (public).
@@ -455,28 +448,15 @@ type typeList struct {
 }
 
 func (s *Server) listTypes(c *echo.Context) error {
-	after, limit, err := page(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	ts, err := s.store.ListCertificateTypes(ctx, after, limit+1)
-	if err != nil {
-		return err
-	}
-	ts, more := trim(ts, limit)
-	out := typeList{Items: make([]issuer.CertificateType, 0, len(ts))}
-	for _, t := range ts {
+	view := func(t store.CertificateType) (issuer.CertificateType, error) {
 		var ct issuer.CertificateType
-		if err := json.Unmarshal(t.Spec, &ct); err != nil {
-			return err
-		}
-		out.Items = append(out.Items, ct)
+		return ct, json.Unmarshal(t.Spec, &ct)
 	}
-	if len(ts) > 0 {
-		out.NextCursor = nextCursor(more, ts[len(ts)-1].Code)
+	items, next, err := listPage(c, s.store.ListCertificateTypes, view, func(t store.CertificateType) string { return t.Code })
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, typeList{Items: items, NextCursor: next})
 }
 
 func (s *Server) getType(c *echo.Context) error {

@@ -166,6 +166,41 @@ func page(c *echo.Context) (after string, limit int, err error) {
 	return after, limit, nil
 }
 
+// listPage reads limit and cursor, fetches one page (asking for one more
+// row than the limit to know whether there are more), converts each row with
+// view, and returns the items and the next cursor (keyed by key of the last
+// row). Every list endpoint goes through it.
+func listPage[T, V any](c *echo.Context, fetch func(ctx context.Context, after string, limit int) ([]T, error),
+	view func(T) (V, error), key func(T) string) ([]V, *string, error) {
+	after, limit, err := page(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := fetch(c.Request().Context(), after, limit+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, more := trim(rows, limit)
+	items := make([]V, 0, len(rows))
+	for _, r := range rows {
+		v, err := view(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		items = append(items, v)
+	}
+	var next *string
+	if len(rows) > 0 {
+		next = nextCursor(more, key(rows[len(rows)-1]))
+	}
+	return items, next, nil
+}
+
+// infallible adapts a view that cannot fail.
+func infallible[T, V any](f func(T) V) func(T) (V, error) {
+	return func(t T) (V, error) { return f(t), nil }
+}
+
 // trim cuts a page fetched with limit+1 rows to limit and says whether there
 // are more.
 func trim[T any](items []T, limit int) ([]T, bool) {

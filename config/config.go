@@ -29,6 +29,8 @@ type Config struct {
 	RequestTimeout time.Duration // SUISHEN_REQUEST_TIMEOUT: handler deadline
 	ShutdownGrace  time.Duration // SUISHEN_SHUTDOWN_GRACE
 	PublicRate     int           // SUISHEN_PUBLIC_RATE: requests per second per client on public endpoints
+	ClockSkew      time.Duration // SUISHEN_CLOCK_SKEW: tolerance when checking codes' time windows
+	VerifyRate     int           // SUISHEN_VERIFY_RATE: POST /v1/verify requests per second per app
 }
 
 // Var describes one environment variable: the name, its default and meaning.
@@ -51,6 +53,8 @@ var Vars = []Var{
 	{"SUISHEN_REQUEST_TIMEOUT", "30s", "deadline of one request's handler"},
 	{"SUISHEN_SHUTDOWN_GRACE", "20s", "how long in-flight requests may finish after SIGTERM"},
 	{"SUISHEN_PUBLIC_RATE", "100", "requests per second per client address on public endpoints (burst: twice that)"},
+	{"SUISHEN_CLOCK_SKEW", "30s", "clock-skew tolerance when checking a code's validity window"},
+	{"SUISHEN_VERIFY_RATE", "2000", "POST /v1/verify requests per second per app (burst: twice that)"},
 }
 
 // Error names the variable at fault; its message is one line for the operator.
@@ -136,6 +140,13 @@ func Load(getenv func(string) string, overrides map[string]string) (Config, erro
 	pr := get("SUISHEN_PUBLIC_RATE")
 	if c.PublicRate, err = strconv.Atoi(pr); err != nil || c.PublicRate < 1 || c.PublicRate > 1000000 {
 		return c, &Error{"SUISHEN_PUBLIC_RATE", fmt.Sprintf("%q is not a whole number between 1 and 1000000", pr)}
+	}
+	if c.ClockSkew, err = duration(get, "SUISHEN_CLOCK_SKEW", 0, 10*time.Minute); err != nil {
+		return c, err
+	}
+	vr := get("SUISHEN_VERIFY_RATE")
+	if c.VerifyRate, err = strconv.Atoi(vr); err != nil || c.VerifyRate < 1 || c.VerifyRate > 1000000 {
+		return c, &Error{"SUISHEN_VERIFY_RATE", fmt.Sprintf("%q is not a whole number between 1 and 1000000", vr)}
 	}
 	if tp := get("SUISHEN_TRUSTED_PROXIES"); tp != "" {
 		for _, s := range strings.Split(tp, ",") {

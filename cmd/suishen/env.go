@@ -149,3 +149,26 @@ func secretFile(path string, gen func() string) (value string, created bool, err
 	}
 	return v, true, f.Close()
 }
+
+// setup is the common start of every command that works on the database:
+// configuration, embedded secrets, the store, migrations. Logs go to logTo.
+func setup(cmd *cobra.Command, logTo io.Writer) (config.Config, *slog.Logger, backend, error) {
+	ctx := cmd.Context()
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	log := newLogger(cfg, logTo)
+	if err := ensureSecrets(&cfg, log, os.Stderr); err != nil {
+		return cfg, nil, nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return cfg, nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	return cfg, log, st, nil
+}

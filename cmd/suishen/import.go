@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/keyring"
@@ -27,6 +29,7 @@ func importCommand() *cobra.Command {
 	var dept, format, report string
 	var batch int
 	var quiet bool
+	var cpuprofile string
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Issue certificates in bulk from a CSV or JSONL file (millions of rows)",
@@ -76,7 +79,18 @@ Use - as FILE to read standard input.` + "\n" + envHelp(),
 				}
 				in = f
 			}
-			return withRing(cmd, func(ctx context.Context, st backend, ring *keyring.Ring) error {
+			if cpuprofile != "" {
+				f, err := os.Create(cpuprofile)
+				if err != nil {
+					return exitError{code: 2, msg: err.Error()}
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			return withRing(cmd, func(ctx context.Context, cfg config.Config, st backend, ring *keyring.Ring) error {
 				d, err := st.GetDepartmentByUSCC(ctx, dept)
 				if errors.Is(err, store.ErrNotFound) {
 					return exitError{code: 2, msg: fmt.Sprintf("no department with USCC %q", dept)}
@@ -84,8 +98,6 @@ Use - as FILE to read standard input.` + "\n" + envHelp(),
 				if err != nil {
 					return err
 				}
-				cfg, _ := loadConfig(cmd)
-				_ = ensureSecrets(&cfg, newLogger(cfg, io.Discard), io.Discard)
 				svc := &issuance.Service{Store: st, Keys: ring, Subjects: principal.NewSubjects(cfg.MasterKey),
 					ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
 				if err := svc.Seed(ctx); err != nil {
@@ -138,6 +150,8 @@ Use - as FILE to read standard input.` + "\n" + envHelp(),
 	cmd.Flags().StringVar(&report, "report", "", "write rejected and duplicate rows to this CSV file")
 	cmd.Flags().IntVar(&batch, "batch", 2000, "rows per transaction")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
+	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the import to this file")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
 	addConfigFlags(cmd)
 	return cmd
 }

@@ -12,35 +12,25 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/suishen/suishen/audit"
+	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 )
 
 // withRing opens the store (migrated) and the key ring for a CLI command.
-func withRing(cmd *cobra.Command, fn func(ctx context.Context, st backend, ring *keyring.Ring) error) error {
+func withRing(cmd *cobra.Command, fn func(ctx context.Context, cfg config.Config, st backend, ring *keyring.Ring) error) error {
 	ctx := cmd.Context()
-	cfg, err := loadConfig(cmd)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, os.Stderr)
-	if err := ensureSecrets(&cfg, log, os.Stderr); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	cfg, log, st, err := setup(cmd, os.Stderr)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	ring, err := keyring.Open(ctx, st, cfg.MasterKey, nil, log)
 	if err != nil {
 		return err
 	}
-	return fn(ctx, st, ring)
+	return fn(ctx, cfg, st, ring)
 }
 
 var cliActor = audit.Actor{Kind: store.KindAdmin, ID: "cli"}
@@ -59,7 +49,7 @@ Private keys never leave the database unsealed; only public keys are printed.` +
 		Short: "List every key with its role, status and validity",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withRing(cmd, func(ctx context.Context, _ backend, ring *keyring.Ring) error {
+			return withRing(cmd, func(ctx context.Context, _ config.Config, _ backend, ring *keyring.Ring) error {
 				keys := ring.Keys()
 				if asJSON {
 					enc := json.NewEncoder(cmd.OutOrStdout())
@@ -89,7 +79,7 @@ Private keys never leave the database unsealed; only public keys are printed.` +
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"anchor", "code", "department"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withRing(cmd, func(ctx context.Context, st backend, ring *keyring.Ring) error {
+			return withRing(cmd, func(ctx context.Context, _ config.Config, st backend, ring *keyring.Ring) error {
 				role := store.KeyRole(args[0])
 				if role == store.RoleDepartment {
 					if _, err := st.GetDepartmentByUSCC(ctx, dept); err != nil {
@@ -121,7 +111,7 @@ Private keys never leave the database unsealed; only public keys are printed.` +
 		Short: "Mark a key compromised: nothing it signed verifies any more (an active key is replaced)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withRing(cmd, func(ctx context.Context, _ backend, ring *keyring.Ring) error {
+			return withRing(cmd, func(ctx context.Context, _ config.Config, _ backend, ring *keyring.Ring) error {
 				marked, repl, err := ring.Compromise(ctx, args[0], cliActor, "")
 				if errors.Is(err, keyring.ErrUnknownKey) || errors.Is(err, keyring.ErrCompromised) {
 					return exitError{code: 2, msg: err.Error()}
@@ -146,7 +136,7 @@ Without --kid it prints the active trust anchor: pin it in verifiers (suishen ve
 --anchor, trust.Verify) and in openssl pkeyutl -verify -pubin.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withRing(cmd, func(ctx context.Context, _ backend, ring *keyring.Ring) error {
+			return withRing(cmd, func(ctx context.Context, _ config.Config, _ backend, ring *keyring.Ring) error {
 				var pub *signing.PublicKey
 				if kid == "" {
 					s, err := ring.Signer(ctx, store.RoleAnchor, "")

@@ -362,4 +362,3 @@ func TestImport(t *testing.T) {
 		})
 	}
 }
-

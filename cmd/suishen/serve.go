@@ -42,25 +42,14 @@ data directory and prints the admin token once.` + "\n" + envHelp(),
 
 func runServe(cmd *cobra.Command, _ []string) error {
 	ctx := cmd.Context()
-	cfg, err := loadConfig(cmd)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, os.Stdout)
 	if err := signing.SelfTest(); err != nil {
 		return fmt.Errorf("cryptographic self-test failed, refusing to serve: %w", err)
 	}
-	if err := ensureSecrets(&cfg, log, os.Stderr); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg)
+	cfg, log, st, err := setup(cmd, os.Stdout)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
