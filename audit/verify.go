@@ -18,6 +18,7 @@ type Report struct {
 	Checkpoints int   // checkpoints checked
 	Signed      int   // of which signed
 	Unsealed    int64 // entries older than the grace period still without a seal
+	Pending     int64 // younger entries still waiting for their seal (not a fault)
 	Head        []byte
 	// Problem is empty when everything matches; otherwise it names the first
 	// fault, and BadEntryID / BadSeq point at it.
@@ -103,6 +104,11 @@ func Verify(ctx context.Context, q store.Queries, verifyKey VerifyKey, now time.
 	if err != nil {
 		return r, err
 	}
+	all, err := q.CountUnsealedAuditBefore(ctx, now.Add(time.Hour))
+	if err != nil {
+		return r, err
+	}
+	r.Pending = all - r.Unsealed
 	if r.Unsealed > 0 {
 		r.Problem = fmt.Sprintf("%d entries older than %s were never sealed", r.Unsealed, grace)
 	}

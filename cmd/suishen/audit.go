@@ -48,10 +48,13 @@ never sealed. Exits 0 when the log is intact, 1 naming the first bad entry other
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
 				_ = enc.Encode(map[string]any{"ok": r.OK(), "entries": r.Entries, "checkpoints": r.Checkpoints,
-					"signed_checkpoints": r.Signed, "unsealed": r.Unsealed, "head": hex.EncodeToString(r.Head),
+					"signed_checkpoints": r.Signed, "unsealed": r.Unsealed, "pending": r.Pending, "head": hex.EncodeToString(r.Head),
 					"problem": r.Problem, "bad_entry_id": r.BadEntryID, "bad_seq": r.BadSeq})
 			} else if r.OK() {
 				fmt.Fprintf(out, "audit log intact: %d entries, %d checkpoints (%d signed), head %x\n", r.Entries, r.Checkpoints, r.Signed, r.Head)
+				if r.Pending > 0 {
+					fmt.Fprintf(out, "%d newer entries are waiting for the sealer (a running server seals every second)\n", r.Pending)
+				}
 			} else {
 				fmt.Fprintf(out, "AUDIT LOG NOT INTACT after %d good entries: %s\n", r.Entries, r.Problem)
 			}

@@ -362,3 +362,63 @@ func TestImport(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMEWalkthrough runs the README's walkthrough blocks as a new user
+// would paste them (with this test's binary for `go run ./cmd/suishen` and
+// this test's address for the server), so the README cannot drift from the
+// code.
+func TestREADMEWalkthrough(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Fatal("bash is needed to run the README")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	var cur []string
+	in := false
+	for _, line := range strings.Split(string(readme), "\n") {
+		switch {
+		case line == "```sh":
+			in, cur = true, nil
+		case line == "```" && in:
+			in = false
+			blocks = append(blocks, strings.Join(cur, "\n"))
+		case in:
+			cur = append(cur, line)
+		}
+	}
+	// Block 0 is the two commands, the last two are PostgreSQL and tests; the
+	// walkthrough and the OpenSSL check are the ones in between.
+	var script string
+	for _, b := range blocks {
+		if strings.Contains(b, "export S=") || strings.Contains(b, "openssl pkeyutl") {
+			script += b + "\n"
+		}
+	}
+	if !strings.Contains(script, "/v1/certificates") || !strings.Contains(script, "openssl pkeyutl") {
+		t.Fatalf("walkthrough blocks not found in the README")
+	}
+	dir := t.TempDir()
+	env := []string{"SUISHEN_DATA_DIR=" + filepath.Join(dir, "data"), "SUISHEN_ADMIN_TOKEN=", "SUISHEN_MASTER_KEY=", "SUISHEN_DATABASE_URL="}
+	n := startNode(t, env)
+	script = strings.ReplaceAll(script, "http://127.0.0.1:8080", "http://"+n.addr)
+	script = strings.ReplaceAll(script, "go run ./cmd/suishen", binary)
+	cmd := exec.Command("bash", "-eu", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README walkthrough failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{`"status":"ok"`, `"code":"validation_failed"`, `"masked_name":"张*"`, "1.2.156.3005.2.11100000000021001C001.",
+		`"status":"suspended"`, "saved trust bundle", "audit log intact", "Signature Verified Successfully", `"openapi": "3.1.0"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the walkthrough output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
