@@ -254,6 +254,92 @@ type CertificateFilter struct {
 	TypeCode      string // "" : any
 }
 
+// Holder maps a pseudonymous subject to a small number that 随申码 codes
+// carry (encrypted) instead of anything personal.
+type Holder struct {
+	Ref       int64 // assigned by the database, 1, 2, 3 …
+	Subject   string
+	Kind      string // person | enterprise
+	CreatedAt time.Time
+}
+
+// Code is a long-lived 随申码 code that can be revoked: an offline code (one
+// valid generation per holder), an enterprise code, a venue code. Dynamic
+// personal and presentation codes are never stored.
+type Code struct {
+	ID          string // e.g. "offline:<subject>:<generation>"
+	Kind        string // offline | enterprise | venue
+	Owner       string // holder subject, or venue ID
+	Generation  int
+	Text        string // the signed code text (static codes are handed out again as they are)
+	Status      string // valid | revoked
+	StatusList  string
+	StatusIndex int64
+	IssuedAt    time.Time
+	ExpiresAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Checkin is one visit: a holder scanned a venue code, or a venue scanned a
+// holder's code (online or uploaded later).
+type Checkin struct {
+	ID            string
+	VenueID       string
+	HolderSubject string
+	MaskedName    string
+	Source        string // holder_scan | venue_scan | venue_upload
+	CodeKind      string // the kind of code scanned
+	ClientID      string // venue's own record ID for uploads (unique per venue); "" otherwise
+	At            time.Time
+	CreatedAt     time.Time
+}
+
+// UseCode is a one-time 用证码 handed out with a presentation (亮证).
+type UseCode struct {
+	Hash          []byte // SM3 of the normalised code; the code itself is never stored
+	CertificateID string
+	HolderSubject string
+	Purpose       string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	UsedAt        *time.Time
+	UsedBy        string // app ID
+}
+
+// Grant is a holder's authorisation (授权用证) for an app to use certificates
+// of some types for a purpose until a time.
+type Grant struct {
+	ID               string
+	HolderSubject    string
+	AppID            string
+	CertificateTypes []string
+	Purpose          string
+	CreatedAt        time.Time
+	ExpiresAt        time.Time
+	RevokedAt        *time.Time
+}
+
+// UsageRecord is one use of a holder's certificate or code (用证记录),
+// append-only, shown to the holder; refusals are recorded too.
+type UsageRecord struct {
+	ID            string
+	HolderSubject string
+	At            time.Time
+	Org           string // using organisation
+	OrgUSCC       string
+	Operator      string
+	ItemCode      string // 事项 code
+	ItemName      string
+	BusinessCode  string // case / business number
+	Purpose       string
+	CertificateID string
+	CodeKind      string
+	Channel       string // verify | use_code | grant | case | venue_scan
+	Result        string // success | refused | invalid | …
+	AppID         string
+	Detail        string
+}
+
 // Queries is everything a backend can do, inside or outside a transaction.
 type Queries interface {
 	// Principals.
@@ -323,7 +409,8 @@ type Queries interface {
 	GetCertificateByNumber(ctx context.Context, typeCode, issuerUSCC, number string) (Certificate, error)
 	ChangeCertificateStatus(ctx context.Context, ch CertificateStatusChange) error
 	ListCertificates(ctx context.Context, f CertificateFilter, after string, limit int) ([]Certificate, error)
-	// StatusEntries lists the entries of a status list that are not valid.
+	// StatusEntries lists the entries of a status list that are not valid —
+	// of certificates and of codes alike (their lists have distinct IDs).
 	StatusEntries(ctx context.Context, listID string) ([]StatusEntry, error)
 	// StatusLists lists every status list in use, by ID. Lists live in a
 	// table of their own: CreateCertificate(s) add a list when its first
@@ -335,6 +422,51 @@ type Queries interface {
 	// Idempotency.
 	GetIdempotency(ctx context.Context, principal, key string) (IdempotencyRecord, error)
 	PutIdempotency(ctx context.Context, r IdempotencyRecord) error
+
+	CodeQueries
+}
+
+// CodeQueries are the queries of 随申码 codes, check-ins, use codes, grants
+// and usage records.
+type CodeQueries interface {
+	// Holders and codes.
+	// HolderRef returns the holder's ref, creating the holder on first use.
+	HolderRef(ctx context.Context, subject, kind string, now time.Time) (int64, error)
+	GetHolderByRef(ctx context.Context, ref int64) (Holder, error)
+	CreateCode(ctx context.Context, c Code) error
+	// LatestCode returns the owner's code of this kind with the highest
+	// generation (ErrNotFound if none).
+	LatestCode(ctx context.Context, kind, owner string) (Code, error)
+	GetCode(ctx context.Context, id string) (Code, error)
+	// ChangeCodeStatus sets Status from `from` to `to` (ErrConflict if it is
+	// not `from`; ErrNotFound for an unknown ID) and bumps its status list.
+	ChangeCodeStatus(ctx context.Context, id, from, to string, at time.Time) error
+
+	// Check-ins. A ClientID already recorded for the venue gives
+	// ErrAlreadyExists (uploads are idempotent).
+	AddCheckin(ctx context.Context, c Checkin) error
+	ListCheckinsByHolder(ctx context.Context, subject string, after string, limit int) ([]Checkin, error)
+	ListCheckinsByVenue(ctx context.Context, venueID string, after string, limit int) ([]Checkin, error)
+
+	// Use codes.
+	CreateUseCode(ctx context.Context, u UseCode) error
+	// RedeemUseCode marks an unused, unexpired use code used by app at now
+	// and returns it; used or expired codes give ErrConflict, unknown ones
+	// ErrNotFound.
+	RedeemUseCode(ctx context.Context, hash []byte, app string, now time.Time) (UseCode, error)
+
+	// Grants.
+	CreateGrant(ctx context.Context, g Grant) error
+	GetGrant(ctx context.Context, id string) (Grant, error)
+	ListGrants(ctx context.Context, subject string, after string, limit int) ([]Grant, error)
+	RevokeGrant(ctx context.Context, id string, at time.Time) error
+	// ActiveGrant finds an unrevoked, unexpired grant of the holder to the
+	// app that covers typeCode (ErrNotFound if none).
+	ActiveGrant(ctx context.Context, subject, appID, typeCode string, now time.Time) (Grant, error)
+
+	// Usage records (append-only).
+	AddUsageRecord(ctx context.Context, r UsageRecord) error
+	ListUsageRecords(ctx context.Context, subject string, after string, limit int) ([]UsageRecord, error)
 }
 
 // Store is a backend: Queries outside a transaction plus transactions.

@@ -316,14 +316,22 @@ func (q *Queries) changeCertificateStatus(ctx context.Context, ch store.Certific
 	if err != nil {
 		return err
 	}
-	n, err := q.db.Exec(ctx, `UPDATE status_lists SET updated_at = $2 WHERE id = $1 AND updated_at < $2`, list, ch.At)
+	return q.bumpStatusList(ctx, list, ch.At)
+}
+
+// bumpStatusList moves the UpdatedAt of list to at, or to one microsecond
+// past its current value when that is at or after at (see
+// ChangeCertificateStatus). A list without a row (an entry not made by this
+// store) is left alone.
+func (q *Queries) bumpStatusList(ctx context.Context, list string, at time.Time) error {
+	n, err := q.db.Exec(ctx, `UPDATE status_lists SET updated_at = $2 WHERE id = $1 AND updated_at < $2`, list, at)
 	if err != nil || n == 1 {
 		return err
 	}
 	var last time.Time
 	err = q.db.QueryRow(ctx, `SELECT updated_at FROM status_lists WHERE id = $1`, list).Scan(&last)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // a certificate without a list row (not made by this store): nothing to bump
+		return nil // an entry without a list row (not made by this store): nothing to bump
 	}
 	if err == nil {
 		_, err = q.db.Exec(ctx, `UPDATE status_lists SET updated_at = $2 WHERE id = $1`, list, last.Add(time.Microsecond))
@@ -359,14 +367,19 @@ func (q *Queries) ListCertificates(ctx context.Context, f store.CertificateFilte
 }
 
 // StatusEntries lists the entries of the status list listID whose
-// certificate is not valid, by index. (The condition is written exactly as
-// in the partial index that serves it.)
+// certificate or code is not valid, by index. A list holds either
+// certificates or codes (their list IDs differ), so one side of the UNION
+// is always empty; a code's status ("revoked") is its entry's status. (The
+// conditions are written exactly as in the partial indexes that serve them.)
 func (q *Queries) StatusEntries(ctx context.Context, listID string) ([]store.StatusEntry, error) {
 	out, err := list(ctx, q.db, func(s scanner) (store.StatusEntry, error) {
 		var e store.StatusEntry
 		err := s.Scan(&e.Index, &e.Status)
 		return e, err
-	}, `SELECT status_index, status FROM certificates WHERE status_list = $1 AND status <> 'valid' ORDER BY status_index`,
+	}, `SELECT status_index, status FROM certificates WHERE status_list = $1 AND status <> 'valid'
+		UNION ALL
+		SELECT status_index, status FROM codes WHERE status_list = $1 AND status <> 'valid'
+		ORDER BY status_index`,
 		listID)
 	if err != nil {
 		return nil, fmt.Errorf("store: status entries: %w", err)

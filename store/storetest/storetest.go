@@ -76,6 +76,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CreateManyCertificates", testCreateManyCertificates},
 		{"ListCertificates", testListCertificates},
 		{"ConcurrentIssuance", testConcurrentIssuance},
+		{"Holders", testHolders},
+		{"HolderRefConcurrent", testHolderRefConcurrent},
+		{"Codes", testCodes},
+		{"CodeStatus", testCodeStatus},
+		{"StatusEntriesWithCodes", testStatusEntriesWithCodes},
+		{"CodeTimes", testCodeTimes},
+		{"Checkins", testCheckins},
+		{"UseCodes", testUseCodes},
+		{"Grants", testGrants},
+		{"UsageRecords", testUsageRecords},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -49,7 +49,7 @@ func main() {
 			continue
 		}
 		b, _ := json.Marshal(map[string]any{"type_code": typeLicence, "number": number,
-			"holder": map[string]any{"kind": "enterprise", "name": name, "id_type": "001", "id_number": uscc},
+			"holder":     map[string]any{"kind": "enterprise", "name": name, "id_type": "001", "id_number": uscc},
 			"valid_from": "2020-05-01", "long_term": true, "area_code": "310104", "fields": fields})
 		w.Write(append(b, '\n'))
 	}
