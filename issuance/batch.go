@@ -133,6 +133,9 @@ func (s *Service) SaveBatch(ctx context.Context, pb *PreparedBatch, actor Actor)
 	for _, id := range inserted {
 		created[id] = true
 	}
+	for _, r := range recs {
+		s.placed(r.StatusList)
+	}
 	for j, i := range pb.good {
 		rec := recs[j]
 		if created[rec.ID] {

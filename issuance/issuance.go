@@ -68,6 +68,16 @@ type Service struct {
 
 	types sync.Map // code → issuer.CertificateType
 	cache statusCache
+	lists sync.Map // status lists this node has issued into
+}
+
+// placed notes that a certificate went into list; the first one of a list
+// this node has not seen re-signs the trust bundle so the list is published
+// at once (other nodes notice the new list within a second).
+func (s *Service) placed(list string) {
+	if _, seen := s.lists.LoadOrStore(list, true); !seen && s.OnStatusChange != nil {
+		s.OnStatusChange()
+	}
 }
 
 func (s *Service) now() time.Time {
@@ -252,5 +262,10 @@ func (s *Service) Save(ctx context.Context, q store.Queries, p Prepared, actor A
 	}
 	_, err := q.AppendAudit(ctx, audit.New(s.now(), actor.Actor, "certificate.issue", "certificate", p.Record.ID, actor.RequestID,
 		map[string]any{"type_code": p.Record.TypeCode, "issuer_uscc": p.Record.IssuerUSCC, "version": p.Record.Version, "key_id": p.Record.KeyID}))
+	if err == nil {
+		// Called inside the caller's transaction: a rollback only costs an
+		// early re-signing of the bundle.
+		s.placed(p.Record.StatusList)
+	}
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,13 +50,31 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// syncBuffer is a bytes.Buffer the test may read while the process writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // node is one running `suishen serve`.
 type node struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	addr   string
-	stderr *bytes.Buffer
-	stdout *bytes.Buffer
+	stderr *syncBuffer
+	stdout *syncBuffer
 }
 
 func run(t *testing.T, env []string, args ...string) (string, string, int) {
@@ -79,7 +98,7 @@ func startNode(t *testing.T, env []string) *node {
 	addr := freeAddr(t)
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = append(append(os.Environ(), env...), "SUISHEN_ADDR="+addr, "SUISHEN_SHUTDOWN_GRACE=5s")
-	n := &node{t: t, cmd: cmd, addr: addr, stderr: &bytes.Buffer{}, stdout: &bytes.Buffer{}}
+	n := &node{t: t, cmd: cmd, addr: addr, stderr: &syncBuffer{}, stdout: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = n.stdout, n.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
