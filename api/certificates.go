@@ -168,7 +168,7 @@ func (s *Server) department(ctx context.Context, c *echo.Context) (store.Departm
 
 func (s *Server) viewCertificate(c store.Certificate) certificateView {
 	return certificateView{ID: c.ID, Version: c.Version, Status: string(s.deps.Issuance.Effective(c)), TypeCode: c.TypeCode,
-		IssuerUSCC: c.IssuerUSCC, Predecessor: c.PredecessorID, Successor: c.SuccessorID, Document: c.Document, JWS: c.JWS,
+		IssuerUSCC: c.IssuerUSCC, Predecessor: c.PredecessorID, Successor: c.SuccessorID, Document: issuance.DocumentOf(c), JWS: c.JWS,
 		KeyID: c.KeyID, IssuedAt: c.IssuedAt, UpdatedAt: c.UpdatedAt}
 }
 

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/keyring"
@@ -71,7 +73,11 @@ func testConfig(t testing.TB) config.Config {
 func newHarness(t testing.TB, st store.Store) *harness {
 	cfg := testConfig(t)
 	clk := &clock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logTo io.Writer = io.Discard
+	if os.Getenv("SUISHEN_TEST_LOG") != "" { // show the server's log while debugging a test
+		logTo = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logTo, nil))
 	ring, err := keyring.Open(context.Background(), st, cfg.MasterKey, clk.Now, log)
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +87,11 @@ func newHarness(t testing.TB, st store.Store) *harness {
 	if err := iss.Seed(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	cs := &codeservice.Service{Store: st, Keys: ring, Now: clk.Now, CodeTTL: cfg.CodeTTL,
+		SubjectKey: signing.DeriveKey(cfg.MasterKey, "suishen/code-subject/v1"),
+		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
 	srv := New(Deps{
-		Store: st, Config: cfg, Now: clk.Now, Keys: ring, Issuance: iss,
+		Store: st, Config: cfg, Now: clk.Now, Keys: ring, Issuance: iss, Codes: cs,
 		Log:      log,
 		Subjects: principal.NewSubjects(cfg.MasterKey),
 		Admin:    principal.NewAdminMatcher(testAdminToken),

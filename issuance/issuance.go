@@ -231,10 +231,6 @@ func (s *Service) build(ctx context.Context, t issuer.CertificateType, dept stor
 	if err != nil {
 		return Prepared{}, err
 	}
-	_, payload, err := signing.ParseJWS(jws)
-	if err != nil {
-		return Prepared{}, err
-	}
 	var until *time.Time
 	if !req.LongTerm && req.ValidUntil != nil {
 		u := req.ValidUntil.UTC()
@@ -245,7 +241,7 @@ func (s *Service) build(ctx context.Context, t issuer.CertificateType, dept stor
 		ID: id.String(), TypeCode: t.Code, IssuerUSCC: dept.USCC, Serial: id.Serial, Version: id.VersionNumber(),
 		Number: req.Number, HolderSubject: s.Subjects.Of(req.Holder.Kind, req.Holder.IDNumber), HolderKind: req.Holder.Kind,
 		Status: string(issuer.StatusValid), ValidFrom: req.ValidFrom.UTC(), ValidUntil: until,
-		Document: payload, JWS: jws, KeyID: signer.KeyID(), PredecessorID: predID,
+		JWS: jws, KeyID: signer.KeyID(), PredecessorID: predID,
 		StatusList: list, StatusIndex: int64(index), IssuedAt: issued, UpdatedAt: issued,
 	}
 	return Prepared{Record: rec, Doc: doc}, nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/suishen/suishen/audit"
 	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 )
 
@@ -81,7 +82,7 @@ func (s *Service) Renew(ctx context.Context, dept store.Department, id string, r
 		return Prepared{}, err
 	}
 	var prev issuer.Document
-	if err := jsonUnmarshal(old.Document, &prev); err != nil {
+	if err := jsonUnmarshal(DocumentOf(old), &prev); err != nil {
 		return Prepared{}, err
 	}
 	req, err := requestFrom(prev, old)
@@ -177,4 +178,14 @@ func (s *Service) changed() {
 	if s.OnStatusChange != nil {
 		s.OnStatusChange()
 	}
+}
+
+// DocumentOf returns a stored certificate's GB/T 36903 document: the payload
+// of its JWS, exactly as signed.
+func DocumentOf(c store.Certificate) []byte {
+	_, payload, err := signing.ParseJWS(c.JWS)
+	if err != nil {
+		return nil
+	}
+	return payload
 }

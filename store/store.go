@@ -211,8 +211,7 @@ type Certificate struct {
 	StatusReason  string
 	ValidFrom     time.Time
 	ValidUntil    *time.Time // nil: long-term (长期)
-	Document      []byte     // GB/T 36903 metadata + face fields, JSON, exactly as signed
-	JWS           string     // the document signed by the department key
+	JWS           string     // the GB/T 36903 document signed by the department key; the document is its payload
 	KeyID         string
 	PredecessorID string
 	SuccessorID   string

@@ -5,8 +5,8 @@
 -- Conventions as in 00001, plus:
 --   * the catalogue spec is json, not jsonb: json keeps the text as given and
 --     still refuses anything that is not JSON;
---   * documents are bytea: they are what the department key signed and must
---     come back byte for byte;
+--   * the signed document is stored once, as the payload of its JWS (text,
+--     returned as stored);
 --   * there are no foreign keys from certificates to certificate_types or
 --     status_lists: every issuance would take a KEY SHARE lock on the same
 --     few hot rows (MultiXacts under load), and the issuer checks the type
@@ -36,7 +36,6 @@ CREATE TABLE certificates (
     status_reason  text NOT NULL DEFAULT '',
     valid_from     timestamptz NOT NULL,
     valid_until    timestamptz,
-    document       bytea NOT NULL,
     jws            text NOT NULL,
     key_id         text NOT NULL,
     predecessor_id text COLLATE "C" NOT NULL DEFAULT '',
@@ -58,14 +57,14 @@ CREATE INDEX certificates_issuer_idx ON certificates (issuer_uscc, id);
 -- least 131,072 per list.
 CREATE INDEX certificates_not_valid_idx ON certificates (status_list, status_index) WHERE status <> 'valid';
 
--- Signed documents and their JWS are 1.5 to 4 KB, so PostgreSQL compresses
+-- A certificate's JWS is 2 to 5 KB, so PostgreSQL compresses
 -- them; lz4 does it several times faster than the default pglz (bulk
 -- issuance of 10,000 rows: ≈310 ms instead of ≈400 ms). A server built
 -- without lz4 keeps pglz.
 -- +goose StatementBegin
 DO $$
 BEGIN
-    ALTER TABLE certificates ALTER COLUMN document SET COMPRESSION lz4, ALTER COLUMN jws SET COMPRESSION lz4;
+    ALTER TABLE certificates ALTER COLUMN jws SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     NULL;
 END;

@@ -5,8 +5,7 @@
 --
 -- Conventions as in 00001, plus:
 --   * the catalogue spec is a JSON object in TEXT, kept as given;
---   * documents are BLOB: they are what the department key signed and must
---     come back byte for byte;
+--   * the signed document is stored once, as the payload of its JWS;
 --   * no foreign keys from certificates to certificate_types or status_lists
 --     (as on PostgreSQL, where they would put a lock on hot rows).
 
@@ -34,7 +33,6 @@ CREATE TABLE certificates (
     status_reason  TEXT NOT NULL DEFAULT '',
     valid_from TEXT NOT NULL CHECK (valid_from GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z'),
     valid_until TEXT CHECK (valid_until GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z'),
-    document       BLOB NOT NULL,
     jws            TEXT NOT NULL,
     key_id         TEXT NOT NULL,
     predecessor_id TEXT NOT NULL DEFAULT '',

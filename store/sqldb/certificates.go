@@ -64,7 +64,7 @@ func (q *Queries) ListCertificateTypes(ctx context.Context, after string, limit 
 // of CertificateValues. Backends use them for bulk loads (COPY).
 var CertificateColumns = []string{
 	"id", "type_code", "issuer_uscc", "serial", "version", "number", "holder_subject", "holder_kind",
-	"status", "status_reason", "valid_from", "valid_until", "document", "jws", "key_id",
+	"status", "status_reason", "valid_from", "valid_until", "jws", "key_id",
 	"predecessor_id", "successor_id", "status_list", "status_index", "issued_at", "updated_at",
 }
 
@@ -75,7 +75,7 @@ var certificateCols = strings.Join(CertificateColumns, ", ")
 func CertificateValues(c store.Certificate) []any {
 	return []any{
 		c.ID, c.TypeCode, c.IssuerUSCC, c.Serial, c.Version, c.Number, c.HolderSubject, c.HolderKind,
-		c.Status, c.StatusReason, c.ValidFrom, c.ValidUntil, nz(c.Document), c.JWS, c.KeyID,
+		c.Status, c.StatusReason, c.ValidFrom, c.ValidUntil, c.JWS, c.KeyID,
 		c.PredecessorID, c.SuccessorID, c.StatusList, c.StatusIndex, c.IssuedAt, c.UpdatedAt,
 	}
 }
@@ -83,7 +83,7 @@ func CertificateValues(c store.Certificate) []any {
 func scanCertificate(s scanner) (store.Certificate, error) {
 	var c store.Certificate
 	err := s.Scan(&c.ID, &c.TypeCode, &c.IssuerUSCC, &c.Serial, &c.Version, &c.Number, &c.HolderSubject, &c.HolderKind,
-		&c.Status, &c.StatusReason, &c.ValidFrom, &c.ValidUntil, &c.Document, &c.JWS, &c.KeyID,
+		&c.Status, &c.StatusReason, &c.ValidFrom, &c.ValidUntil, &c.JWS, &c.KeyID,
 		&c.PredecessorID, &c.SuccessorID, &c.StatusList, &c.StatusIndex, &c.IssuedAt, &c.UpdatedAt)
 	return c, err
 }
@@ -150,7 +150,7 @@ func (q *Queries) addStatusList(ctx context.Context, list string, at time.Time) 
 // transaction when the caller has none.
 func (q *Queries) CreateCertificate(ctx context.Context, c store.Certificate) error {
 	_, err := q.db.Exec(ctx,
-		`INSERT INTO certificates (`+certificateCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		`INSERT INTO certificates (`+certificateCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		CertificateValues(c)...)
 	if err == nil {
 		err = q.addStatusList(ctx, c.StatusList, c.IssuedAt)
@@ -161,7 +161,7 @@ func (q *Queries) CreateCertificate(ctx context.Context, c store.Certificate) er
 	return nil
 }
 
-// maxCertificatesPerStatement bounds one multi-row INSERT (21 parameters a
+// maxCertificatesPerStatement bounds one multi-row INSERT (20 parameters a
 // row). It is small on purpose: SQLite finds a $N parameter by a linear
 // search of the statement's parameter names, at parse and again at bind
 // time, so a statement's cost grows with the square of its parameters.

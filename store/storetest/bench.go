@@ -45,7 +45,7 @@ func BenchCertificate(n int64) store.Certificate {
 	return store.Certificate{
 		ID: id, TypeCode: typeFood, IssuerUSCC: issuerA, Serial: serial, Version: 1, Number: number,
 		HolderSubject: fmt.Sprintf("sub-%016x", uint64(n)*0x9e3779b97f4a7c15), HolderKind: "enterprise", Status: "valid",
-		ValidFrom: base, ValidUntil: &until, Document: []byte(doc.String()), JWS: jws, KeyID: "kid-dep-1",
+		ValidFrom: base, ValidUntil: &until, JWS: jws, KeyID: "kid-dep-1",
 		StatusList: fmt.Sprintf("sl-bench-%d", n/131072), StatusIndex: n % 131072,
 		IssuedAt: base, UpdatedAt: base,
 	}
