@@ -205,7 +205,7 @@ func (h *harness) department(uscc string) (id, key string) {
 func (h *harness) app(scopes ...string) (id, key string) {
 	h.t.Helper()
 	m := h.must(201, h.do("POST", "/v1/admin/apps", testAdminToken, map[string]any{
-		"name": "某银行", "uscc": uscc1, "scopes": scopes, "certificate_types": []string{typeLicence}}))
+		"name": "某银行", "uscc": uscc1, "scopes": scopes, "certificate_types": []string{typeLicence, typeIDCard}}))
 	return m["id"].(string), m["api_key"].(string)
 }
 

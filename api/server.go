@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/keyring"
@@ -38,8 +39,9 @@ type Deps struct {
 	Admin    principal.AdminMatcher
 	Registry *prometheus.Registry // where metrics go; a new one when nil
 	Version  string
-	Keys     *keyring.Ring     // signing keys (required)
-	Issuance *issuance.Service // certificates (required)
+	Keys     *keyring.Ring        // signing keys (required)
+	Issuance *issuance.Service    // certificates (required)
+	Codes    *codeservice.Service // 随申码 codes (required)
 }
 
 // Server is the HTTP interface of one node.
@@ -53,8 +55,11 @@ type Server struct {
 	routes  []route
 	metrics *metrics
 	auth    *authenticator
-	pub     *keyring.Publisher
-	limiter *middleware.RateLimiterMemoryStore
+	online  onlineVerifier
+	// appLimiter limits POST /v1/verify per app.
+	appLimiter *middleware.RateLimiterMemoryStore
+	pub        *keyring.Publisher
+	limiter    *middleware.RateLimiterMemoryStore
 }
 
 // New builds the server and registers every route of the route table.
@@ -70,6 +75,7 @@ func New(d Deps) *Server {
 	}
 	s := &Server{deps: d, store: d.Store, cfg: d.Config, log: d.Log, now: d.Now}
 	s.auth = newAuthenticator(d.Store, d.Admin, d.Now)
+	s.appLimiter = newAppLimiter(max(d.Config.VerifyRate, 1))
 	s.pub = &keyring.Publisher{Ring: d.Keys, Store: d.Store, Issuer: d.Config.PublicURL, Now: d.Now,
 		StatusLists: func(ctx context.Context) ([]trust.StatusListRef, error) {
 			return d.Issuance.StatusListRefs(ctx, d.Config.PublicURL)
@@ -78,6 +84,9 @@ func New(d Deps) *Server {
 	}
 	if d.Issuance.OnStatusChange == nil {
 		d.Issuance.OnStatusChange = s.pub.Invalidate
+	}
+	if d.Codes != nil && d.Codes.OnStatusChange == nil {
+		d.Codes.OnStatusChange = s.pub.Invalidate
 	}
 	s.limiter = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 		Rate: float64(d.Config.PublicRate), Burst: 2 * d.Config.PublicRate, ExpiresIn: 3 * time.Minute,

@@ -65,6 +65,6 @@ with a postgres:// URL it runs on PostgreSQL, and any number of nodes can share 
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), migrateCommand(), versionCommand(), auditCommand(), keysCommand(), trustCommand(), importCommand())
+	root.AddCommand(serveCommand(), migrateCommand(), versionCommand(), auditCommand(), keysCommand(), trustCommand(), importCommand(), verifyCommand())
 	return root
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/suishen/suishen/api"
 	"github.com/suishen/suishen/audit"
+	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/principal"
@@ -71,8 +72,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err := iss.Seed(ctx); err != nil {
 		return err
 	}
+	codeSvc := &codeservice.Service{Store: st, Keys: ring, CodeTTL: cfg.CodeTTL,
+		SubjectKey: signing.DeriveKey(cfg.MasterKey, "suishen/code-subject/v1"),
+		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
 	srv := api.New(api.Deps{
 		Issuance: iss,
+		Codes:    codeSvc,
 		Keys:     ring,
 		Store:    st,
 		Config:   cfg,

@@ -1,0 +1,415 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+
+	"github.com/suishen/suishen/codes"
+	"github.com/suishen/suishen/codeservice"
+	"github.com/suishen/suishen/issuance"
+	"github.com/suishen/suishen/principal"
+	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/verifier"
+)
+
+// --- bodies ---
+
+type verifyRequest struct {
+	Code string `json:"code,omitempty"`
+	JWS  string `json:"jws,omitempty"`
+	// Attribution of the use (optional for a bare verification, recorded in
+	// the holder's usage records when given).
+	Operator string `json:"operator,omitempty"`
+	Purpose  string `json:"purpose,omitempty"`
+}
+
+type redeemRequest struct {
+	UseCode      string `json:"use_code"`
+	Org          string `json:"org"`
+	Operator     string `json:"operator"`
+	ItemCode     string `json:"item_code"`
+	ItemName     string `json:"item_name"`
+	BusinessCode string `json:"business_code"`
+	Purpose      string `json:"purpose"`
+}
+
+type redeemResponse struct {
+	CertificateID string         `json:"certificate_id"`
+	TypeCode      string         `json:"type_code"`
+	TypeName      string         `json:"type_name"`
+	Status        string         `json:"status"`
+	ValidFrom     string         `json:"valid_from"`
+	ValidUntil    *string        `json:"valid_until"`
+	Holder        holderMasked   `json:"holder"`
+	Fields        map[string]any `json:"fields"`
+}
+
+type holderMasked struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+type grantRequest struct {
+	AppID            string   `json:"app_id"`
+	CertificateTypes []string `json:"certificate_types"`
+	Purpose          string   `json:"purpose"`
+	ExpiresAt        string   `json:"expires_at"`
+}
+
+type grantView struct {
+	ID               string     `json:"id"`
+	AppID            string     `json:"app_id"`
+	AppName          string     `json:"app_name"`
+	CertificateTypes []string   `json:"certificate_types"`
+	Purpose          string     `json:"purpose"`
+	CreatedAt        time.Time  `json:"created_at"`
+	ExpiresAt        time.Time  `json:"expires_at"`
+	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
+}
+
+type grantList struct {
+	Items      []grantView `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+type usageView struct {
+	ID            string    `json:"id"`
+	At            time.Time `json:"at"`
+	Org           string    `json:"org"`
+	OrgUSCC       string    `json:"org_uscc,omitempty"`
+	Operator      string    `json:"operator"`
+	ItemCode      string    `json:"item_code,omitempty"`
+	ItemName      string    `json:"item_name,omitempty"`
+	BusinessCode  string    `json:"business_code,omitempty"`
+	Purpose       string    `json:"purpose,omitempty"`
+	CertificateID string    `json:"certificate_id,omitempty"`
+	CodeKind      string    `json:"code_kind,omitempty"`
+	Channel       string    `json:"channel"`
+	Result        string    `json:"result"`
+}
+
+type usageList struct {
+	Items      []usageView `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+// --- helpers ---
+
+// usage appends a usage record in its own transaction (refusals are
+// recorded even though the request fails).
+func (s *Server) usage(ctx context.Context, r store.UsageRecord) error {
+	r.ID = newID()
+	if r.At.IsZero() {
+		r.At = s.now().UTC().Truncate(time.Microsecond)
+	}
+	return s.store.InTx(ctx, func(q store.Queries) error { return q.AddUsageRecord(ctx, r) })
+}
+
+func appRecord(p principal.Principal) store.UsageRecord {
+	return store.UsageRecord{Org: p.Name, OrgUSCC: p.USCC, AppID: p.ID}
+}
+
+func newAppLimiter(rate int) *middleware.RateLimiterMemoryStore {
+	return middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate: float64(rate), Burst: 2 * rate, ExpiresIn: 3 * time.Minute,
+	})
+}
+
+// --- handlers ---
+
+// verify checks a code or a certificate JWS for an app, online, with the
+// same rules an offline verifier applies to this node's current bundle.
+// Whenever a holder's code or certificate is involved, the holder sees it in
+// their usage records.
+func (s *Server) verify(c *echo.Context) error {
+	// SUISHEN_VERIFY_RATE per app.
+	if ok, _ := s.appLimiter.Allow(who(c).ID); !ok {
+		c.Response().Header().Set("Retry-After", "1")
+		return statusProblem(http.StatusTooManyRequests)
+	}
+	var req verifyRequest
+	if _, err := readBody(c, &req); err != nil {
+		return err
+	}
+	if (req.Code == "") == (req.JWS == "") {
+		return invalid(FieldError{Field: "code", Code: "one_of", Detail: "send exactly one of code and jws"})
+	}
+	if len(req.Code) > 4096 || len(req.JWS) > 256<<10 {
+		return invalid(FieldError{Field: "code", Code: "length", Detail: "is longer than any code or certificate"})
+	}
+	ctx := c.Request().Context()
+	v, err := s.verifierNow(ctx)
+	if err != nil {
+		return err
+	}
+	var r verifier.Result
+	holder := ""
+	if req.Code != "" {
+		r = v.VerifyCode(req.Code)
+		if r.Result == verifier.Valid && r.Kind != "venue" {
+			if p, err := codes.Parse(req.Code); err == nil && len(p.Subject) > 0 {
+				if h, err := s.deps.Codes.HolderOf(ctx, p.Subject); err == nil {
+					holder = h.Subject
+				}
+			}
+		}
+	} else {
+		r = v.VerifyCertificate(req.JWS)
+		if r.CertificateID != "" {
+			if cert, err := s.store.GetCertificate(ctx, r.CertificateID); err == nil {
+				holder = cert.HolderSubject
+			}
+		}
+	}
+	if holder != "" {
+		rec := appRecord(who(c))
+		rec.HolderSubject, rec.Operator, rec.Purpose = holder, req.Operator, req.Purpose
+		rec.CertificateID, rec.CodeKind, rec.Channel, rec.Result = r.CertificateID, r.Kind, "verify", string(r.Result)
+		if err := s.usage(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, viewResult(r))
+}
+
+// redeem turns a one-time use code into the certificate's data, limited to
+// what the app's 用证清单 allows for its type.
+func (s *Server) redeem(c *echo.Context) error {
+	var req redeemRequest
+	if _, err := readBody(c, &req); err != nil {
+		return err
+	}
+	var v checks
+	v.text("org", req.Org, 200)
+	v.text("operator", req.Operator, 100)
+	v.text("item_code", req.ItemCode, 64)
+	v.text("item_name", req.ItemName, 200)
+	v.text("business_code", req.BusinessCode, 64)
+	v.text("purpose", req.Purpose, 200)
+	uc, err := codes.NormalizeUseCode(req.UseCode)
+	if err != nil {
+		v.add("use_code", "format", "is not a use code (用证码)")
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	app := who(c)
+	rec := appRecord(app)
+	rec.Org, rec.Operator, rec.ItemCode, rec.ItemName, rec.BusinessCode, rec.Purpose, rec.Channel = req.Org, req.Operator, req.ItemCode, req.ItemName, req.BusinessCode, req.Purpose, "use_code"
+	used, err := s.store.RedeemUseCode(ctx, codeservice.UseCodeHash(uc), app.ID, s.now().UTC().Truncate(time.Microsecond))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return problem(http.StatusNotFound, "unknown_use_code", "no such use code")
+	case errors.Is(err, store.ErrConflict):
+		return problem(http.StatusConflict, "use_code_spent", "the use code was already used or has expired")
+	case err != nil:
+		return err
+	}
+	rec.HolderSubject, rec.CertificateID = used.HolderSubject, used.CertificateID
+	cert, err := s.store.GetCertificate(ctx, used.CertificateID)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(app.CertificateTypes, cert.TypeCode) {
+		rec.Result = "refused"
+		rec.Detail = "type not in the app's use list"
+		if err := s.usage(ctx, rec); err != nil {
+			return err
+		}
+		p := errForbidden("this certificate type is not in the app's use list (用证清单)")
+		p.Code = "type_not_in_use_list"
+		return p
+	}
+	status := s.deps.Issuance.Effective(cert)
+	rec.Result = "success"
+	if status != "valid" {
+		rec.Result = "certificate_" + string(status)
+	}
+	if err := s.usage(ctx, rec); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.certificateData(ctx, cert))
+}
+
+// certificateData is what an app receives of a certificate: the catalogue's
+// face fields and validity, the holder's name masked — never the ID number.
+func (s *Server) certificateData(ctx context.Context, cert store.Certificate) redeemResponse {
+	out := redeemResponse{CertificateID: cert.ID, TypeCode: cert.TypeCode, Status: string(s.deps.Issuance.Effective(cert)), Fields: map[string]any{}}
+	var doc struct {
+		TypeName   string  `json:"type_name"`
+		ValidFrom  string  `json:"valid_from"`
+		ValidUntil *string `json:"valid_until"`
+		Holders    []struct {
+			Name string `json:"name"`
+		} `json:"holders"`
+		Fields map[string]any `json:"fields"`
+	}
+	_ = json.Unmarshal(issuance.DocumentOf(cert), &doc)
+	out.TypeName, out.ValidFrom, out.ValidUntil = doc.TypeName, doc.ValidFrom, doc.ValidUntil
+	if len(doc.Holders) > 0 {
+		out.Holder = holderMasked{Name: codes.MaskName(doc.Holders[0].Name), Kind: cert.HolderKind}
+	}
+	for k, v := range doc.Fields {
+		if k == "id_number" || k == "husband_id_number" || k == "wife_id_number" || k == "mother_id_number" || k == "father_id_number" {
+			continue // other people's ID numbers never leave with a use
+		}
+		out.Fields[k] = v
+	}
+	return out
+}
+
+// --- grants (授权用证) ---
+
+func (s *Server) createGrant(c *echo.Context) error {
+	var req grantRequest
+	raw, err := readBody(c, &req)
+	if err != nil {
+		return err
+	}
+	var v checks
+	v.text("app_id", req.AppID, 64)
+	v.text("purpose", req.Purpose, 200)
+	if len(req.CertificateTypes) == 0 {
+		v.add("certificate_types", "required", "name at least one certificate type")
+	}
+	v.typeCodes("certificate_types", req.CertificateTypes, 50)
+	exp, perr := time.Parse(time.RFC3339, req.ExpiresAt)
+	if perr != nil {
+		v.add("expires_at", "format", "must be an RFC 3339 time")
+	} else if !exp.After(s.now()) {
+		v.add("expires_at", "range", "must be in the future")
+	} else if exp.After(s.now().AddDate(1, 0, 0)) {
+		v.add("expires_at", "range", "may be at most one year ahead")
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	app, err := s.store.GetApp(ctx, req.AppID)
+	if errors.Is(err, store.ErrNotFound) {
+		return invalid(FieldError{Field: "app_id", Code: "unknown", Detail: "no such app"})
+	}
+	if err != nil {
+		return err
+	}
+	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+		now := s.now().UTC().Truncate(time.Microsecond)
+		g := store.Grant{ID: newID(), HolderSubject: who(c).ID, AppID: app.ID, CertificateTypes: req.CertificateTypes,
+			Purpose: req.Purpose, CreatedAt: now, ExpiresAt: exp.UTC().Truncate(time.Microsecond)}
+		if err := q.CreateGrant(ctx, g); err != nil {
+			return 0, nil, err
+		}
+		if err := s.record(ctx, c, q, "grant.create", "grant", g.ID, map[string]any{"app_id": app.ID, "certificate_types": g.CertificateTypes}); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, viewGrant(g, app.Name), nil
+	})
+}
+
+func viewGrant(g store.Grant, appName string) grantView {
+	return grantView{ID: g.ID, AppID: g.AppID, AppName: appName, CertificateTypes: nonNil(g.CertificateTypes), Purpose: g.Purpose,
+		CreatedAt: g.CreatedAt, ExpiresAt: g.ExpiresAt, RevokedAt: g.RevokedAt}
+}
+
+func (s *Server) listGrants(c *echo.Context) error {
+	fetch := func(ctx context.Context, after string, limit int) ([]store.Grant, error) {
+		return s.store.ListGrants(ctx, who(c).ID, after, limit)
+	}
+	view := func(g store.Grant) (grantView, error) {
+		name := ""
+		if a, err := s.store.GetApp(c.Request().Context(), g.AppID); err == nil {
+			name = a.Name
+		}
+		return viewGrant(g, name), nil
+	}
+	items, next, err := listPage(c, fetch, view, func(g store.Grant) string { return g.ID })
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, grantList{Items: items, NextCursor: next})
+}
+
+func (s *Server) revokeGrant(c *echo.Context) error {
+	ctx := c.Request().Context()
+	g, err := s.store.GetGrant(ctx, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && g.HolderSubject != who(c).ID) {
+		return errNotFound("grant")
+	}
+	if err != nil {
+		return err
+	}
+	err = s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.RevokeGrant(ctx, g.ID, s.now().UTC().Truncate(time.Microsecond)); err != nil {
+			return err
+		}
+		return s.record(ctx, c, q, "grant.revoke", "grant", g.ID, nil)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return c.NoContent(http.StatusNoContent) // already revoked: the holder's wish holds
+	}
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// grantedCertificate: an app reads a certificate within a holder's grant.
+func (s *Server) grantedCertificate(c *echo.Context) error {
+	ctx := c.Request().Context()
+	app := who(c)
+	cert, err := s.store.GetCertificate(ctx, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound("certificate")
+	}
+	if err != nil {
+		return err
+	}
+	rec := appRecord(app)
+	rec.HolderSubject, rec.CertificateID, rec.Channel = cert.HolderSubject, cert.ID, "grant"
+	rec.Operator, rec.Purpose = c.QueryParam("operator"), c.QueryParam("purpose")
+	g, err := s.store.ActiveGrant(ctx, cert.HolderSubject, app.ID, cert.TypeCode, s.now())
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(app.CertificateTypes, cert.TypeCode)) {
+		rec.Result = "refused"
+		if err := s.usage(ctx, rec); err != nil {
+			return err
+		}
+		return errNotFound("certificate")
+	}
+	if err != nil {
+		return err
+	}
+	rec.Result = "success"
+	if rec.Purpose == "" {
+		rec.Purpose = g.Purpose
+	}
+	if err := s.usage(ctx, rec); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.certificateData(ctx, cert))
+}
+
+// --- usage records (用证记录) ---
+
+func (s *Server) usageRecords(c *echo.Context) error {
+	fetch := func(ctx context.Context, after string, limit int) ([]store.UsageRecord, error) {
+		return s.store.ListUsageRecords(ctx, who(c).ID, after, limit)
+	}
+	view := func(r store.UsageRecord) usageView {
+		return usageView{ID: r.ID, At: r.At, Org: r.Org, OrgUSCC: r.OrgUSCC, Operator: r.Operator, ItemCode: r.ItemCode,
+			ItemName: r.ItemName, BusinessCode: r.BusinessCode, Purpose: r.Purpose, CertificateID: r.CertificateID,
+			CodeKind: r.CodeKind, Channel: r.Channel, Result: r.Result}
+	}
+	items, next, err := listPage(c, fetch, infallible(view), func(r store.UsageRecord) string { return r.ID })
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, usageList{Items: items, NextCursor: next})
+}
