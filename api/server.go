@@ -46,16 +46,17 @@ type Deps struct {
 
 // Server is the HTTP interface of one node.
 type Server struct {
-	deps    Deps
-	store   store.Store
-	cfg     config.Config
-	log     *slog.Logger
-	now     func() time.Time
-	echo    *echo.Echo
-	routes  []route
-	metrics *metrics
-	auth    *authenticator
-	online  onlineVerifier
+	deps     Deps
+	store    store.Store
+	cfg      config.Config
+	log      *slog.Logger
+	now      func() time.Time
+	echo     *echo.Echo
+	routes   []route
+	metrics  *metrics
+	auth     *authenticator
+	online   onlineVerifier
+	usageLog *usageLog
 	// appLimiter limits POST /v1/verify per app.
 	appLimiter *middleware.RateLimiterMemoryStore
 	pub        *keyring.Publisher
@@ -76,6 +77,7 @@ func New(d Deps) *Server {
 	s := &Server{deps: d, store: d.Store, cfg: d.Config, log: d.Log, now: d.Now}
 	s.auth = newAuthenticator(d.Store, d.Admin, d.Now)
 	s.appLimiter = newAppLimiter(max(d.Config.VerifyRate, 1))
+	s.usageLog = &usageLog{st: d.Store}
 	s.pub = &keyring.Publisher{Ring: d.Keys, Store: d.Store, Issuer: d.Config.PublicURL, Now: d.Now,
 		StatusLists: func(ctx context.Context) ([]trust.StatusListRef, error) {
 			return d.Issuance.StatusListRefs(ctx, d.Config.PublicURL)

@@ -102,14 +102,15 @@ type usageList struct {
 
 // --- helpers ---
 
-// usage appends a usage record in its own transaction (refusals are
-// recorded even though the request fails).
+// usage appends a usage record, committed before it returns (refusals are
+// recorded even though the request fails); concurrent records share a
+// transaction (see usageLog).
 func (s *Server) usage(ctx context.Context, r store.UsageRecord) error {
 	r.ID = newID()
 	if r.At.IsZero() {
 		r.At = s.now().UTC().Truncate(time.Microsecond)
 	}
-	return s.store.InTx(ctx, func(q store.Queries) error { return q.AddUsageRecord(ctx, r) })
+	return s.usageLog.write(ctx, r)
 }
 
 func appRecord(p principal.Principal) store.UsageRecord {

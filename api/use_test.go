@@ -175,3 +175,30 @@ func TestGrants(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentVerificationsAreAllRecorded: usage records are written with
+// group commit; every one of a burst of verifications is recorded.
+func TestConcurrentVerificationsAreAllRecorded(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		_, gw := h.app("identity-gateway")
+		_, verifyApp := h.app("verify")
+		hol := h.holder(gw)
+		code := h.must(200, h.do("POST", "/v1/me/codes/personal", hol, nil))["code"].(string)
+		const n = 60
+		errs := make(chan string, n)
+		for i := 0; i < n; i++ {
+			go func() {
+				r := h.do("POST", "/v1/verify", verifyApp, map[string]any{"code": code})
+				errs <- fmt.Sprint(r.Status)
+			}()
+		}
+		for i := 0; i < n; i++ {
+			if s := <-errs; s != "200" {
+				t.Fatalf("verify: %s", s)
+			}
+		}
+		if got := len(usageOf(t, h, hol)); got != n {
+			t.Fatalf("%d usage records for %d verifications", got, n)
+		}
+	})
+}
