@@ -46,16 +46,19 @@
 //     than the bundle. A signature that does not verify is Invalid
 //     (bad_signature); any altered character of a code or JWS gives
 //     bad_signature or malformed.
-//  4. The signing key, first failure only. A key whose key_status is
-//     compromised: Invalid (key_compromised). A key of the wrong role:
-//     Invalid (wrong_role) — codes are signed by key_role "code" keys,
-//     certificates by "department" keys. A certificate whose department key
-//     has another department_uscc than the document's issuer, or whose
-//     certificate_types do not list the document's type_code: Invalid
-//     (key_not_trusted_for_type). A key past its not_after (a retired key
-//     that has left trust): Unknown (key_retired). A key whose not_before
-//     is after the issued-at (beyond the skew): Unknown (key_not_yet_valid).
-//     An unrecognised key_status: Unknown (unknown_key).
+//  4. The signing key, checked in this order, first failure only. A key
+//     whose key_status is compromised: Invalid (key_compromised). A key of
+//     the wrong role: Invalid (wrong_role) — codes are signed by key_role
+//     "code" keys, certificates by "department" keys. A certificate whose
+//     department key has another department_uscc than the document's
+//     issuer, or whose certificate_types do not list the document's
+//     type_code: Invalid (key_not_trusted_for_type). Then the Unknown
+//     findings: an
+//     unrecognised key_status: Unknown (unknown_key); a key past its
+//     not_after (a retired key that has left trust): Unknown (key_retired);
+//     a key whose not_before is after the issued-at (beyond the skew):
+//     Unknown (key_not_yet_valid). Later steps are skipped after a failure
+//     here: claims under a key that cannot be relied upon are not judged.
 //  5. The claims; every failure is reported. Time: a code is valid in
 //     [issued-at − skew, expiry + skew); a certificate from the start of its
 //     valid_from day to the end of its valid_until day (China Standard

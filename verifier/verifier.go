@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -337,6 +338,9 @@ func (v *Verifier) lookupHint(h []byte) []*signing.PublicKey {
 func codeError(err error) (code, detail string) {
 	var e *codes.Error
 	if errors.As(err, &e) {
+		if e.Detail == "" {
+			return e.Reason, "the code is " + strings.ReplaceAll(e.Reason, "_", " ")
+		}
 		return e.Reason, e.Detail
 	}
 	return ReasonUnverifiable, "unexpected error"

@@ -388,6 +388,20 @@ func TestCertificateReasons(t *testing.T) {
 			k.Status, k.NotAfter = trust.StatusRetired, &na
 			return good(f)
 		}, outcome: Valid},
+		{name: "retired key past not_after, type not listed: invalid first", setup: func(f *fixture) string {
+			na := testNow.Add(-time.Hour)
+			k := f.key(f.dept.KeyID())
+			k.Status, k.NotAfter = trust.StatusRetired, &na
+			return signDoc(f.tb, f.dept, f.document(f.unlistedType, idxGood))
+		}, outcome: Invalid, reasons: []string{ReasonKeyNotTrustedForType}},
+		{name: "unrecognised key status, another department: invalid first", setup: func(f *fixture) string {
+			f.key(f.dept.KeyID()).Status = "paused"
+			return signDoc(f.tb, f.dept, f.documentBy(f.certType, otherUSCC(f.tb), idxGood))
+		}, outcome: Invalid, reasons: []string{ReasonKeyNotTrustedForType}},
+		{name: "compromised code key signing a certificate", setup: func(f *fixture) string {
+			f.key(f.code.KeyID()).Status = trust.StatusCompromised
+			return signDoc(f.tb, f.code, f.document(f.certType, idxGood))
+		}, outcome: Invalid, reasons: []string{ReasonKeyCompromised}},
 		{name: "issued before the key's not_before", setup: func(f *fixture) string {
 			f.key(f.dept.KeyID()).NotBefore = testNow.Add(-time.Hour)
 			return good(f) // issued_at is a day ago
