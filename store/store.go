@@ -341,6 +341,9 @@ type UsageRecord struct {
 
 // Queries is everything a backend can do, inside or outside a transaction.
 type Queries interface {
+	CodeQueries
+	CaseQueries
+
 	// Principals.
 	CreateDepartment(ctx context.Context, d Department) error
 	GetDepartment(ctx context.Context, id string) (Department, error)
@@ -421,8 +424,6 @@ type Queries interface {
 	// Idempotency.
 	GetIdempotency(ctx context.Context, principal, key string) (IdempotencyRecord, error)
 	PutIdempotency(ctx context.Context, r IdempotencyRecord) error
-
-	CodeQueries
 }
 
 // CodeQueries are the queries of 随申码 codes, check-ins, use codes, grants
@@ -466,6 +467,56 @@ type CodeQueries interface {
 	// Usage records (append-only).
 	AddUsageRecord(ctx context.Context, r UsageRecord) error
 	ListUsageRecords(ctx context.Context, subject string, after string, limit int) ([]UsageRecord, error)
+}
+
+// ServiceItem is a 政务服务事项 with its materials (package cases' spec as JSON).
+type ServiceItem struct {
+	Code      string
+	Name      string
+	Spec      []byte
+	Seeded    bool
+	CreatedAt time.Time
+}
+
+// Case is one application (办件) opened by a case system, with what Suishen
+// found for it and the counts its statistics add up.
+type Case struct {
+	ID               string
+	ItemCode         string
+	ApplicantSubject string
+	Caller           string // principal ref of the case system
+	Org              string
+	Operator         string
+	BusinessCode     string
+	Purpose          string
+	Result           []byte // JSON: materials, prefill, prechecks
+	Exempted, Total  int
+	PrefillFilled    int
+	PrefillTotal     int
+	PrecheckPassed   int
+	PrecheckTotal    int
+	CreatedAt        time.Time
+}
+
+// ServiceItemStats adds up the cases of one service item.
+type ServiceItemStats struct {
+	ItemCode                      string
+	Cases                         int64
+	Exempted, Total               int64
+	PrefillFilled, PrefillTotal   int64
+	PrecheckPassed, PrecheckTotal int64
+}
+
+// CaseQueries are the queries of service items and cases.
+type CaseQueries interface {
+	// CreateServiceItem gives ErrAlreadyExists for a code already present.
+	CreateServiceItem(ctx context.Context, it ServiceItem) error
+	GetServiceItem(ctx context.Context, code string) (ServiceItem, error)
+	ListServiceItems(ctx context.Context, after string, limit int) ([]ServiceItem, error)
+	CreateCase(ctx context.Context, c Case) error
+	GetCase(ctx context.Context, id string) (Case, error)
+	// ServiceItemStats sums the cases of every item that has any, by code.
+	ServiceItemStats(ctx context.Context) ([]ServiceItemStats, error)
 }
 
 // Store is a backend: Queries outside a transaction plus transactions.

@@ -86,6 +86,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UseCodes", testUseCodes},
 		{"Grants", testGrants},
 		{"UsageRecords", testUsageRecords},
+		{"ServiceItems", testServiceItems},
+		{"Cases", testCases},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,17 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/suishen/suishen/store"
+)
+
+// CreateServiceItem implements store.CaseQueries.
+func (s *Store) CreateServiceItem(ctx context.Context, it store.ServiceItem) error {
+	return s.write(ctx, func(q store.Queries) error { return q.CreateServiceItem(ctx, it) })
+}
+
+// CreateCase implements store.CaseQueries.
+func (s *Store) CreateCase(ctx context.Context, c store.Case) error {
+	return s.write(ctx, func(q store.Queries) error { return q.CreateCase(ctx, c) })
+}
