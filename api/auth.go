@@ -46,6 +46,7 @@ var (
 	deptOnly    = access{kinds: []store.PrincipalKind{store.KindDepartment}}
 	venueOnly   = access{kinds: []store.PrincipalKind{store.KindVenue}}
 	gatewayOrAd = access{kinds: []store.PrincipalKind{store.KindAdmin, store.KindApp}, scope: "identity-gateway"}
+	caseSystems = access{kinds: []store.PrincipalKind{store.KindApp, store.KindDepartment}, scope: "cases"}
 )
 
 func appWith(scope string) access {

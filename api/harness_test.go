@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/suishen/suishen/casework"
 	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/issuance"
@@ -90,8 +91,12 @@ func newHarness(t testing.TB, st store.Store) *harness {
 	cs := &codeservice.Service{Store: st, Keys: ring, Now: clk.Now, CodeTTL: cfg.CodeTTL,
 		SubjectKey: signing.DeriveKey(cfg.MasterKey, "suishen/code-subject/v1"),
 		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
+	cw := &casework.Service{Store: st, Issuance: iss, Now: clk.Now}
+	if err := cw.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	srv := New(Deps{
-		Store: st, Config: cfg, Now: clk.Now, Keys: ring, Issuance: iss, Codes: cs,
+		Store: st, Config: cfg, Now: clk.Now, Keys: ring, Issuance: iss, Codes: cs, Cases: cw,
 		Log:      log,
 		Subjects: principal.NewSubjects(cfg.MasterKey),
 		Admin:    principal.NewAdminMatcher(testAdminToken),

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/suishen/suishen/cases"
 	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/trust"
@@ -93,6 +94,14 @@ func (s *Server) routeTable() []route {
 		{Method: http.MethodGet, Path: "/v1/me/authorizations", Summary: "The holder's grants", Tag: "holders", Access: holderOnly, Handler: s.listGrants, Response: grantList{}, Status: 200, Query: []string{"limit", "cursor"}},
 		{Method: http.MethodDelete, Path: "/v1/me/authorizations/{id}", Summary: "Revoke a grant", Tag: "holders", Access: holderOnly, Handler: s.revokeGrant, Status: 204},
 		{Method: http.MethodGet, Path: "/v1/me/usage-records", Summary: "Every use of the holder's certificates and codes, refusals included (用证记录)", Tag: "holders", Access: holderOnly, Handler: s.usageRecords, Response: usageList{}, Status: 200, Query: []string{"limit", "cursor"}},
+
+		// Cases — 两个免于提交.
+		{Method: http.MethodGet, Path: "/v1/service-items", Summary: "Service items (政务服务事项) with their materials", Tag: "cases", Access: public, Handler: s.listItems, Response: itemList{}, Status: 200, Query: []string{"limit", "cursor"}},
+		{Method: http.MethodGet, Path: "/v1/service-items/{code}", Summary: "One service item", Tag: "cases", Access: public, Handler: s.getItem, Response: cases.ServiceItem{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/admin/service-items", Summary: "Add a service item", Tag: "admin", Access: adminOnly, Handler: s.addItem, Request: cases.ServiceItem{}, Response: cases.ServiceItem{}, Status: 201, Idempotent: true},
+		{Method: http.MethodPost, Path: "/v1/cases", Summary: "Open a case: pull, verify and attach the applicant's certificates, pre-fill, pre-check", Tag: "cases", Access: caseSystems, Handler: s.openCase, Request: caseRequest{}, Response: caseView{}, Status: 201, Idempotent: true},
+		{Method: http.MethodGet, Path: "/v1/cases/{id}", Summary: "A case with the current status of every attached certificate (its opener or the admin)", Tag: "cases", Access: access{kinds: []store.PrincipalKind{store.KindApp, store.KindDepartment, store.KindAdmin}, scope: "cases"}, Handler: s.getCase, Response: caseView{}, Status: 200},
+		{Method: http.MethodGet, Path: "/v1/stats/service-items", Summary: "Per item: cases, exemption rate, pre-fill rate, pre-check pass rate", Tag: "cases", Access: access{kinds: []store.PrincipalKind{store.KindApp, store.KindDepartment, store.KindAdmin}, scope: "cases"}, Handler: s.serviceItemStats, Response: statsResponse{}, Status: 200},
 
 		// Holders.
 		{Method: http.MethodPost, Path: "/v1/sessions", Summary: "Mint a holder session (identity gateway)", Tag: "holders", Access: gatewayOrAd, Handler: s.createSession, Request: sessionRequest{}, Response: sessionCreated{}, Status: 201, Idempotent: true},

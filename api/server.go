@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/suishen/suishen/casework"
 	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/issuance"
@@ -42,6 +43,7 @@ type Deps struct {
 	Keys     *keyring.Ring        // signing keys (required)
 	Issuance *issuance.Service    // certificates (required)
 	Codes    *codeservice.Service // 随申码 codes (required)
+	Cases    *casework.Service    // 两个免于提交 (required)
 }
 
 // Server is the HTTP interface of one node.
@@ -86,6 +88,9 @@ func New(d Deps) *Server {
 	}
 	if d.Issuance.OnStatusChange == nil {
 		d.Issuance.OnStatusChange = s.pub.Invalidate
+	}
+	if d.Cases != nil && d.Cases.Verifier == nil {
+		d.Cases.Verifier = s.verifierNow
 	}
 	if d.Codes != nil && d.Codes.OnStatusChange == nil {
 		d.Codes.OnStatusChange = s.pub.Invalidate

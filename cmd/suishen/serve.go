@@ -13,6 +13,7 @@ import (
 
 	"github.com/suishen/suishen/api"
 	"github.com/suishen/suishen/audit"
+	"github.com/suishen/suishen/casework"
 	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/keyring"
@@ -75,7 +76,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	codeSvc := &codeservice.Service{Store: st, Keys: ring, CodeTTL: cfg.CodeTTL,
 		SubjectKey: signing.DeriveKey(cfg.MasterKey, "suishen/code-subject/v1"),
 		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
+	cw := &casework.Service{Store: st, Issuance: iss}
+	if err := cw.Seed(ctx); err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{
+		Cases:    cw,
 		Issuance: iss,
 		Codes:    codeSvc,
 		Keys:     ring,

@@ -1,0 +1,135 @@
+package api
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/suishen/suishen/cases"
+)
+
+func caseBody(item, kind, name, id string) map[string]any {
+	return map[string]any{"service_item_code": item, "applicant": map[string]any{"kind": kind, "name": name, "id_number": id},
+		"org": "黄浦区婚姻登记中心", "operator": "窗口07", "business_code": "HY2026-000123", "purpose": "办理结婚登记"}
+}
+
+func TestCasesEndToEnd(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		_, dep := h.department(uscc2)
+		_, gw := h.app("identity-gateway")
+		_, caseApp := h.app("cases")
+		_, verifyApp := h.app("verify")
+		items := h.must(200, h.do("GET", "/v1/service-items", "", nil))["items"].([]any)
+		if len(items) < 5 {
+			t.Fatalf("%d seeded service items", len(items))
+		}
+		// Every seeded item runs end to end for an applicant without certificates.
+		for _, it := range items {
+			m := it.(map[string]any)
+			c := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(m["code"].(string), "person", "王五", personID)))
+			if c["exempted"].(float64) != 0 || int(c["total"].(float64)) != len(m["materials"].([]any)) {
+				t.Fatalf("item %s without certificates: %v", m["code"], c)
+			}
+			for _, mat := range c["materials"].([]any) {
+				if mat.(map[string]any)["status"] != "to_submit" || mat.(map[string]any)["reason"] == "" {
+					t.Fatalf("material %v", mat)
+				}
+			}
+		}
+
+		// 张三 holds an ID card: marriage registration pulls it ex officio.
+		cert := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("C-1")))
+		c := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(cases.ItemMarriage, "person", "张三", personID)))
+		var exempted []map[string]any
+		for _, mat := range c["materials"].([]any) {
+			m := mat.(map[string]any)
+			if m["status"] == "exempted" {
+				exempted = append(exempted, m)
+			}
+		}
+		if len(exempted) != 1 || exempted[0]["certificate_id"] != cert["id"] || c["exempted"].(float64) != 1 {
+			t.Fatalf("marriage case %v", c)
+		}
+		prefill := c["prefill"].(map[string]any)
+		if prefill["applicant_sex"] != "女" || len(prefill) < 4 {
+			t.Fatalf("prefill %v", prefill)
+		}
+		for _, p := range c["precheck"].([]any) {
+			if !p.(map[string]any)["passed"].(bool) {
+				t.Fatalf("precheck %v", p)
+			}
+		}
+		// The holder sees the pull in their usage records, with its attribution.
+		hol := h.holder(gw)
+		var pulls []map[string]any
+		for _, r := range usageOf(t, h, hol) {
+			if r["channel"] == "case" {
+				pulls = append(pulls, r)
+			}
+		}
+		if len(pulls) != 1 || pulls[0]["business_code"] != "HY2026-000123" || pulls[0]["item_code"] != cases.ItemMarriage || pulls[0]["certificate_id"] != cert["id"] {
+			t.Fatalf("pull records %v", pulls)
+		}
+		// A certificate revoked after the case was opened shows as revoked.
+		h.must(200, h.do("POST", "/v1/certificates/"+cert["id"].(string)+"/revoke", dep, map[string]any{"reason": "撤销"}))
+		got := h.must(200, h.do("GET", "/v1/cases/"+c["id"].(string), caseApp, nil))
+		found := false
+		for _, mat := range got["materials"].([]any) {
+			if m := mat.(map[string]any); m["certificate_id"] == cert["id"] {
+				found = m["certificate_status"] == "revoked"
+			}
+		}
+		if !found {
+			t.Fatalf("case after revocation %v", got)
+		}
+		// Other callers do not see the case.
+		if r := h.do("GET", "/v1/cases/"+c["id"].(string), verifyApp, nil); r.Status != 403 {
+			t.Fatalf("app without scope cases: %d", r.Status)
+		}
+		_, otherCases := h.app("cases")
+		if r := h.do("GET", "/v1/cases/"+c["id"].(string), otherCases, nil); r.Status != 404 {
+			t.Fatalf("another case system: %d", r.Status)
+		}
+		// A new case now finds no valid ID card.
+		c2 := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(cases.ItemMarriage, "person", "张三", personID)))
+		if c2["exempted"].(float64) != 0 {
+			t.Fatalf("a revoked certificate was used: %v", c2)
+		}
+
+		// Statistics match the cases: per item, exemption and pre-fill rates.
+		stats := h.must(200, h.do("GET", "/v1/stats/service-items", caseApp, nil))["items"].([]any)
+		var marriage map[string]any
+		for _, s := range stats {
+			if s.(map[string]any)["service_item_code"] == cases.ItemMarriage {
+				marriage = s.(map[string]any)
+			}
+		}
+		if marriage == nil || marriage["cases"].(float64) != 3 {
+			t.Fatalf("stats %v", stats)
+		}
+		total := float64(len(c["materials"].([]any)))
+		if want := 1 / (3 * total); marriage["exemption_rate"].(float64)-want > 1e-9 || want-marriage["exemption_rate"].(float64) > 1e-9 {
+			t.Fatalf("exemption rate %v, want %v", marriage["exemption_rate"], want)
+		}
+
+		// Bad input names the fault.
+		for name, tc := range map[string]struct {
+			body  map[string]any
+			field string
+		}{
+			"unknown item": {caseBody("nope", "person", "张三", personID), "service_item_code"},
+			"bad id":       {caseBody(cases.ItemMarriage, "person", "张三", "110105194912310021"), "applicant.id_number"},
+			"no business":  {func() map[string]any { b := caseBody(cases.ItemMarriage, "person", "张三", personID); delete(b, "business_code"); return b }(), "business_code"},
+		} {
+			r := h.do("POST", "/v1/cases", caseApp, tc.body)
+			if r.Status != 422 || r.problem(t).Errors[0].Field != tc.field {
+				t.Fatalf("%s: %d %s", name, r.Status, r.Body)
+			}
+		}
+		if r := h.do("POST", "/v1/cases", verifyApp, caseBody(cases.ItemMarriage, "person", "张三", personID)); r.Status != 403 {
+			t.Fatalf("app without scope cases: %d", r.Status)
+		}
+		if strings.Contains(string(h.do("GET", "/v1/cases/"+c["id"].(string), caseApp, nil).Body), "110105194912310021") {
+			t.Fatal("unexpected ID number in the case")
+		}
+	})
+}

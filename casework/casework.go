@@ -1,0 +1,270 @@
+// Package casework runs 两个免于提交 ("two exemptions from submission") on top
+// of storage: a case system opens a case for a service item (政务服务事项);
+// Suishen finds the applicant's certificates of the types the item lists,
+// verifies each (signature, key, status, validity — with the same verifier
+// an offline scanner uses), lets package cases decide which materials are
+// exempted, pre-fills the form and runs the pre-checks, records one usage
+// record per certificate pulled, and keeps the counts the statistics need.
+package casework
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/suishen/suishen/audit"
+	"github.com/suishen/suishen/cases"
+	"github.com/suishen/suishen/issuance"
+	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/verifier"
+)
+
+// Errors.
+var (
+	ErrUnknownItem = errors.New("casework: unknown service item")
+)
+
+// InvalidError lists the rejected fields of a service item.
+type InvalidError struct{ Fields []cases.FieldError }
+
+func (e *InvalidError) Error() string { return "casework: invalid service item" }
+
+// Service runs cases.
+type Service struct {
+	Store    store.Store
+	Issuance *issuance.Service
+	// Verifier returns a verifier over the node's current trust bundle.
+	Verifier func(ctx context.Context) (*verifier.Verifier, error)
+	Now      func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Seed stores the seed service items; items already present stay.
+func (s *Service) Seed(ctx context.Context) error {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	for _, it := range cases.SeedItems() {
+		spec, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		err = s.Store.CreateServiceItem(ctx, store.ServiceItem{Code: it.Code, Name: it.Name, Spec: spec, Seeded: true, CreatedAt: now})
+		if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			return fmt.Errorf("casework: seed %s: %w", it.Code, err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) typeOf(ctx context.Context) func(string) (issuer.CertificateType, bool) {
+	return func(code string) (issuer.CertificateType, bool) {
+		t, err := s.Issuance.Type(ctx, code)
+		return t, err == nil
+	}
+}
+
+// AddItem validates and stores an administrator's service item.
+func (s *Service) AddItem(ctx context.Context, q store.Queries, it cases.ServiceItem, actor audit.Actor, requestID string) error {
+	if errs := cases.ValidateItem(it, s.typeOf(ctx)); len(errs) > 0 {
+		return &InvalidError{Fields: errs}
+	}
+	spec, err := json.Marshal(it)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if err := q.CreateServiceItem(ctx, store.ServiceItem{Code: it.Code, Name: it.Name, Spec: spec, CreatedAt: now}); err != nil {
+		return err
+	}
+	_, err = q.AppendAudit(ctx, audit.New(now, actor, "service_item.create", "service_item", it.Code, requestID, map[string]any{"name": it.Name}))
+	return err
+}
+
+// Item returns a stored service item.
+func (s *Service) Item(ctx context.Context, code string) (cases.ServiceItem, error) {
+	rec, err := s.Store.GetServiceItem(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return cases.ServiceItem{}, ErrUnknownItem
+	}
+	if err != nil {
+		return cases.ServiceItem{}, err
+	}
+	var it cases.ServiceItem
+	return it, json.Unmarshal(rec.Spec, &it)
+}
+
+// Request opens a case.
+type Request struct {
+	ItemCode         string
+	ApplicantSubject string
+	ApplicantKind    string
+	Org, OrgUSCC     string
+	Operator         string
+	BusinessCode     string
+	Purpose          string
+	Caller           string // principal ref
+	AppID            string // the calling app, for grants ("" for a department)
+	Actor            audit.Actor
+	RequestID        string
+}
+
+// Opened is a case with its evaluation.
+type Opened struct {
+	Case   store.Case
+	Result cases.Result
+}
+
+// Open finds, verifies and attaches the applicant's certificates, evaluates
+// the item, records the pulls, and stores the case — in one transaction.
+func (s *Service) Open(ctx context.Context, r Request) (Opened, error) {
+	it, err := s.Item(ctx, r.ItemCode)
+	if err != nil {
+		return Opened{}, err
+	}
+	wanted := map[string]bool{}
+	for _, m := range it.Materials {
+		for _, t := range m.CertificateTypes {
+			wanted[t] = true
+		}
+	}
+	for _, p := range it.Prefill {
+		wanted[p.CertificateType] = true
+	}
+	for _, p := range it.Prechecks {
+		if p.CertificateType != "" {
+			wanted[p.CertificateType] = true
+		}
+	}
+	v, err := s.Verifier(ctx)
+	if err != nil {
+		return Opened{}, err
+	}
+	now := s.now()
+	var cands []cases.Candidate
+	after := ""
+	for {
+		page, err := s.Store.ListCertificates(ctx, store.CertificateFilter{HolderSubject: r.ApplicantSubject}, after, 200)
+		if err != nil {
+			return Opened{}, err
+		}
+		for _, c := range page {
+			// Only the types the item lists are ever looked at.
+			if !wanted[c.TypeCode] {
+				continue
+			}
+			cand := cases.Candidate{ID: c.ID, TypeCode: c.TypeCode, Status: s.Issuance.Effective(c), HolderIsApplicant: true}
+			res := v.VerifyCertificate(c.JWS)
+			cand.Verified = res.Result == verifier.Valid
+			if !cand.Verified && len(res.Reasons) > 0 {
+				cand.Reason = res.Reasons[0].Code
+			}
+			if err := json.Unmarshal(issuance.DocumentOf(c), &cand.Document); err != nil {
+				cand.Verified, cand.Reason = false, "malformed"
+			}
+			cand.PullAllowed = s.pullAllowed(ctx, it, c.TypeCode, r, now)
+			cands = append(cands, cand)
+		}
+		if len(page) < 200 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	res := cases.Evaluate(it, cands, now)
+	body, err := json.Marshal(res)
+	if err != nil {
+		return Opened{}, err
+	}
+	at := now.UTC().Truncate(time.Microsecond)
+	c := store.Case{ID: uuid.Must(uuid.NewV7()).String(), ItemCode: it.Code, ApplicantSubject: r.ApplicantSubject, Caller: r.Caller,
+		Org: r.Org, Operator: r.Operator, BusinessCode: r.BusinessCode, Purpose: r.Purpose, Result: body,
+		Exempted: res.Exempted, Total: res.Total, PrefillFilled: res.PrefillFilled, PrefillTotal: res.PrefillTotal,
+		PrecheckPassed: res.PrecheckPassed, PrecheckTotal: res.PrecheckTotal, CreatedAt: at}
+	err = s.Store.InTx(ctx, func(q store.Queries) error {
+		if err := q.CreateCase(ctx, c); err != nil {
+			return err
+		}
+		// One usage record per certificate pulled, shown to the applicant.
+		for _, id := range res.Pulled {
+			if err := q.AddUsageRecord(ctx, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: r.ApplicantSubject, At: at,
+				Org: r.Org, OrgUSCC: r.OrgUSCC, Operator: r.Operator, ItemCode: it.Code, ItemName: it.Name, BusinessCode: r.BusinessCode,
+				Purpose: r.Purpose, CertificateID: id, Channel: "case", Result: "success", AppID: r.AppID}); err != nil {
+				return err
+			}
+		}
+		_, err := q.AppendAudit(ctx, audit.New(at, r.Actor, "case.open", "case", c.ID, r.RequestID,
+			map[string]any{"item_code": it.Code, "exempted": res.Exempted, "total": res.Total, "pulled": res.Pulled}))
+		return err
+	})
+	if err != nil {
+		return Opened{}, err
+	}
+	return Opened{Case: c, Result: res}, nil
+}
+
+// pullAllowed decides whether the caller may pull a certificate of typeCode
+// for this item: ex officio materials always; grant materials only within
+// the applicant's grant to the calling app; use-code materials never by a
+// pull (the applicant presents the code instead).
+func (s *Service) pullAllowed(ctx context.Context, it cases.ServiceItem, typeCode string, r Request, now time.Time) bool {
+	for _, m := range it.Materials {
+		if !slices.Contains(m.CertificateTypes, typeCode) {
+			continue
+		}
+		switch m.Pull {
+		case "ex_officio":
+			return true
+		case "grant":
+			if r.AppID == "" {
+				return false
+			}
+			_, err := s.Store.ActiveGrant(ctx, r.ApplicantSubject, r.AppID, typeCode, now)
+			return err == nil
+		}
+	}
+	// A type only used for prefill or pre-checks follows its item's first
+	// material rule above; with none, it is not pulled.
+	return false
+}
+
+// Current is a stored case with the current status of every attached
+// certificate (a certificate revoked after the case was opened shows so).
+type Current struct {
+	Case     store.Case
+	Result   cases.Result
+	Statuses map[string]string // certificate ID → current status
+}
+
+// Get returns a case as it stands now.
+func (s *Service) Get(ctx context.Context, id string) (Current, error) {
+	c, err := s.Store.GetCase(ctx, id)
+	if err != nil {
+		return Current{}, err
+	}
+	out := Current{Case: c, Statuses: map[string]string{}}
+	if err := json.Unmarshal(c.Result, &out.Result); err != nil {
+		return Current{}, err
+	}
+	for _, m := range out.Result.Materials {
+		if m.CertificateID == "" {
+			continue
+		}
+		cert, err := s.Store.GetCertificate(ctx, m.CertificateID)
+		if err != nil {
+			out.Statuses[m.CertificateID] = "unknown"
+			continue
+		}
+		out.Statuses[m.CertificateID] = string(s.Issuance.Effective(cert))
+	}
+	return out, nil
+}
