@@ -118,7 +118,11 @@ func TestCasesEndToEnd(t *testing.T) {
 		}{
 			"unknown item": {caseBody("nope", "person", "张三", personID), "service_item_code"},
 			"bad id":       {caseBody(cases.ItemMarriage, "person", "张三", "110105194912310021"), "applicant.id_number"},
-			"no business":  {func() map[string]any { b := caseBody(cases.ItemMarriage, "person", "张三", personID); delete(b, "business_code"); return b }(), "business_code"},
+			"no business": {func() map[string]any {
+				b := caseBody(cases.ItemMarriage, "person", "张三", personID)
+				delete(b, "business_code")
+				return b
+			}(), "business_code"},
 		} {
 			r := h.do("POST", "/v1/cases", caseApp, tc.body)
 			if r.Status != 422 || r.problem(t).Errors[0].Field != tc.field {
