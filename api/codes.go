@@ -253,6 +253,30 @@ func (s *Server) venueCode(c *echo.Context) error {
 	return sendCode(c, http.StatusOK, codeResponse{Code: is.Text, Kind: is.Kind.String(), ExpiresAt: is.ExpiresAt, Generation: is.Generation}, is.Text)
 }
 
+// revokeEnterpriseCode: an enterprise revokes its static code (e.g. after a
+// leak); the next request issues a new one.
+func (s *Server) revokeEnterpriseCode(c *echo.Context) error {
+	h := who(c)
+	if h.HolderKind != "enterprise" {
+		p := errForbidden("only an enterprise holder has an enterprise code; this session is a person's")
+		p.Code = "not_enterprise"
+		return p
+	}
+	if _, err := s.deps.Codes.RevokeStatic(c.Request().Context(), codes.Enterprise, h.ID, s.codeActor(c), "holder"); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// revokeVenueCode: a venue revokes its posted code (e.g. after moving or a
+// forged poster); the next GET /v1/venue/code issues a new one.
+func (s *Server) revokeVenueCode(c *echo.Context) error {
+	if _, err := s.deps.Codes.RevokeStatic(c.Request().Context(), codes.Venue, who(c).ID, s.codeActor(c), "venue"); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 func (s *Server) presentCertificate(c *echo.Context) error {
 	var req presentationRequest
 	if _, err := readBody(c, &req); err != nil {

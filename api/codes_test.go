@@ -131,6 +131,20 @@ func TestOfflineAndEnterpriseCodes(t *testing.T) {
 		if r := h.offline(t, e1["code"].(string)); r.Result != verifier.Valid || r.Kind != "enterprise" {
 			t.Fatalf("enterprise code: %+v", r)
 		}
+		// Revoked: offline verifiers see it in the next bundle; a new one is issued.
+		if r := h.do("DELETE", "/v1/me/codes/enterprise", ent, nil); r.Status != 204 {
+			t.Fatalf("revoke enterprise code: %d", r.Status)
+		}
+		if r := h.offline(t, e1["code"].(string)); r.Result != verifier.Invalid || !r.HasReason(verifier.ReasonRevoked) {
+			t.Fatalf("revoked enterprise code: %+v", r)
+		}
+		e3 := h.must(200, h.do("POST", "/v1/me/codes/enterprise", ent, nil))
+		if e3["code"] == e1["code"] || e3["generation"].(float64) != 2 {
+			t.Fatalf("after revocation %v", e3)
+		}
+		if r := h.do("DELETE", "/v1/me/codes/enterprise", hol, nil); r.Status != 403 {
+			t.Fatalf("a person revokes an enterprise code: %d", r.Status)
+		}
 	})
 }
 
@@ -194,6 +208,16 @@ func TestCheckinsAndVenueScans(t *testing.T) {
 		again := h.must(200, h.do("POST", "/v1/venue/scans/batch", ven, batch))
 		if again["recorded"].(float64) != 0 || again["items"].([]any)[0].(map[string]any)["status"] != "duplicate" {
 			t.Fatalf("re-upload %v", again)
+		}
+		// A revoked venue code no longer checks anyone in.
+		if r := h.do("DELETE", "/v1/venue/code", ven, nil); r.Status != 204 {
+			t.Fatalf("revoke venue code: %d", r.Status)
+		}
+		if r := h.do("POST", "/v1/me/checkins", hol, map[string]any{"code": vc["code"]}); r.Status != 422 || r.problem(t).Errors[0].Code != "revoked" {
+			t.Fatalf("check-in with a revoked venue code: %d %s", r.Status, r.Body)
+		}
+		if nv := h.must(200, h.do("GET", "/v1/venue/code", ven, nil)); nv["code"] == vc["code"] {
+			t.Fatal("no new venue code after revocation")
 		}
 		visitors := h.must(200, h.do("GET", "/v1/venue/checkins", ven, nil))
 		items := visitors["items"].([]any)

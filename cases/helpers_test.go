@@ -2,6 +2,7 @@ package cases
 
 import (
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/suishen/suishen/issuer"
@@ -39,7 +40,9 @@ func seedItem(code string) ServiceItem {
 func faceValue(t issuer.CertificateType, f issuer.FieldSpec) any {
 	switch f.Type {
 	case issuer.FieldDate:
-		return "2000-01-02"
+		h := fnv.New32a()
+		h.Write([]byte(t.Code + f.Name))
+		return time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(h.Sum32()%15000)).Format("2006-01-02")
 	case issuer.FieldEnum:
 		return f.Values[len(f.Values)-1]
 	case issuer.FieldInteger:

@@ -265,6 +265,40 @@ func (s *Service) static(ctx context.Context, kind codes.Kind, owner string, act
 	return out, err
 }
 
+// RevokeStatic revokes the owner's current static code of kind (enterprise
+// or venue): offline verifiers learn it from the status list in the next
+// trust bundle; the next request issues a new generation. It reports
+// whether there was a valid code to revoke.
+func (s *Service) RevokeStatic(ctx context.Context, kind codes.Kind, owner string, actor Actor, auditObject string) (bool, error) {
+	name := kind.String()
+	revoked := false
+	err := s.Store.InTx(ctx, func(q store.Queries) error {
+		revoked = false
+		c, err := q.LatestCode(ctx, name, owner)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if c.Status != "valid" {
+			return nil
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		if err := q.ChangeCodeStatus(ctx, c.ID, "valid", "revoked", now); err != nil {
+			return err
+		}
+		revoked = true
+		_, err = q.AppendAudit(ctx, audit.New(now, actor.Actor, "code."+name+".revoke", auditObject, owner, actor.RequestID,
+			map[string]any{"generation": c.Generation}))
+		return err
+	})
+	if err == nil && revoked && s.OnStatusChange != nil {
+		s.OnStatusChange()
+	}
+	return revoked, err
+}
+
 // Enterprise returns an enterprise holder's static enterprise code.
 func (s *Service) Enterprise(ctx context.Context, h principal.Principal, actor Actor) (Issued, error) {
 	if h.HolderKind != "enterprise" {
