@@ -6,13 +6,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/principal"
@@ -189,5 +192,66 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + l.Addr().String() + "/healthz"); err == nil {
 		t.Fatal("server still accepts connections after shutdown")
+	}
+}
+
+// TestPanicBecomesProblem: a handler that panics answers a 500 problem with
+// a request ID (no stack trace), and the server keeps serving.
+func TestPanicBecomesProblem(t *testing.T) {
+	h := newHarness(t, teststore.SQLite(t))
+	h.srv.echo.GET("/boom", func(c *echo.Context) error { panic("kaboom") })
+	r := h.do("GET", "/boom", "", nil)
+	if r.Status != 500 {
+		t.Fatalf("status %d", r.Status)
+	}
+	p := r.problem(t)
+	if p.Code != "internal" || p.RequestID == "" || strings.Contains(string(r.Body), "kaboom") || strings.Contains(string(r.Body), "goroutine") {
+		t.Fatalf("problem %s", r.Body)
+	}
+	h.must(200, h.do("GET", "/healthz", "", nil))
+}
+
+// TestTrustedClientIP: X-Forwarded-For is believed only from the proxies in
+// SUISHEN_TRUSTED_PROXIES, so rate limits and logs see the real client.
+func TestTrustedClientIP(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		proxies string
+		want    string
+	}{
+		{"no trusted proxies: the peer address", "", "127.0.0.1"},
+		{"loopback proxy trusted: the forwarded client", "127.0.0.0/8", "203.0.113.7"},
+		{"another proxy trusted: the peer address", "10.0.0.0/8", "127.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Load(func(string) string { return "" }, map[string]string{
+				"SUISHEN_ADMIN_TOKEN": testAdminToken, "SUISHEN_MASTER_KEY": "00112233445566778899aabbccddeeff",
+				"SUISHEN_TRUSTED_PROXIES": tc.proxies,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := teststore.SQLite(t)
+			ring, err := keyring.Open(context.Background(), st, cfg.MasterKey, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := New(Deps{Store: st, Config: cfg, Keys: ring, Issuance: &issuance.Service{Store: st, Keys: ring},
+				Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Admin: principal.NewAdminMatcher(testAdminToken)})
+			srv.echo.GET("/ip", func(c *echo.Context) error { return c.String(200, c.RealIP()) })
+			ts := httptest.NewServer(srv.Handler())
+			defer ts.Close()
+			req, _ := http.NewRequest("GET", ts.URL+"/ip", nil)
+			req.Header.Set("X-Forwarded-For", "203.0.113.7")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if string(b) != tc.want {
+				t.Fatalf("client IP %q, want %q", b, tc.want)
+			}
+		})
 	}
 }
