@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/suishen/suishen/ident"
+	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/store"
 )
@@ -331,8 +332,8 @@ func (s *Server) createVenue(c *echo.Context) error {
 	var v checks
 	v.text("name", req.Name, 200)
 	v.text("address", req.Address, 300)
-	if len(req.AreaCode) != 6 || strings.Trim(req.AreaCode, "0123456789") != "" || req.AreaCode[0] < '1' || req.AreaCode[0] > '8' {
-		v.add("area_code", "format", "must be a 6-digit GB/T 2260 administrative area code")
+	if code := issuer.ValidateAreaCode(req.AreaCode); code != "" {
+		v.add("area_code", code, "must be a 6-digit GB/T 2260 administrative area code")
 	}
 	v.uscc("owner_uscc", req.OwnerUSCC)
 	if err := v.err(); err != nil {
