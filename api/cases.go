@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -22,13 +23,23 @@ type applicantBody struct {
 	IDNumber string `json:"id_number"`
 }
 
+type relatedBody struct {
+	Relation string `json:"relation"` // e.g. 新生儿, 配偶
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	IDNumber string `json:"id_number"`
+}
+
 type caseRequest struct {
 	ServiceItemCode string        `json:"service_item_code"`
 	Applicant       applicantBody `json:"applicant"`
-	Org             string        `json:"org"`
-	Operator        string        `json:"operator"`
-	BusinessCode    string        `json:"business_code"`
-	Purpose         string        `json:"purpose"`
+	// Related holders whose certificates the case may use (the newborn of a
+	// birth registration, the other party of a marriage).
+	Related      []relatedBody `json:"related,omitempty"`
+	Org          string        `json:"org"`
+	Operator     string        `json:"operator"`
+	BusinessCode string        `json:"business_code"`
+	Purpose      string        `json:"purpose"`
 }
 
 type caseMaterial struct {
@@ -110,6 +121,16 @@ func (s *Server) openCase(c *echo.Context) error {
 	v.text("operator", req.Operator, 100)
 	v.text("business_code", req.BusinessCode, 64)
 	v.text("purpose", req.Purpose, 200)
+	if len(req.Related) > 5 {
+		v.add("related", "length", "may name at most 5 related holders")
+	}
+	var related []string
+	for i, rel := range req.Related {
+		f := "related[" + strconv.Itoa(i) + "]."
+		v.text(f+"relation", rel.Relation, 20)
+		s.validateHolder(&v, f, rel.Kind, rel.Name, rel.IDNumber)
+		related = append(related, s.deps.Subjects.Of(rel.Kind, rel.IDNumber))
+	}
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -119,7 +140,7 @@ func (s *Server) openCase(c *echo.Context) error {
 	}
 	p := who(c)
 	r := casework.Request{ItemCode: req.ServiceItemCode, ApplicantSubject: s.deps.Subjects.Of(req.Applicant.Kind, req.Applicant.IDNumber),
-		ApplicantKind: req.Applicant.Kind, Org: req.Org, OrgUSCC: p.USCC, Operator: req.Operator, BusinessCode: req.BusinessCode,
+		ApplicantKind: req.Applicant.Kind, RelatedSubjects: related, Org: req.Org, OrgUSCC: p.USCC, Operator: req.Operator, BusinessCode: req.BusinessCode,
 		Purpose: req.Purpose, Caller: p.Ref(), Actor: actorOf(c), RequestID: requestID(c)}
 	if p.Kind == store.KindApp {
 		r.AppID = p.ID

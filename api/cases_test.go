@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/suishen/suishen/cases"
+	"github.com/suishen/suishen/issuer"
 )
 
 func caseBody(item, kind, name, id string) map[string]any {
@@ -134,6 +135,76 @@ func TestCasesEndToEnd(t *testing.T) {
 		}
 		if strings.Contains(string(h.do("GET", "/v1/cases/"+c["id"].(string), caseApp, nil).Body), "110105194912310021") {
 			t.Fatal("unexpected ID number in the case")
+		}
+	})
+}
+
+// citizenID completes 17 digits with their GB 11643 check character.
+func citizenID(first17 string) string {
+	w := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i := range first17 {
+		sum += int(first17[i]-'0') * w[i]
+	}
+	return first17 + string("10X98765432"[sum%11])
+}
+
+// TestBirthRegistrationUsesTheNewbornsCertificate: the 出生医学证明 is held by
+// the newborn, a related holder of the case; the pull is recorded for the
+// newborn, the parents' marriage certificate is matched without moving it.
+func TestBirthRegistrationUsesTheNewbornsCertificate(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		bc, mc := issuer.TypeBirthCertificate, issuer.TypeMarriageCertificate
+		m := h.must(201, h.do("POST", "/v1/admin/departments", testAdminToken, map[string]any{
+			"name": "上海市卫生健康委员会", "uscc": uscc3, "level": "省级", "certificate_types": []string{bc, mc, typeIDCard}}))
+		dep := m["api_key"].(string)
+		_, caseApp := h.app("cases")
+		_, gw := h.app("identity-gateway")
+		newborn := citizenID("31010420261101001")
+		h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("B-ID")))
+		h.must(201, h.do("POST", "/v1/certificates", dep, map[string]any{"type_code": mc, "number": "J310104-2020-000123",
+			"holder":     map[string]any{"kind": "person", "name": "张三", "id_type": "111", "id_number": personID},
+			"valid_from": "2020-05-20", "long_term": true, "area_code": "310104",
+			"fields": map[string]any{"holder_name": "张三", "registration_date": "2020-05-20", "husband_name": "李四", "husband_nationality": "中国",
+				"husband_birth_date": "1950-01-01", "husband_id_number": citizenID("11010519500101001"), "wife_name": "张三", "wife_nationality": "中国",
+				"wife_birth_date": "1949-12-31", "wife_id_number": personID, "registration_authority": "上海市徐汇区民政局"}}))
+		birth := h.must(201, h.do("POST", "/v1/certificates", dep, map[string]any{"type_code": bc, "number": "Q310123456",
+			"holder":     map[string]any{"kind": "person", "name": "李小明", "id_type": "111", "id_number": newborn},
+			"valid_from": "2026-11-01", "long_term": true, "area_code": "310104",
+			"fields": map[string]any{"newborn_name": "李小明", "sex": "男", "birth_date": "2026-11-01", "gestational_weeks": 39, "birth_weight": 3300,
+				"birth_length": 50.5, "birth_place": "上海市徐汇区", "birth_institution": "上海市某某医院", "mother_name": "张三",
+				"mother_nationality": "中国", "mother_id_number": personID, "issuing_institution": "上海市某某医院"}}))
+		body := caseBody(cases.ItemBirthRegistration, "person", "张三", personID)
+		body["related"] = []any{map[string]any{"relation": "新生儿", "kind": "person", "name": "李小明", "id_number": newborn}}
+		c := h.must(201, h.do("POST", "/v1/cases", caseApp, body))
+		status := map[string]string{}
+		for _, mat := range c["materials"].([]any) {
+			m := mat.(map[string]any)
+			status[m["code"].(string)] = m["status"].(string)
+		}
+		if status["M01"] != "exempted" || status["M02"] != "exempted" || status["M03"] != "verified" || status["M04"] != "to_submit" {
+			t.Fatalf("birth registration materials %v: %v", status, c)
+		}
+		if c["prefill"].(map[string]any)["newborn_name"] != "李小明" {
+			t.Fatalf("prefill %v", c["prefill"])
+		}
+		// The newborn's certificate was used: the record is the newborn's.
+		kid := h.must(201, h.do("POST", "/v1/sessions", gw, map[string]any{"kind": "person", "name": "李小明", "id_number": newborn}))["token"].(string)
+		recs := usageOf(t, h, kid)
+		if len(recs) != 1 || recs[0]["certificate_id"] != birth["id"] || recs[0]["channel"] != "case" {
+			t.Fatalf("newborn's usage records %v", recs)
+		}
+		// Without the related holder, the birth certificate is not found.
+		c2 := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(cases.ItemBirthRegistration, "person", "张三", personID)))
+		for _, mat := range c2["materials"].([]any) {
+			if m := mat.(map[string]any); m["code"] == "M01" && m["status"] != "to_submit" {
+				t.Fatalf("birth certificate found without the newborn: %v", m)
+			}
+		}
+		bad := caseBody(cases.ItemBirthRegistration, "person", "张三", personID)
+		bad["related"] = []any{map[string]any{"relation": "新生儿", "kind": "person", "name": "李小明", "id_number": "310104202611010010"}}
+		if r := h.do("POST", "/v1/cases", caseApp, bad); r.Status != 422 || r.problem(t).Errors[0].Field != "related[0].id_number" {
+			t.Fatalf("bad related holder: %d %s", r.Status, r.Body)
 		}
 	})
 }

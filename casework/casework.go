@@ -109,14 +109,19 @@ type Request struct {
 	ItemCode         string
 	ApplicantSubject string
 	ApplicantKind    string
-	Org, OrgUSCC     string
-	Operator         string
-	BusinessCode     string
-	Purpose          string
-	Caller           string // principal ref
-	AppID            string // the calling app, for grants ("" for a department)
-	Actor            audit.Actor
-	RequestID        string
+	// RelatedSubjects are other holders whose certificates the case may use
+	// (the newborn in a birth registration, the other party of a marriage):
+	// their certificates are candidates with HolderIsApplicant false, and
+	// each pull is recorded for the certificate's own holder.
+	RelatedSubjects []string
+	Org, OrgUSCC    string
+	Operator        string
+	BusinessCode    string
+	Purpose         string
+	Caller          string // principal ref
+	AppID           string // the calling app, for grants ("" for a department)
+	Actor           audit.Actor
+	RequestID       string
 }
 
 // Opened is a case with its evaluation.
@@ -152,33 +157,11 @@ func (s *Service) Open(ctx context.Context, r Request) (Opened, error) {
 	}
 	now := s.now()
 	var cands []cases.Candidate
-	after := ""
-	for {
-		page, err := s.Store.ListCertificates(ctx, store.CertificateFilter{HolderSubject: r.ApplicantSubject}, after, 200)
-		if err != nil {
+	holderOf := map[string]string{} // certificate ID → holder subject
+	for _, subject := range append([]string{r.ApplicantSubject}, r.RelatedSubjects...) {
+		if err := s.candidates(ctx, v, it, r, subject, wanted, now, &cands, holderOf); err != nil {
 			return Opened{}, err
 		}
-		for _, c := range page {
-			// Only the types the item lists are ever looked at.
-			if !wanted[c.TypeCode] {
-				continue
-			}
-			cand := cases.Candidate{ID: c.ID, TypeCode: c.TypeCode, Status: s.Issuance.Effective(c), HolderIsApplicant: true}
-			res := v.VerifyCertificate(c.JWS)
-			cand.Verified = res.Result == verifier.Valid
-			if !cand.Verified && len(res.Reasons) > 0 {
-				cand.Reason = res.Reasons[0].Code
-			}
-			if err := json.Unmarshal(issuance.DocumentOf(c), &cand.Document); err != nil {
-				cand.Verified, cand.Reason = false, "malformed"
-			}
-			cand.PullAllowed = s.pullAllowed(ctx, it, c.TypeCode, r, now)
-			cands = append(cands, cand)
-		}
-		if len(page) < 200 {
-			break
-		}
-		after = page[len(page)-1].ID
 	}
 	res := cases.Evaluate(it, cands, now)
 	body, err := json.Marshal(res)
@@ -194,9 +177,9 @@ func (s *Service) Open(ctx context.Context, r Request) (Opened, error) {
 		if err := q.CreateCase(ctx, c); err != nil {
 			return err
 		}
-		// One usage record per certificate pulled, shown to the applicant.
+		// One usage record per certificate pulled, shown to its holder.
 		for _, id := range res.Pulled {
-			if err := q.AddUsageRecord(ctx, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: r.ApplicantSubject, At: at,
+			if err := q.AddUsageRecord(ctx, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: holderOf[id], At: at,
 				Org: r.Org, OrgUSCC: r.OrgUSCC, Operator: r.Operator, ItemCode: it.Code, ItemName: it.Name, BusinessCode: r.BusinessCode,
 				Purpose: r.Purpose, CertificateID: id, Channel: "case", Result: "success", AppID: r.AppID}); err != nil {
 				return err
@@ -212,11 +195,46 @@ func (s *Service) Open(ctx context.Context, r Request) (Opened, error) {
 	return Opened{Case: c, Result: res}, nil
 }
 
+// candidates adds the certificates of one holder, of the types the item
+// lists, each verified with the offline verifier.
+func (s *Service) candidates(ctx context.Context, v *verifier.Verifier, it cases.ServiceItem, r Request, subject string,
+	wanted map[string]bool, now time.Time, out *[]cases.Candidate, holderOf map[string]string) error {
+	after := ""
+	for {
+		page, err := s.Store.ListCertificates(ctx, store.CertificateFilter{HolderSubject: subject}, after, 200)
+		if err != nil {
+			return err
+		}
+		for _, c := range page {
+			// Only the types the item lists are ever looked at.
+			if !wanted[c.TypeCode] {
+				continue
+			}
+			cand := cases.Candidate{ID: c.ID, TypeCode: c.TypeCode, Status: s.Issuance.Effective(c), HolderIsApplicant: subject == r.ApplicantSubject}
+			res := v.VerifyCertificate(c.JWS)
+			cand.Verified = res.Result == verifier.Valid
+			if !cand.Verified && len(res.Reasons) > 0 {
+				cand.Reason = res.Reasons[0].Code
+			}
+			if err := json.Unmarshal(issuance.DocumentOf(c), &cand.Document); err != nil {
+				cand.Verified, cand.Reason = false, "malformed"
+			}
+			cand.PullAllowed = s.pullAllowed(ctx, it, c.TypeCode, r, subject, now)
+			holderOf[c.ID] = subject
+			*out = append(*out, cand)
+		}
+		if len(page) < 200 {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
 // pullAllowed decides whether the caller may pull a certificate of typeCode
 // for this item: ex officio materials always; grant materials only within
 // the applicant's grant to the calling app; use-code materials never by a
 // pull (the applicant presents the code instead).
-func (s *Service) pullAllowed(ctx context.Context, it cases.ServiceItem, typeCode string, r Request, now time.Time) bool {
+func (s *Service) pullAllowed(ctx context.Context, it cases.ServiceItem, typeCode string, r Request, subject string, now time.Time) bool {
 	for _, m := range it.Materials {
 		if !slices.Contains(m.CertificateTypes, typeCode) {
 			continue
@@ -228,7 +246,7 @@ func (s *Service) pullAllowed(ctx context.Context, it cases.ServiceItem, typeCod
 			if r.AppID == "" {
 				return false
 			}
-			_, err := s.Store.ActiveGrant(ctx, r.ApplicantSubject, r.AppID, typeCode, now)
+			_, err := s.Store.ActiveGrant(ctx, subject, r.AppID, typeCode, now)
 			return err == nil
 		}
 	}
