@@ -208,3 +208,32 @@ func TestBirthRegistrationUsesTheNewbornsCertificate(t *testing.T) {
 		}
 	})
 }
+
+func TestAdminAddsServiceItem(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		item := map[string]any{"code": "310104-TEST-01", "name": "个体工商户设立登记", "department": "徐汇区市场监督管理局", "department_uscc": uscc3,
+			"materials": []any{
+				map[string]any{"code": "M01", "name": "经营者身份证明", "certificate_types": []string{typeIDCard}, "fields": []string{"name"},
+					"pull": "ex_officio", "legal_basis": "《上海市优化营商环境条例》第三十一条", "verify_only": true},
+				map[string]any{"code": "M02", "name": "个体工商户设立登记申请书", "certificate_types": []string{}, "fields": []string{}, "pull": "", "verify_only": false},
+			},
+			"prefill": []any{}, "prechecks": []any{}}
+		h.must(201, h.do("POST", "/v1/admin/service-items", testAdminToken, item))
+		got := h.must(200, h.do("GET", "/v1/service-items/310104-TEST-01", "", nil))
+		if got["name"] != "个体工商户设立登记" || len(got["materials"].([]any)) != 2 {
+			t.Fatalf("item %v", got)
+		}
+		if r := h.do("POST", "/v1/admin/service-items", testAdminToken, item); r.Status != 409 {
+			t.Fatalf("duplicate item: %d", r.Status)
+		}
+		item["code"] = "310104-TEST-02"
+		item["materials"].([]any)[0].(map[string]any)["certificate_types"] = []string{"11100000000021001C099"}
+		r := h.do("POST", "/v1/admin/service-items", testAdminToken, item)
+		if r.Status != 422 || len(r.problem(t).Errors) == 0 {
+			t.Fatalf("item with an unknown type: %d %s", r.Status, r.Body)
+		}
+		if r := h.do("GET", "/v1/service-items/nope", "", nil); r.Status != 404 {
+			t.Fatalf("unknown item: %d", r.Status)
+		}
+	})
+}
