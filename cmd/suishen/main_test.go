@@ -432,7 +432,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		t.Fatalf("the README walkthrough failed: %v\n%s", err, out)
 	}
 	for _, want := range []string{`"status":"ok"`, `"code":"validation_failed"`, `"masked_name":"张*"`, "1.2.156.3005.2.11100000000021001C001.",
-		`"status":"suspended"`, `"result":"valid"`, `"channel":"verify"`, `"status":"exempted"`, "saved trust bundle", "audit log intact", "Signature Verified Successfully", `"openapi": "3.1.0"`} {
+		`"status":"suspended"`, "VALID personal code", `"result":"valid"`, `"channel":"verify"`, `"status":"exempted"`, "saved trust bundle", "audit log intact", "Signature Verified Successfully", `"openapi": "3.1.0"`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the walkthrough output lacks %q", want)
 		}
