@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -167,6 +168,15 @@ func (v *checks) typeCodes(field string, codes []string, max int) {
 	}
 }
 
+// catalogued adds an error for every type code not in the catalogue.
+func (s *Server) catalogued(ctx context.Context, v *checks, field string, codes []string) {
+	for i, t := range codes {
+		if _, err := s.deps.Issuance.Type(ctx, t); err != nil {
+			v.add(field+"["+strconv.Itoa(i)+"]", "unknown_type", "is not in the certificate catalogue (GET /v1/certificate-types)")
+		}
+	}
+}
+
 func (v *checks) err() error {
 	if len(v.errs) == 0 {
 		return nil
@@ -202,6 +212,9 @@ func (s *Server) createDepartment(c *echo.Context) error {
 		v.add("level", "enum", "must be one of 国家级, 省级, 地市级, 区县级, 乡镇级, 其他")
 	}
 	v.typeCodes("certificate_types", req.CertificateTypes, 500)
+	if len(v.errs) == 0 {
+		s.catalogued(c.Request().Context(), &v, "certificate_types", req.CertificateTypes)
+	}
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -257,6 +270,53 @@ func nonNil(s []string) []string {
 	return s
 }
 
+type departmentTypesRequest struct {
+	CertificateTypes []string `json:"certificate_types"`
+}
+
+// setDepartmentTypes changes which certificate types a department may issue.
+// Its key's entry in the JWKS and the trust bundle follows at once on this
+// node (other nodes within their bundle refresh).
+func (s *Server) setDepartmentTypes(c *echo.Context) error {
+	var req departmentTypesRequest
+	if _, err := readBody(c, &req); err != nil {
+		return err
+	}
+	var v checks
+	v.typeCodes("certificate_types", req.CertificateTypes, 500)
+	if len(v.errs) == 0 {
+		s.catalogued(c.Request().Context(), &v, "certificate_types", req.CertificateTypes)
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	if req.CertificateTypes == nil {
+		req.CertificateTypes = []string{}
+	}
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	var d store.Department
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.SetDepartmentTypes(ctx, id, req.CertificateTypes); err != nil {
+			return err
+		}
+		var err error
+		if d, err = q.GetDepartment(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, c, q, "department.set_types", "department", id, map[string]any{"certificate_types": req.CertificateTypes})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound("department")
+	}
+	if err != nil {
+		return err
+	}
+	s.auth.forget(id)
+	s.pub.Invalidate()
+	return c.JSON(http.StatusOK, viewDepartment(d))
+}
+
 func (s *Server) listDepartments(c *echo.Context) error {
 	items, next, err := listPage(c, s.store.ListDepartments, infallible(viewDepartment), func(d store.Department) string { return d.ID })
 	if err != nil {
@@ -287,6 +347,9 @@ func (s *Server) createApp(c *echo.Context) error {
 		seen[sc] = true
 	}
 	v.typeCodes("certificate_types", req.CertificateTypes, 500)
+	if len(v.errs) == 0 {
+		s.catalogued(c.Request().Context(), &v, "certificate_types", req.CertificateTypes)
+	}
 	if err := v.err(); err != nil {
 		return err
 	}

@@ -325,3 +325,41 @@ func TestConcurrentIssuance(t *testing.T) {
 		}
 	})
 }
+
+func TestDepartmentTypesChange(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		depID, dep := h.department(uscc2)
+		driving := "11100000000021002F002" // 机动车驾驶证
+		body := idCardBody("D-1")
+		body["type_code"], body["valid_until"] = driving, "2030-01-01"
+		body["fields"] = map[string]any{"name": "张三", "sex": "女", "nationality": "中国", "address": "北京市朝阳区某街道1号",
+			"birth_date": "1949-12-31", "first_issue_date": "2000-01-01", "vehicle_class": "C1", "issuing_authority": "北京市公安局公安交通管理局"}
+		if r := h.do("POST", "/v1/certificates", dep, body); r.Status != 403 {
+			t.Fatalf("before authorisation: %d %s", r.Status, r.Body)
+		}
+		d := h.must(200, h.do("PUT", "/v1/admin/departments/"+depID+"/certificate-types", testAdminToken,
+			map[string]any{"certificate_types": []string{typeIDCard, driving}}))
+		if len(d["certificate_types"].([]any)) != 2 {
+			t.Fatalf("department %v", d)
+		}
+		h.must(201, h.do("POST", "/v1/certificates", dep, body))
+		// The department key in the JWKS lists the new types at once.
+		jwks := h.must(200, h.do("GET", "/.well-known/jwks.json", "", nil))
+		for _, k := range jwks["keys"].([]any) {
+			m := k.(map[string]any)
+			if m["key_role"] == "department" && fmt.Sprint(m["certificate_types"]) != fmt.Sprint([]any{typeIDCard, driving}) {
+				t.Fatalf("jwks types %v", m["certificate_types"])
+			}
+		}
+		// The licence type was dropped: no longer issuable.
+		if r := h.do("POST", "/v1/certificates", dep, licenceBody("L-1")); r.Status != 403 {
+			t.Fatalf("dropped type: %d", r.Status)
+		}
+		if r := h.do("PUT", "/v1/admin/departments/"+depID+"/certificate-types", testAdminToken, map[string]any{"certificate_types": []string{"11100000000021001C099"}}); r.Status != 422 {
+			t.Fatalf("uncatalogued type: %d", r.Status)
+		}
+		if r := h.do("PUT", "/v1/admin/departments/nope/certificate-types", testAdminToken, map[string]any{"certificate_types": []string{}}); r.Status != 404 {
+			t.Fatalf("unknown department: %d", r.Status)
+		}
+	})
+}

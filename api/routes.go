@@ -42,6 +42,7 @@ func (s *Server) routeTable() []route {
 
 		// Admin: principals.
 		{Method: http.MethodPost, Path: "/v1/admin/departments", Summary: "Register an issuing department (发证机构) and mint its API key", Tag: "admin", Access: adminOnly, Handler: s.createDepartment, Request: departmentRequest{}, Response: departmentCreated{}, Status: 201, Idempotent: true},
+		{Method: http.MethodPut, Path: "/v1/admin/departments/{id}/certificate-types", Summary: "Change which certificate types a department may issue", Tag: "admin", Access: adminOnly, Handler: s.setDepartmentTypes, Request: departmentTypesRequest{}, Response: departmentView{}, Status: 200},
 		{Method: http.MethodGet, Path: "/v1/admin/departments", Summary: "List departments", Tag: "admin", Access: adminOnly, Handler: s.listDepartments, Response: departmentList{}, Status: 200, Query: []string{"limit", "cursor"}},
 		{Method: http.MethodPost, Path: "/v1/admin/apps", Summary: "Register a third-party app (用证单位) and mint its API key", Tag: "admin", Access: adminOnly, Handler: s.createApp, Request: appRequest{}, Response: appCreated{}, Status: 201, Idempotent: true},
 		{Method: http.MethodGet, Path: "/v1/admin/apps", Summary: "List apps", Tag: "admin", Access: adminOnly, Handler: s.listApps, Response: appList{}, Status: 200, Query: []string{"limit", "cursor"}},

@@ -79,7 +79,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			path := strings.NewReplacer("{id}", "x", "{code}", "x", "{kid}", "x").Replace(r.Path)
 			for _, c := range callers {
 				var body any
-				if r.Method == http.MethodPost {
+				if r.Method == http.MethodPost || r.Method == http.MethodPut {
 					body = map[string]any{}
 				}
 				res := h.do(r.Method, path, c.token, body)
@@ -143,6 +143,7 @@ func TestProblemsForBadRequests(t *testing.T) {
 			{"bad uscc", "POST", "/v1/admin/departments", testAdminToken, map[string]any{"name": "x", "uscc": "91350100M000100Y44", "level": "省级"}, nil, 422, "validation_failed", "uscc"},
 			{"bad level", "POST", "/v1/admin/departments", testAdminToken, map[string]any{"name": "x", "uscc": uscc1, "level": "galactic"}, nil, 422, "validation_failed", "level"},
 			{"bad type code", "POST", "/v1/admin/departments", testAdminToken, map[string]any{"name": "x", "uscc": uscc1, "level": "省级", "certificate_types": []string{"nope"}}, nil, 422, "validation_failed", "certificate_types[0]"},
+			{"uncatalogued type", "POST", "/v1/admin/departments", testAdminToken, map[string]any{"name": "x", "uscc": uscc1, "level": "省级", "certificate_types": []string{"11100000000021001C099"}}, nil, 422, "validation_failed", "certificate_types[0]"},
 			{"bad app uscc", "POST", "/v1/admin/apps", testAdminToken, map[string]any{"name": "x", "uscc": "91350100m000100Y43", "scopes": []string{"verify"}}, nil, 422, "validation_failed", "uscc"},
 			{"bad scope", "POST", "/v1/admin/apps", testAdminToken, map[string]any{"name": "x", "uscc": uscc1, "scopes": []string{"root"}}, nil, 422, "validation_failed", "scopes[0]"},
 			{"bad area code", "POST", "/v1/admin/venues", testAdminToken, map[string]any{"name": "x", "address": "y", "area_code": "31", "owner_uscc": uscc1}, nil, 422, "validation_failed", "area_code"},

@@ -348,6 +348,9 @@ type Queries interface {
 	CreateDepartment(ctx context.Context, d Department) error
 	GetDepartment(ctx context.Context, id string) (Department, error)
 	GetDepartmentByUSCC(ctx context.Context, uscc string) (Department, error)
+	// SetDepartmentTypes replaces the certificate types a department may
+	// issue (ErrNotFound for an unknown ID).
+	SetDepartmentTypes(ctx context.Context, id string, types []string) error
 	ListDepartments(ctx context.Context, after string, limit int) ([]Department, error)
 	CreateApp(ctx context.Context, a App) error
 	GetApp(ctx context.Context, id string) (App, error)

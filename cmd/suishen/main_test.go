@@ -208,7 +208,7 @@ func TestEmbeddedFirstStartAndRestart(t *testing.T) {
 		}
 	}
 	status, dep := n.call("POST", "/v1/admin/departments", token, map[string]any{
-		"name": "上海市市场监督管理局", "uscc": "11100000000013338W", "level": "省级", "certificate_types": []string{"11100000000013338W011"}})
+		"name": "上海市市场监督管理局", "uscc": "11100000000013338W", "level": "省级", "certificate_types": []string{"11100000000021002F001"}})
 	if status != 201 {
 		t.Fatalf("create department: %d %v", status, dep)
 	}

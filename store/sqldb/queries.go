@@ -152,6 +152,22 @@ func (q *Queries) GetDepartmentByUSCC(ctx context.Context, uscc string) (store.D
 	return d, nil
 }
 
+// SetDepartmentTypes replaces the certificate types a department may issue.
+func (q *Queries) SetDepartmentTypes(ctx context.Context, id string, types []string) error {
+	list, err := encodeList(types)
+	if err != nil {
+		return fmt.Errorf("store: set department types: %w", err)
+	}
+	n, err := q.db.Exec(ctx, `UPDATE departments SET certificate_types = $1 WHERE id = $2`, list, id)
+	if err != nil {
+		return fmt.Errorf("store: set department types: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: set department types: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
 // ListDepartments lists departments with ID > after, in byte order of ID.
 func (q *Queries) ListDepartments(ctx context.Context, after string, limit int) ([]store.Department, error) {
 	out, err := list(ctx, q.db, scanDepartment,

@@ -15,3 +15,8 @@ func (s *Store) CreateServiceItem(ctx context.Context, it store.ServiceItem) err
 func (s *Store) CreateCase(ctx context.Context, c store.Case) error {
 	return s.write(ctx, func(q store.Queries) error { return q.CreateCase(ctx, c) })
 }
+
+// SetDepartmentTypes implements store.Queries.
+func (s *Store) SetDepartmentTypes(ctx context.Context, id string, types []string) error {
+	return s.write(ctx, func(q store.Queries) error { return q.SetDepartmentTypes(ctx, id, types) })
+}

@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UsageRecords", testUsageRecords},
 		{"ServiceItems", testServiceItems},
 		{"Cases", testCases},
+		{"DepartmentTypes", testDepartmentTypes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
