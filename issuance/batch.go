@@ -65,6 +65,29 @@ func (s *Service) PrepareBatch(ctx context.Context, dept store.Department, reqs 
 		}
 		pb.good = append(pb.good, i)
 	}
+	// Numbers the department already issued are reported, not signed again:
+	// re-running an import costs a lookup per batch, not a signature per row.
+	byType := map[string][]string{}
+	for _, i := range pb.good {
+		byType[reqs[i].TypeCode] = append(byType[reqs[i].TypeCode], reqs[i].Number)
+	}
+	issued := map[string]map[string]string{}
+	for typ, numbers := range byType {
+		m, err := s.Store.IssuedNumbers(ctx, typ, dept.USCC, numbers)
+		if err != nil {
+			return nil, err
+		}
+		issued[typ] = m
+	}
+	fresh := pb.good[:0]
+	for _, i := range pb.good {
+		if id, ok := issued[reqs[i].TypeCode][reqs[i].Number]; ok {
+			pb.Results[i].Err, pb.Results[i].ID = ErrDuplicate, id
+			continue
+		}
+		fresh = append(fresh, i)
+	}
+	pb.good = fresh
 	if len(pb.good) == 0 {
 		return pb, nil
 	}

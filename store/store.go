@@ -410,6 +410,10 @@ type Queries interface {
 	// it inserted. PostgreSQL uses COPY into a staging table.
 	CreateCertificates(ctx context.Context, cs []Certificate) ([]string, error)
 	GetCertificate(ctx context.Context, id string) (Certificate, error)
+	// IssuedNumbers returns, of the given certificate numbers, those the
+	// issuer already used for this type, each with the ID of its latest
+	// version (bulk re-runs skip them before signing anything).
+	IssuedNumbers(ctx context.Context, typeCode, issuerUSCC string, numbers []string) (map[string]string, error)
 	// GetCertificateByNumber finds the latest version with this number.
 	GetCertificateByNumber(ctx context.Context, typeCode, issuerUSCC, number string) (Certificate, error)
 	ChangeCertificateStatus(ctx context.Context, ch CertificateStatusChange) error

@@ -122,6 +122,9 @@ Use - as FILE to read standard input.` + "\n" + envHelp(),
 						progressbar.OptionOnCompletion(func() { fmt.Fprintln(cmd.ErrOrStderr()) }))
 					in = io.TeeReader(in, bar)
 				}
+				// Fresh planner statistics after a bulk load (autovacuum may be
+				// off, or slower than the load).
+				analyzer, _ := st.(interface{ Analyze(context.Context) error })
 				sum, err := runImport(ctx, svc, d, format, in, batch, func(line int, field, code, detail, id string) {
 					if rep != nil {
 						_ = rep.Write([]string{strconv.Itoa(line), field, code, detail, id})
@@ -129,6 +132,9 @@ Use - as FILE to read standard input.` + "\n" + envHelp(),
 				})
 				if bar != nil {
 					_ = bar.Finish()
+				}
+				if analyzer != nil && err == nil {
+					err = analyzer.Analyze(ctx)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "imported %d certificates in %s (%.0f/s); %d duplicates skipped; %d rows rejected\n",
 					sum.created, sum.elapsed.Round(time.Millisecond), float64(sum.created)/sum.elapsed.Seconds(), sum.duplicates, sum.rejected)

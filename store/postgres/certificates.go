@@ -163,3 +163,13 @@ func copyCertificates(ctx context.Context, tx pgx.Tx, d *db, cs []store.Certific
 	ids, _ := sqldb.InsertedInOrder(cs, inserted)
 	return ids, nil
 }
+
+// Analyze refreshes the planner's statistics of the certificate tables; bulk
+// imports call it after loading, since autovacuum may be off or slower than
+// the load.
+func (s *Store) Analyze(ctx context.Context) error {
+	if _, err := s.pool.Exec(ctx, `ANALYZE certificates, status_lists`); err != nil {
+		return fmt.Errorf("store: postgres: analyze: %w", mapErr(err))
+	}
+	return nil
+}

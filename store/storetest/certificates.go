@@ -846,3 +846,24 @@ func testConcurrentIssuance(t *testing.T, s store.Store) {
 		t.Errorf("status lists %v, want the one", ls)
 	}
 }
+
+func testIssuedNumbers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a1 := cert(typeFood, issuerA, "N1", 1, 901)
+	a2 := cert(typeFood, issuerA, "N1", 2, 902)
+	a2.Serial, a2.ID = a1.Serial, a1.ID[:len(a1.ID)-5]+"002.K"
+	b := cert(typeFood, issuerB, "N2", 1, 903)
+	for _, c := range []store.Certificate{a1, a2, b} {
+		ok(t, s.CreateCertificate(ctx, c), "create "+c.ID)
+	}
+	numbers := []string{"N1", "N2", "N3"}
+	for i := 0; i < 450; i++ {
+		numbers = append(numbers, fmt.Sprintf("X%d", i))
+	}
+	got, err := s.IssuedNumbers(ctx, typeFood, issuerA, numbers)
+	ok(t, err, "issued numbers")
+	same(t, "issued numbers", got, map[string]string{"N1": a2.ID})
+	got, err = s.IssuedNumbers(ctx, typeFood, issuerB, []string{"N2"})
+	ok(t, err, "issued numbers B")
+	same(t, "issued numbers B", got, map[string]string{"N2": b.ID})
+}

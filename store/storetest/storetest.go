@@ -89,6 +89,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ServiceItems", testServiceItems},
 		{"Cases", testCases},
 		{"DepartmentTypes", testDepartmentTypes},
+		{"IssuedNumbers", testIssuedNumbers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
