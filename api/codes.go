@@ -499,13 +499,17 @@ func (s *Server) venueScanBatch(c *echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	// One verifier for the whole batch (the bundle's signature is checked
+	// once); its clock is each scan's own time, so a code is judged as it
+	// stood when it was scanned.
+	var at time.Time
+	vf, err := s.verifierAt(ctx, func() time.Time { return at })
+	if err != nil {
+		return err
+	}
 	out := scanBatchResponse{Items: make([]scanBatchItem, len(req.Items))}
 	for i, it := range req.Items {
-		at := times[i]
-		vf, err := s.verifierAt(ctx, at)
-		if err != nil {
-			return err
-		}
+		at = times[i]
 		r := vf.VerifyCode(it.Code)
 		item := scanBatchItem{ID: it.ID, Result: string(r.Result)}
 		switch {
@@ -533,8 +537,9 @@ func (s *Server) venueScanBatch(c *echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// verifierAt verifies codes as of a past scan time (offline uploads).
-func (s *Server) verifierAt(ctx context.Context, at time.Time) (*verifier.Verifier, error) {
+// verifierAt returns a verifier over the current bundle whose clock is now
+// (offline uploads: the time of the scan being checked).
+func (s *Server) verifierAt(ctx context.Context, now func() time.Time) (*verifier.Verifier, error) {
 	pub, err := s.pub.Current(ctx)
 	if err != nil {
 		return nil, err
@@ -543,10 +548,5 @@ func (s *Server) verifierAt(ctx context.Context, at time.Time) (*verifier.Verifi
 	if err != nil {
 		return nil, err
 	}
-	return verifier.New(pub.JWS, anchor.Public(), verifier.Options{Skew: s.cfg.ClockSkew, Now: func() time.Time {
-		if at.IsZero() {
-			return s.now()
-		}
-		return at
-	}})
+	return verifier.New(pub.JWS, anchor.Public(), verifier.Options{Skew: s.cfg.ClockSkew, Now: now})
 }

@@ -210,9 +210,9 @@ func (s *Service) Offline(ctx context.Context, h principal.Principal, actor Acto
 }
 
 // static returns the owner's valid static code of kind, issuing it on first
-// use; make builds its claims.
+// use; claims builds its claims.
 func (s *Service) static(ctx context.Context, kind codes.Kind, owner string, actor Actor, auditObject string,
-	make func(list string, index int) codes.Claims) (Issued, error) {
+	claims func(list string, index int) codes.Claims) (Issued, error) {
 	name := kind.String()
 	if c, err := s.Store.LatestCode(ctx, name, owner); err == nil && c.Status == "valid" && s.now().Before(c.ExpiresAt) {
 		return Issued{Text: c.Text, Kind: kind, ExpiresAt: c.ExpiresAt, Generation: c.Generation}, nil
@@ -241,7 +241,7 @@ func (s *Service) static(ctx context.Context, kind codes.Kind, owner string, act
 			return err
 		}
 		now := s.now().UTC().Truncate(time.Second)
-		c := make(list, index)
+		c := claims(list, index)
 		c.IssuedAt, c.ExpiresAt = now, now.Add(StaticLifetime)
 		text, err := codes.Issue(sg, c)
 		if err != nil {
