@@ -235,28 +235,28 @@ func (s *Server) createDepartment(c *echo.Context) error {
 			}
 			return 0, nil, err
 		}
-		token, err := s.mintKey(ctx, q, store.KindDepartment, d.ID)
-		if err != nil {
-			return 0, nil, err
-		}
-		out := departmentCreated{departmentView: viewDepartment(d), APIKey: token}
 		key, err := s.deps.Keys.CreateDepartmentKey(ctx, q, d.USCC, actorOf(c), requestID(c))
 		if err != nil {
 			return 0, nil, err
 		}
-		out.KeyID = key.KID
-		if err := s.record(ctx, c, q, "department.create", "department", d.ID,
-			map[string]any{"uscc": d.USCC, "name": d.Name, "level": d.Level, "certificate_types": d.CertificateTypes}); err != nil {
+		token, err := s.register(ctx, c, q, store.KindDepartment, d.ID,
+			map[string]any{"uscc": d.USCC, "name": d.Name, "level": d.Level, "certificate_types": d.CertificateTypes})
+		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, out, nil
+		return http.StatusCreated, departmentCreated{departmentView: viewDepartment(d), APIKey: token, KeyID: key.KID}, nil
 	})
 }
 
-func (s *Server) mintKey(ctx context.Context, q store.Queries, kind store.PrincipalKind, id string) (string, error) {
+// register finishes registering a principal inside q's transaction: it
+// mints its API key (returned once, stored as a hash) and audits
+// "<kind>.create" with details.
+func (s *Server) register(ctx context.Context, c *echo.Context, q store.Queries, kind store.PrincipalKind, id string, details map[string]any) (string, error) {
 	token, keyID, hash := principal.NewAPIKey(kind)
-	err := q.CreateAPIKey(ctx, store.APIKey{ID: keyID, Kind: kind, PrincipalID: id, SecretHash: hash, CreatedAt: s.now().UTC()})
-	return token, err
+	if err := q.CreateAPIKey(ctx, store.APIKey{ID: keyID, Kind: kind, PrincipalID: id, SecretHash: hash, CreatedAt: s.now().UTC()}); err != nil {
+		return "", err
+	}
+	return token, s.record(ctx, c, q, string(kind)+".create", string(kind), id, details)
 }
 
 func viewDepartment(d store.Department) departmentView {
@@ -362,12 +362,9 @@ func (s *Server) createApp(c *echo.Context) error {
 		if err := q.CreateApp(ctx, a); err != nil {
 			return 0, nil, err
 		}
-		token, err := s.mintKey(ctx, q, store.KindApp, a.ID)
+		token, err := s.register(ctx, c, q, store.KindApp, a.ID,
+			map[string]any{"uscc": a.USCC, "name": a.Name, "scopes": a.Scopes, "certificate_types": a.CertificateTypes})
 		if err != nil {
-			return 0, nil, err
-		}
-		if err := s.record(ctx, c, q, "app.create", "app", a.ID,
-			map[string]any{"uscc": a.USCC, "name": a.Name, "scopes": a.Scopes, "certificate_types": a.CertificateTypes}); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusCreated, appCreated{appView: viewApp(a), APIKey: token}, nil
@@ -408,12 +405,9 @@ func (s *Server) createVenue(c *echo.Context) error {
 		if err := q.CreateVenue(ctx, vn); err != nil {
 			return 0, nil, err
 		}
-		token, err := s.mintKey(ctx, q, store.KindVenue, vn.ID)
+		token, err := s.register(ctx, c, q, store.KindVenue, vn.ID,
+			map[string]any{"name": vn.Name, "area_code": vn.AreaCode, "owner_uscc": vn.OwnerUSCC})
 		if err != nil {
-			return 0, nil, err
-		}
-		if err := s.record(ctx, c, q, "venue.create", "venue", vn.ID,
-			map[string]any{"name": vn.Name, "area_code": vn.AreaCode, "owner_uscc": vn.OwnerUSCC}); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusCreated, venueCreated{venueView: viewVenue(vn), APIKey: token}, nil

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -198,10 +197,7 @@ func (s *Server) serviceItemStats(c *echo.Context) error {
 }
 
 func (s *Server) listItems(c *echo.Context) error {
-	view := func(it store.ServiceItem) (cases.ServiceItem, error) {
-		var si cases.ServiceItem
-		return si, json.Unmarshal(it.Spec, &si)
-	}
+	view := func(it store.ServiceItem) (cases.ServiceItem, error) { return spec[cases.ServiceItem](it.Spec) }
 	items, next, err := listPage(c, s.store.ListServiceItems, view, func(it store.ServiceItem) string { return it.Code })
 	if err != nil {
 		return err

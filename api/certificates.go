@@ -451,10 +451,7 @@ type typeList struct {
 }
 
 func (s *Server) listTypes(c *echo.Context) error {
-	view := func(t store.CertificateType) (issuer.CertificateType, error) {
-		var ct issuer.CertificateType
-		return ct, json.Unmarshal(t.Spec, &ct)
-	}
+	view := func(t store.CertificateType) (issuer.CertificateType, error) { return spec[issuer.CertificateType](t.Spec) }
 	items, next, err := listPage(c, s.store.ListCertificateTypes, view, func(t store.CertificateType) string { return t.Code })
 	if err != nil {
 		return err

@@ -196,6 +196,12 @@ func listPage[T, V any](c *echo.Context, fetch func(ctx context.Context, after s
 	return items, next, nil
 }
 
+// spec decodes a catalogue row's JSON spec (certificate types, service items).
+func spec[T any](b []byte) (T, error) {
+	var v T
+	return v, json.Unmarshal(b, &v)
+}
+
 // infallible adapts a view that cannot fail.
 func infallible[T, V any](f func(T) V) func(T) (V, error) {
 	return func(t T) (V, error) { return f(t), nil }
