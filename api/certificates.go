@@ -451,7 +451,9 @@ type typeList struct {
 }
 
 func (s *Server) listTypes(c *echo.Context) error {
-	view := func(t store.CertificateType) (issuer.CertificateType, error) { return spec[issuer.CertificateType](t.Spec) }
+	view := func(t store.CertificateType) (issuer.CertificateType, error) {
+		return spec[issuer.CertificateType](t.Spec)
+	}
 	items, next, err := listPage(c, s.store.ListCertificateTypes, view, func(t store.CertificateType) string { return t.Code })
 	if err != nil {
 		return err
