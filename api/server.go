@@ -122,6 +122,7 @@ func New(d Deps) *Server {
 		}
 		e.Add(r.Method, echoPath(r.Path), h, mws...)
 	}
+	s.mountPages(e)
 	return s
 }
 
