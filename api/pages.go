@@ -8,18 +8,19 @@ import (
 	"github.com/suishen/suishen/web"
 )
 
-// mountPages serves the pages for people (package web) beside the API:
+// pageRoutes are the pages for people (package web) served beside the API:
 // every page and asset is embedded in the binary and carries the site's
-// Content-Security-Policy and cache headers. Pages are not API operations,
-// so they stay out of the route table and /openapi.json.
-func (s *Server) mountPages(e *echo.Echo) {
+// Content-Security-Policy and cache headers. They are public; what a page
+// shows comes from the /v1 API with the holder's cookie session.
+func (s *Server) pageRoutes() []route {
 	site := web.New()
 	h := echo.WrapHandler(site)
-	for _, p := range site.PagePaths() {
-		e.GET(p, h)
-		e.HEAD(p, h)
+	var rs []route
+	for _, p := range web.Pages {
+		rs = append(rs, route{Method: http.MethodGet, Path: p.Path, Summary: p.Summary, Tag: "pages", Access: public, Handler: h, Status: 200, Produces: []string{"text/html"}})
 	}
-	e.GET(web.AssetPrefix+"*", h)
-	e.HEAD(web.AssetPrefix+"*", h)
-	e.GET("/", func(c *echo.Context) error { return c.Redirect(http.StatusSeeOther, "/me") })
+	return append(rs,
+		route{Method: http.MethodGet, Path: web.AssetPrefix + "{name}", Summary: "An embedded page asset (immutable when asked for with its ?v= content hash)", Tag: "pages", Access: public, Handler: h, Status: 200, Query: []string{"v"}, Produces: []string{"text/css", "text/javascript", "image/svg+xml"}},
+		route{Method: http.MethodGet, Path: "/", Summary: "Redirect to the holder page /me", Tag: "pages", Access: public, Handler: func(c *echo.Context) error { return c.Redirect(http.StatusSeeOther, "/me") }, Status: 303},
+	)
 }

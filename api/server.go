@@ -113,7 +113,7 @@ func New(d Deps) *Server {
 	e.Pre(s.observe)
 	e.Use(s.recoverPanics, s.deadline,
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{LimitBytes: d.Config.BodyLimit}))
-	s.routes = s.routeTable()
+	s.routes = append(s.routeTable(), s.pageRoutes()...)
 	for _, r := range s.routes {
 		h := r.Handler
 		mws := []echo.MiddlewareFunc{s.authorize(r.Access)}
@@ -122,7 +122,6 @@ func New(d Deps) *Server {
 		}
 		e.Add(r.Method, echoPath(r.Path), h, mws...)
 	}
-	s.mountPages(e)
 	return s
 }
 

@@ -35,8 +35,9 @@ var staticFS embed.FS
 
 // Page is one HTML page of the site.
 type Page struct {
-	Path string // URL path, e.g. /me
-	File string // file in static/, e.g. me.html
+	Path    string // URL path, e.g. /me
+	File    string // file in static/, e.g. me.html
+	Summary string // one line for /openapi.json
 	// CSP replaces DefaultCSP for this page (e.g. a page that runs WASM
 	// adds 'wasm-unsafe-eval'); empty keeps the default.
 	CSP string
@@ -47,8 +48,8 @@ type Page struct {
 
 // Pages are the pages the server mounts.
 var Pages = []Page{
-	{Path: "/me", File: "me.html"},
-	{Path: "/print/offline", File: "print.html"},
+	{Path: "/me", File: "me.html", Summary: "The holder page: personal code, certificates, 亮证, usage records, check-ins, grants (?elder=1: 长者专版)"},
+	{Path: "/print/offline", File: "print.html", Summary: "A printable A6 card with a new offline code (the previous one stops being valid)"},
 }
 
 // DefaultCSP allows nothing from another host and no inline code.
@@ -59,7 +60,7 @@ const DefaultCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img
 // DefaultPermissions denies powerful features to pages that do not need them.
 const DefaultPermissions = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
-// AssetPrefix starts every asset URL.
+// AssetPrefix starts every asset URL; assets are flat file names in static/.
 const AssetPrefix = "/assets/"
 
 // file is one servable file, prepared once.
