@@ -30,7 +30,7 @@ never sealed. Exits 0 when the log is intact, 1 naming the first bad entry other
 			if err != nil {
 				return err
 			}
-			st, err := openStore(cmd.Context(), cfg)
+			st, err := openExistingStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -66,7 +66,7 @@ never sealed. Exits 0 when the log is intact, 1 naming the first bad entry other
 	}
 	verify.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	verify.Flags().DurationVar(&grace, "grace", 10*time.Minute, "entries younger than this may still be waiting for their seal")
-	addConfigFlags(verify)
+	addDatabaseFlags(verify)
 	cmd.AddCommand(verify)
 	return cmd
 }

@@ -22,9 +22,16 @@ import (
 	"github.com/suishen/suishen/store/sqlite"
 )
 
-// flagOverrides maps command-line flags to the environment names they override.
+// addConfigFlags adds the flags of a command that listens and uses the
+// database (serve).
 func addConfigFlags(cmd *cobra.Command) {
 	cmd.Flags().String("addr", "", "listen address (overrides SUISHEN_ADDR)")
+	addDatabaseFlags(cmd)
+}
+
+// addDatabaseFlags adds the flags that choose the database; commands that do
+// not listen have no --addr.
+func addDatabaseFlags(cmd *cobra.Command) {
 	cmd.Flags().String("data-dir", "", "data directory (overrides SUISHEN_DATA_DIR)")
 	cmd.Flags().String("database-url", "", "postgres:// URL (overrides SUISHEN_DATABASE_URL)")
 }
@@ -153,12 +160,46 @@ func secretFile(path string, gen func() string) (value string, created bool, err
 // setup is the common start of every command that works on the database:
 // configuration, embedded secrets, the store, migrations. Logs go to logTo.
 func setup(cmd *cobra.Command, logTo io.Writer) (config.Config, *slog.Logger, backend, error) {
-	ctx := cmd.Context()
 	cfg, err := loadConfig(cmd)
 	if err != nil {
 		return cfg, nil, nil, err
 	}
+	return setupWith(cmd, cfg, logTo, false)
+}
+
+// setupReadOnly is setup for commands that only read (keys list|export, audit
+// verify): they never create a data directory, secrets or a database, and
+// answer exit 2 naming where they looked when there is none.
+func setupReadOnly(cmd *cobra.Command, logTo io.Writer) (config.Config, *slog.Logger, backend, error) {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	return setupWith(cmd, cfg, logTo, true)
+}
+
+func setupWith(cmd *cobra.Command, cfg config.Config, logTo io.Writer, readOnly bool) (config.Config, *slog.Logger, backend, error) {
+	ctx := cmd.Context()
 	log := newLogger(cfg, logTo)
+	if readOnly {
+		st, err := openExistingStore(ctx, cfg)
+		if err != nil {
+			return cfg, nil, nil, err
+		}
+		if cfg.Embedded() && len(cfg.MasterKey) == 0 {
+			path := filepath.Join(cfg.DataDir, "master-key")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				st.Close()
+				return cfg, nil, nil, exitError{code: 2, msg: "no master key at " + path + "; set SUISHEN_MASTER_KEY"}
+			}
+			if cfg.MasterKey, err = config.ParseMasterKey(strings.TrimSpace(string(b))); err != nil {
+				st.Close()
+				return cfg, nil, nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		return cfg, log, st, nil
+	}
 	if err := ensureSecrets(&cfg, log, os.Stderr); err != nil {
 		return cfg, nil, nil, err
 	}
@@ -171,4 +212,39 @@ func setup(cmd *cobra.Command, logTo io.Writer) (config.Config, *slog.Logger, ba
 		return cfg, nil, nil, fmt.Errorf("migrate: %w", err)
 	}
 	return cfg, log, st, nil
+}
+
+// errNoDatabase is the usage error of a read-only command pointed at nothing.
+func errNoDatabase(where string) error {
+	return exitError{code: 2, msg: "no database at " + where + "; set SUISHEN_DATA_DIR or SUISHEN_DATABASE_URL (or run `suishen migrate` first)"}
+}
+
+// openExistingStore opens a database that must already hold Suishen's
+// schema: it creates no file or directory, and migrates an existing schema
+// forward only (so an older database still reads), never from nothing.
+func openExistingStore(ctx context.Context, cfg config.Config) (backend, error) {
+	if cfg.Embedded() {
+		path := filepath.Join(cfg.DataDir, "suishen.db")
+		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+			return nil, errNoDatabase(path)
+		}
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	v, err := st.MigrationVersion(ctx)
+	if err != nil || v == 0 {
+		st.Close()
+		where := filepath.Join(cfg.DataDir, "suishen.db")
+		if !cfg.Embedded() {
+			where = "the PostgreSQL database of SUISHEN_DATABASE_URL (it has no Suishen schema)"
+		}
+		return nil, errNoDatabase(where)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return st, nil
 }

@@ -158,7 +158,7 @@ Use - as FILE to read standard input.` + "\n" + envHelp(),
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the import to this file")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
-	addConfigFlags(cmd)
+	addDatabaseFlags(cmd)
 	return cmd
 }
 

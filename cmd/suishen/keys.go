@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -20,8 +21,28 @@ import (
 
 // withRing opens the store (migrated) and the key ring for a CLI command.
 func withRing(cmd *cobra.Command, fn func(ctx context.Context, cfg config.Config, st backend, ring *keyring.Ring) error) error {
+	return withRingMode(cmd, false, fn)
+}
+
+// withReadOnlyRing is withRing for commands that only read: no database, no
+// secrets and no data directory are created when there is none (exit 2).
+func withReadOnlyRing(cmd *cobra.Command, fn func(ctx context.Context, cfg config.Config, st backend, ring *keyring.Ring) error) error {
+	return withRingMode(cmd, true, fn)
+}
+
+func withRingMode(cmd *cobra.Command, readOnly bool, fn func(ctx context.Context, cfg config.Config, st backend, ring *keyring.Ring) error) error {
 	ctx := cmd.Context()
-	cfg, log, st, err := setup(cmd, os.Stderr)
+	var (
+		cfg config.Config
+		log *slog.Logger
+		st  backend
+		err error
+	)
+	if readOnly {
+		cfg, log, st, err = setupReadOnly(cmd, os.Stderr)
+	} else {
+		cfg, log, st, err = setup(cmd, os.Stderr)
+	}
 	if err != nil {
 		return err
 	}
@@ -49,7 +70,7 @@ Private keys never leave the database unsealed; only public keys are printed.` +
 		Short: "List every key with its role, status and validity",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withRing(cmd, func(ctx context.Context, _ config.Config, _ backend, ring *keyring.Ring) error {
+			return withReadOnlyRing(cmd, func(ctx context.Context, _ config.Config, _ backend, ring *keyring.Ring) error {
 				keys := ring.Keys()
 				if asJSON {
 					enc := json.NewEncoder(cmd.OutOrStdout())
@@ -136,7 +157,7 @@ Without --kid it prints the active trust anchor: pin it in verifiers (suishen ve
 --anchor, trust.Verify) and in openssl pkeyutl -verify -pubin.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withRing(cmd, func(ctx context.Context, _ config.Config, _ backend, ring *keyring.Ring) error {
+			return withReadOnlyRing(cmd, func(ctx context.Context, _ config.Config, _ backend, ring *keyring.Ring) error {
 				var pub *signing.PublicKey
 				if kid == "" {
 					s, err := ring.Signer(ctx, store.RoleAnchor, "")
@@ -162,7 +183,7 @@ Without --kid it prints the active trust anchor: pin it in verifiers (suishen ve
 	}
 	export.Flags().StringVar(&kid, "kid", "", "export this key instead of the active anchor")
 	for _, c := range []*cobra.Command{list, rotate, compromised, export} {
-		addConfigFlags(c)
+		addDatabaseFlags(c)
 		cmd.AddCommand(c)
 	}
 	return cmd

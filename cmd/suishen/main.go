@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,11 @@ func main() {
 			}
 			os.Exit(ee.code)
 		}
+		if isUsageError(err) {
+			fmt.Fprintln(os.Stderr, "suishen:", err)
+			fmt.Fprintln(os.Stderr, "Run 'suishen --help' for usage.")
+			os.Exit(2)
+		}
 		fmt.Fprintln(os.Stderr, "suishen:", err)
 		os.Exit(1)
 	}
@@ -40,6 +46,40 @@ type exitError struct {
 }
 
 func (e exitError) Error() string { return e.msg }
+
+// markUsageErrors makes every usage error of every command — an unknown
+// flag, a bad flag value, a wrong number of arguments — exit 2, like the
+// commands' own usage errors, with the command's usage line.
+func markUsageErrors(c *cobra.Command) {
+	c.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitError{code: 2, msg: fmt.Sprintf("%v\nUsage: %s", err, c.UseLine())}
+	})
+	if !c.Runnable() && c.HasSubCommands() && c.HasParent() {
+		// A group such as `keys`: alone it prints its help; with an
+		// unknown word it is a usage error, not a silent help page.
+		c.Args = cobra.NoArgs
+		c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	}
+	if args := c.Args; args != nil {
+		c.Args = func(c *cobra.Command, a []string) error {
+			if err := args(c, a); err != nil {
+				return exitError{code: 2, msg: fmt.Sprintf("%v\nUsage: %s", err, c.UseLine())}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markUsageErrors(sub)
+	}
+}
+
+// isUsageError recognises the usage errors cobra raises before any command's
+// Args run (an unknown subcommand, a missing required flag).
+func isUsageError(err error) bool {
+	m := err.Error()
+	return strings.HasPrefix(m, "unknown command") || strings.HasPrefix(m, "required flag") ||
+		strings.HasPrefix(m, "unknown flag") || strings.HasPrefix(m, "unknown shorthand flag")
+}
 
 func envHelp() string {
 	s := "\nEnvironment:\n"
@@ -65,6 +105,7 @@ with a postgres:// URL it runs on PostgreSQL, and any number of nodes can share 
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), migrateCommand(), versionCommand(), auditCommand(), keysCommand(), trustCommand(), importCommand(), verifyCommand())
+	root.AddCommand(serveCommand(), migrateCommand(), versionCommand(), auditCommand(), keysCommand(), trustCommand(), importCommand(), verifyCommand(), backupCommand())
+	markUsageErrors(root)
 	return root
 }

@@ -35,6 +35,6 @@ serve does the same at start; running several at once against one PostgreSQL is 
 			return nil
 		},
 	}
-	addConfigFlags(cmd)
+	addDatabaseFlags(cmd)
 	return cmd
 }

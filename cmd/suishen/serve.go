@@ -47,7 +47,18 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err := signing.SelfTest(); err != nil {
 		return fmt.Errorf("cryptographic self-test failed, refusing to serve: %w", err)
 	}
-	cfg, log, st, err := setup(cmd, os.Stdout)
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	// Listen first: a start that cannot serve (a busy port, no permission)
+	// fails before it generates or prints any secret.
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return exitError{code: 1, msg: fmt.Sprintf("listen on %s: %v", cfg.Addr, err)}
+	}
+	defer l.Close()
+	cfg, log, st, err := setupWith(cmd, cfg, os.Stdout, false)
 	if err != nil {
 		return err
 	}
@@ -94,10 +105,6 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		Version:  versionString(),
 	})
 
-	l, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	log.Info("suishen serving", "addr", l.Addr().String(), "backend", st.Backend(), "version", versionString(), "public_url", cfg.PublicURL)
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))

@@ -473,3 +473,29 @@ func (s *Store) CreateCertificates(ctx context.Context, cs []store.Certificate) 
 func (s *Store) ChangeCertificateStatus(ctx context.Context, ch store.CertificateStatusChange) error {
 	return s.write(ctx, func(q store.Queries) error { return q.ChangeCertificateStatus(ctx, ch) })
 }
+
+// Backup writes a consistent copy of the whole database to path (VACUUM
+// INTO: one read transaction, so it is safe while other processes serve and
+// write). The copy is written beside path, mode 0600, and renamed into place
+// when complete, so path never holds a partial copy. path must not exist.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("store: sqlite: backup: %s already exists", path)
+	}
+	tmp := path + ".partial"
+	_ = os.Remove(tmp)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: sqlite: backup: %w", err)
+	}
+	_ = f.Close()
+	if _, err := s.writer.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("store: sqlite: backup: %w", s.mapErr(err))
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("store: sqlite: backup: %w", err)
+	}
+	return nil
+}
