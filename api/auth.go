@@ -109,9 +109,10 @@ func (s *Server) authorize(a access) echo.MiddlewareFunc {
 
 var errBadCredentials = errors.New("bad credentials")
 
-// authenticator resolves bearer tokens to principals. API keys are cached
-// for a short time so a verification burst does not read the key table on
-// every request; the secret is still checked against its digest each time.
+// authenticator resolves bearer tokens to principals. Every request reads
+// its API key's row (revocation and expiry take effect at once on every
+// node); the principal's details (name, scopes, types) are cached for a
+// short time so a verification burst does not read them each time.
 type authenticator struct {
 	store store.Store
 	admin principal.AdminMatcher
@@ -121,16 +122,16 @@ type authenticator struct {
 	mu       sync.Mutex
 	cache    map[string]cachedKey
 	sessions map[string]cachedSession
+	touched  map[string]time.Time // key ID → when this node last recorded its use
 }
 
 type cachedKey struct {
 	p      principal.Principal
-	hash   []byte
 	expiry time.Time
 }
 
 func newAuthenticator(st store.Store, admin principal.AdminMatcher, now func() time.Time) *authenticator {
-	return &authenticator{store: st, admin: admin, now: now, ttl: 10 * time.Second, cache: map[string]cachedKey{}, sessions: map[string]cachedSession{}}
+	return &authenticator{store: st, admin: admin, now: now, ttl: 10 * time.Second, cache: map[string]cachedKey{}, sessions: map[string]cachedSession{}, touched: map[string]time.Time{}}
 }
 
 func (a *authenticator) authenticate(ctx context.Context, tok string) (principal.Principal, error) {
@@ -152,15 +153,9 @@ func (a *authenticator) apiKey(ctx context.Context, tok string) (principal.Princ
 		return principal.Principal{}, errBadCredentials
 	}
 	now := a.now()
-	a.mu.Lock()
-	ck, ok := a.cache[id]
-	a.mu.Unlock()
-	if ok && now.Before(ck.expiry) {
-		if !principal.CheckSecret(secret, ck.hash) {
-			return principal.Principal{}, errBadCredentials
-		}
-		return ck.p, nil
-	}
+	// The key row itself is read on every request (one primary-key lookup):
+	// a revoked or expired key is refused on every node at once. Only the
+	// principal's details below are cached.
 	k, err := a.store.GetAPIKey(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return principal.Principal{}, errBadCredentials
@@ -168,8 +163,15 @@ func (a *authenticator) apiKey(ctx context.Context, tok string) (principal.Princ
 	if err != nil {
 		return principal.Principal{}, err
 	}
-	if k.Kind != kind || k.RevokedAt != nil || !principal.CheckSecret(secret, k.SecretHash) {
+	if k.Kind != kind || !k.Usable(now) || !principal.CheckSecret(secret, k.SecretHash) {
 		return principal.Principal{}, errBadCredentials
+	}
+	a.touch(ctx, k, now)
+	a.mu.Lock()
+	ck, ok := a.cache[id]
+	a.mu.Unlock()
+	if ok && now.Before(ck.expiry) {
+		return ck.p, nil
 	}
 	p := principal.Principal{Kind: k.Kind, ID: k.PrincipalID}
 	switch k.Kind {
@@ -196,9 +198,36 @@ func (a *authenticator) apiKey(ctx context.Context, tok string) (principal.Princ
 	if len(a.cache) > 100000 {
 		a.cache = map[string]cachedKey{}
 	}
-	a.cache[id] = cachedKey{p: p, hash: k.SecretHash, expiry: now.Add(a.ttl)}
+	a.cache[id] = cachedKey{p: p, expiry: now.Add(a.ttl)}
 	a.mu.Unlock()
 	return p, nil
+}
+
+// touchEvery is how stale a key's last_used_at may get before a request
+// updates it.
+const touchEvery = time.Minute
+
+// touch records the key's use at most once per touchEvery per node, so that
+// a burst costs one write, not one per request. A failure to record is
+// logged nowhere and retried on a later request: it never refuses a call.
+func (a *authenticator) touch(ctx context.Context, k store.APIKey, now time.Time) {
+	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < touchEvery {
+		return
+	}
+	a.mu.Lock()
+	last, ok := a.touched[k.ID]
+	if ok && now.Sub(last) < touchEvery {
+		a.mu.Unlock()
+		return
+	}
+	if len(a.touched) > 100000 {
+		a.touched = map[string]time.Time{}
+	}
+	a.touched[k.ID] = now
+	a.mu.Unlock()
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = a.store.TouchAPIKey(tctx, k.ID, now.UTC().Truncate(time.Microsecond))
 }
 
 // session resolves a holder session, cached like API keys (the cache keeps

@@ -33,6 +33,10 @@ type route struct {
 }
 
 func (s *Server) routeTable() []route {
+	return append(s.coreRoutes(), s.apiKeyRoutes()...)
+}
+
+func (s *Server) coreRoutes() []route {
 	return []route{
 		// Operations.
 		{Method: http.MethodGet, Path: "/healthz", Summary: "Process is alive", Tag: "operations", Access: public, Handler: s.healthz, Response: healthResponse{}, Status: 200},

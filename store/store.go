@@ -89,6 +89,16 @@ type APIKey struct {
 	SecretHash  []byte // SM3 of the secret part
 	CreatedAt   time.Time
 	RevokedAt   *time.Time
+	// ExpiresAt ends a key that was replaced by a rotation (after its grace).
+	ExpiresAt *time.Time
+	// LastUsedAt is when the key last authenticated a request (updated at
+	// most once a minute per node).
+	LastUsedAt *time.Time
+}
+
+// Usable reports whether the key may authenticate a request at now.
+func (k APIKey) Usable(now time.Time) bool {
+	return k.RevokedAt == nil && (k.ExpiresAt == nil || now.Before(*k.ExpiresAt))
 }
 
 // Session is a holder session minted by an identity gateway. The token itself
@@ -361,6 +371,17 @@ type Queries interface {
 
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	GetAPIKey(ctx context.Context, id string) (APIKey, error)
+	// ListAPIKeys returns a principal's keys, oldest first.
+	ListAPIKeys(ctx context.Context, kind PrincipalKind, principalID string) ([]APIKey, error)
+	// ExpireOtherAPIKeys makes every other unrevoked key of the principal
+	// expire at at (or earlier, if it already would); it returns how many
+	// keys it shortened.
+	ExpireOtherAPIKeys(ctx context.Context, kind PrincipalKind, principalID, keep string, at time.Time) (int64, error)
+	// RevokeAPIKey revokes one key of the principal at at (ErrNotFound if the
+	// principal has no such key; revoking twice keeps the first time).
+	RevokeAPIKey(ctx context.Context, kind PrincipalKind, principalID, id string, at time.Time) error
+	// TouchAPIKey records that the key was used at at (never moves it back).
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 
 	CreateSession(ctx context.Context, s Session) error
 	// GetSession returns ErrNotFound for unknown and for expired sessions

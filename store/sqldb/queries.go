@@ -275,13 +275,13 @@ func (q *Queries) ListVenues(ctx context.Context, after string, limit int) ([]st
 
 // ---- API keys and sessions ----
 
-const apiKeyCols = `id, kind, principal_id, secret_hash, created_at, revoked_at`
+const apiKeyCols = `id, kind, principal_id, secret_hash, created_at, revoked_at, expires_at, last_used_at`
 
 // CreateAPIKey stores k; a taken ID gives store.ErrAlreadyExists.
 func (q *Queries) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	_, err := q.db.Exec(ctx,
-		`INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		k.ID, string(k.Kind), k.PrincipalID, nz(k.SecretHash), k.CreatedAt, k.RevokedAt)
+		`INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		k.ID, string(k.Kind), k.PrincipalID, nz(k.SecretHash), k.CreatedAt, k.RevokedAt, k.ExpiresAt, k.LastUsedAt)
 	if err != nil {
 		return fmt.Errorf("store: create api key: %w", err)
 	}
@@ -291,15 +291,74 @@ func (q *Queries) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 // GetAPIKey returns the key with the given ID (revoked or not) or
 // store.ErrNotFound.
 func (q *Queries) GetAPIKey(ctx context.Context, id string) (store.APIKey, error) {
-	var k store.APIKey
-	var kind string
-	err := q.db.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = $1`, id).
-		Scan(&k.ID, &kind, &k.PrincipalID, &k.SecretHash, &k.CreatedAt, &k.RevokedAt)
+	k, err := scanAPIKey(q.db.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = $1`, id))
 	if err != nil {
 		return store.APIKey{}, fmt.Errorf("store: get api key: %w", err)
 	}
-	k.Kind = store.PrincipalKind(kind)
 	return k, nil
+}
+
+func scanAPIKey(r interface{ Scan(...any) error }) (store.APIKey, error) {
+	var k store.APIKey
+	var kind string
+	err := r.Scan(&k.ID, &kind, &k.PrincipalID, &k.SecretHash, &k.CreatedAt, &k.RevokedAt, &k.ExpiresAt, &k.LastUsedAt)
+	k.Kind = store.PrincipalKind(kind)
+	return k, err
+}
+
+// ListAPIKeys returns a principal's keys, oldest first.
+func (q *Queries) ListAPIKeys(ctx context.Context, kind store.PrincipalKind, principalID string) ([]store.APIKey, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE kind = $1 AND principal_id = $2
+		ORDER BY created_at, id LIMIT 1000`, string(kind), principalID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list api keys: %w", err)
+	}
+	defer rows.Close()
+	var out []store.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list api keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list api keys: %w", err)
+	}
+	return out, nil
+}
+
+// ExpireOtherAPIKeys shortens the life of the principal's other unrevoked keys to at.
+func (q *Queries) ExpireOtherAPIKeys(ctx context.Context, kind store.PrincipalKind, principalID, keep string, at time.Time) (int64, error) {
+	n, err := q.db.Exec(ctx, `UPDATE api_keys SET expires_at = $4
+		WHERE kind = $1 AND principal_id = $2 AND id <> $3 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $4)`,
+		string(kind), principalID, keep, at)
+	if err != nil {
+		return 0, fmt.Errorf("store: expire api keys: %w", err)
+	}
+	return n, nil
+}
+
+// RevokeAPIKey revokes one of the principal's keys.
+func (q *Queries) RevokeAPIKey(ctx context.Context, kind store.PrincipalKind, principalID, id string, at time.Time) error {
+	n, err := q.db.Exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $4)
+		WHERE kind = $1 AND principal_id = $2 AND id = $3`, string(kind), principalID, id, at)
+	if err != nil {
+		return fmt.Errorf("store: revoke api key: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: revoke api key: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
+// TouchAPIKey records a use of the key.
+func (q *Queries) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
+	if _, err := q.db.Exec(ctx, `UPDATE api_keys SET last_used_at = $2
+		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, id, at); err != nil {
+		return fmt.Errorf("store: touch api key: %w", err)
+	}
+	return nil
 }
 
 const sessionCols = `token_hash, subject, holder_kind, display_name, created_by, created_at, expires_at`

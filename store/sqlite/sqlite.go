@@ -383,6 +383,25 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	return s.write(ctx, func(q store.Queries) error { return q.CreateAPIKey(ctx, k) })
 }
 
+// ExpireOtherAPIKeys implements store.Queries.
+func (s *Store) ExpireOtherAPIKeys(ctx context.Context, kind store.PrincipalKind, principalID, keep string, at time.Time) (n int64, err error) {
+	err = s.write(ctx, func(q store.Queries) error {
+		n, err = q.ExpireOtherAPIKeys(ctx, kind, principalID, keep, at)
+		return err
+	})
+	return n, err
+}
+
+// RevokeAPIKey implements store.Queries.
+func (s *Store) RevokeAPIKey(ctx context.Context, kind store.PrincipalKind, principalID, id string, at time.Time) error {
+	return s.write(ctx, func(q store.Queries) error { return q.RevokeAPIKey(ctx, kind, principalID, id, at) })
+}
+
+// TouchAPIKey implements store.Queries.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
+	return s.write(ctx, func(q store.Queries) error { return q.TouchAPIKey(ctx, id, at) })
+}
+
 // CreateSession implements store.Queries.
 func (s *Store) CreateSession(ctx context.Context, se store.Session) error {
 	return s.write(ctx, func(q store.Queries) error { return q.CreateSession(ctx, se) })

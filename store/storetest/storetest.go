@@ -202,6 +202,7 @@ func normVenue(v store.Venue) store.Venue {
 func normAPIKey(k store.APIKey) store.APIKey {
 	k.SecretHash = nb(k.SecretHash)
 	k.CreatedAt, k.RevokedAt = utc(k.CreatedAt), utcp(k.RevokedAt)
+	k.ExpiresAt, k.LastUsedAt = utcp(k.ExpiresAt), utcp(k.LastUsedAt)
 	return k
 }
 
@@ -460,6 +461,49 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	got, err := s.GetAPIKey(ctx, live.ID)
 	ok(t, err, "get after duplicate")
 	same(t, "key after duplicate", normAPIKey(got), normAPIKey(live))
+
+	// Rotation: a second key for dep-1; the first expires after a grace.
+	second := store.APIKey{ID: "key-second", Kind: store.KindDepartment, PrincipalID: "dep-1", SecretHash: hash(4), CreatedAt: base.Add(time.Minute)}
+	other := store.APIKey{ID: "key-other", Kind: store.KindDepartment, PrincipalID: "dep-3", SecretHash: hash(5), CreatedAt: base}
+	ok(t, s.CreateAPIKey(ctx, second), "create second")
+	ok(t, s.CreateAPIKey(ctx, other), "create other")
+	graceEnd := base.Add(25 * time.Hour)
+	n, err := s.ExpireOtherAPIKeys(ctx, store.KindDepartment, "dep-1", second.ID, graceEnd)
+	ok(t, err, "expire others")
+	same(t, "keys shortened", n, int64(1))
+	// A later rotation with a longer grace never extends a key's life.
+	n, err = s.ExpireOtherAPIKeys(ctx, store.KindDepartment, "dep-1", second.ID, graceEnd.Add(time.Hour))
+	ok(t, err, "expire others again")
+	same(t, "keys shortened again", n, int64(0))
+	keys, err := s.ListAPIKeys(ctx, store.KindDepartment, "dep-1")
+	ok(t, err, "list")
+	if len(keys) != 2 || keys[0].ID != live.ID || keys[1].ID != second.ID {
+		t.Fatalf("list: %+v", keys)
+	}
+	checkUTC(t, "expires", keys[0].CreatedAt, keys[0].ExpiresAt)
+	same(t, "expiry", utcp(keys[0].ExpiresAt), utcp(&graceEnd))
+	if keys[1].ExpiresAt != nil || !keys[1].Usable(graceEnd.Add(time.Hour)) || keys[0].Usable(graceEnd) || !keys[0].Usable(graceEnd.Add(-time.Second)) {
+		t.Fatalf("usability: %+v", keys)
+	}
+	got, err = s.GetAPIKey(ctx, other.ID)
+	ok(t, err, "other principal untouched")
+	same(t, "other principal", normAPIKey(got), normAPIKey(other))
+
+	// Revocation is scoped to the principal, and the first time stays.
+	wantErr(t, s.RevokeAPIKey(ctx, store.KindDepartment, "dep-3", second.ID, base), store.ErrNotFound, "revoke through another principal")
+	wantErr(t, s.RevokeAPIKey(ctx, store.KindApp, "dep-1", second.ID, base), store.ErrNotFound, "revoke through another kind")
+	ok(t, s.RevokeAPIKey(ctx, store.KindDepartment, "dep-1", second.ID, base.Add(2*time.Hour)), "revoke")
+	ok(t, s.RevokeAPIKey(ctx, store.KindDepartment, "dep-1", second.ID, base.Add(3*time.Hour)), "revoke again")
+	got, err = s.GetAPIKey(ctx, second.ID)
+	ok(t, err, "get revoked")
+	same(t, "revoked at", utcp(got.RevokedAt), utcp(ptr(base.Add(2*time.Hour))))
+
+	// Last use only moves forward.
+	ok(t, s.TouchAPIKey(ctx, other.ID, base.Add(time.Hour)), "touch")
+	ok(t, s.TouchAPIKey(ctx, other.ID, base.Add(time.Minute)), "touch earlier")
+	got, err = s.GetAPIKey(ctx, other.ID)
+	ok(t, err, "get touched")
+	same(t, "last used", utcp(got.LastUsedAt), utcp(ptr(base.Add(time.Hour))))
 }
 
 func testSessions(t *testing.T, s store.Store) {
