@@ -427,13 +427,29 @@ func (s *Server) listVenues(c *echo.Context) error {
 }
 
 func (s *Server) listAudit(c *echo.Context) error {
+	// Newest first unless order=asc; a cursor continues in the order it was
+	// made for (its ID bound means "before" or "after" accordingly).
+	var newestFirst bool
+	switch c.QueryParam("order") {
+	case "", "desc":
+		newestFirst = true
+	case "asc":
+	default:
+		return invalid(FieldError{Field: "order", Code: "enum", Detail: "must be desc (newest first, the default) or asc"})
+	}
 	fetch := func(ctx context.Context, after string, limit int) ([]store.AuditEntry, error) {
 		var afterID int64
 		if after != "" {
+			// A newest-first cursor is "d<id>", an oldest-first one "<id>":
+			// a cursor used with the other order is refused, not misread.
+			digits, desc := strings.CutPrefix(after, "d")
 			var err error
-			if afterID, err = strconv.ParseInt(after, 10, 64); err != nil {
+			if afterID, err = strconv.ParseInt(digits, 10, 64); err != nil || afterID < 1 || desc != newestFirst {
 				return nil, invalid(FieldError{Field: "cursor", Code: "format", Detail: "is not a cursor this API returned"})
 			}
+		}
+		if newestFirst {
+			return s.store.ListAuditNewestFirst(ctx, afterID, limit)
 		}
 		return s.store.ListAudit(ctx, afterID, limit)
 	}
@@ -443,7 +459,12 @@ func (s *Server) listAudit(c *echo.Context) error {
 		_ = jsonUnmarshal(e.Details, &av.Details)
 		return av, nil
 	}
-	items, next, err := listPage(c, fetch, view, func(e store.AuditEntry) string { return strconv.FormatInt(e.ID, 10) })
+	items, next, err := listPage(c, fetch, view, func(e store.AuditEntry) string {
+		if newestFirst {
+			return "d" + strconv.FormatInt(e.ID, 10)
+		}
+		return strconv.FormatInt(e.ID, 10)
+	})
 	if err != nil {
 		return err
 	}

@@ -95,7 +95,7 @@ func (s *Server) create(c *echo.Context, raw []byte, fn func(ctx context.Context
 	if err != nil {
 		return err
 	}
-	return c.JSONBlob(status, body)
+	return jsonBlob(c, status, "", body)
 }
 
 // idempotencyKey reads the Idempotency-Key header and derives what the
@@ -136,7 +136,7 @@ func (s *Server) replay(c *echo.Context, raw []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return true, c.JSONBlob(rec.Status, plain)
+	return true, jsonBlob(c, rec.Status, "", plain)
 }
 
 // record appends an audit entry for the request's principal.

@@ -25,6 +25,8 @@ func FuzzRequestBodies(f *testing.F) {
 	} {
 		f.Add([]byte(seed), uint8(0))
 	}
+	f.Add([]byte(`{"items":[{},{"bogus":1,"holder":{"kind":7}},{"long_term":"yes"}]}`), uint8(7))
+	f.Add([]byte(`{"scans":[{"id":1},{"code":[],"extra":{}}]}`), uint8(15))
 	h := newHarness(f, teststore.SQLite(f))
 	_, dep := h.department(uscc2)
 	_, app := h.app("verify", "use", "cases", "identity-gateway")

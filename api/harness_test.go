@@ -72,7 +72,15 @@ func testConfig(t testing.TB) config.Config {
 }
 
 func newHarness(t testing.TB, st store.Store) *harness {
+	return newHarnessWith(t, st, nil)
+}
+
+// newHarnessWith is newHarness with the configuration changed by edit.
+func newHarnessWith(t testing.TB, st store.Store, edit func(*config.Config)) *harness {
 	cfg := testConfig(t)
+	if edit != nil {
+		edit(&cfg)
+	}
 	clk := &clock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
 	var logTo io.Writer = io.Discard
 	if os.Getenv("SUISHEN_TEST_LOG") != "" { // show the server's log while debugging a test

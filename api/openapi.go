@@ -82,7 +82,7 @@ func (s *Server) OpenAPI() map[string]any {
 		"info": map[string]any{
 			"title":       "Suishen API",
 			"version":     s.deps.Version,
-			"description": "随申码 and 电子证照 issuance and verification. Errors are RFC 9457 problems with a stable code.",
+			"description": "随申码 and 电子证照 issuance and verification. Errors are RFC 9457 problems with a stable code. Every GET operation also answers HEAD (same status and headers, no body); a 405 lists the allowed methods in Allow.",
 		},
 		"paths": paths,
 		"components": map[string]any{
@@ -103,7 +103,7 @@ func (s *Server) openAPIHandler(c *echo.Context) error {
 		}
 		b, _ = openAPIOnce.LoadOrStore(s, raw)
 	}
-	return c.JSONBlob(http.StatusOK, b.([]byte))
+	return jsonBlob(c, http.StatusOK, "", b.([]byte))
 }
 
 func operationID(method, path string) string {

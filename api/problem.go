@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/labstack/echo/v5"
@@ -130,18 +131,13 @@ func (s *Server) errorHandler(c *echo.Context, err error) {
 		s.log.LogAttrs(c.Request().Context(), slog.LevelError, "request failed",
 			slog.String("request_id", p.RequestID), slog.String("route", c.Path()), slog.String("err", err.Error()))
 	}
-	if p.Status == http.StatusMethodNotAllowed {
-		if allow := c.Response().Header().Get(echo.HeaderAllow); allow == "" {
-			c.Response().Header().Del(echo.HeaderAllow)
-		}
-	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(p.Status)
 		return
 	}
 	b, _ := json.Marshal(p)
-	_ = c.Blob(p.Status, "application/problem+json", b)
+	_ = jsonBlob(c, p.Status, "application/problem+json", b)
 }
 
 // readBody reads a JSON request body (bounded by the body-limit middleware)
@@ -179,6 +175,13 @@ func decodeJSON(raw []byte, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		var ute *json.UnmarshalTypeError
 		var se *json.SyntaxError
+		if errors.As(err, &ute) || strings.HasPrefix(err.Error(), "json: unknown field ") {
+			// Name every bad field by its full path (items[3].bogus), not
+			// just the first one the decoder met.
+			if errs := bodyFieldErrors(raw, reflect.TypeOf(dst)); len(errs) > 0 {
+				return invalid(errs...)
+			}
+		}
 		switch {
 		case errors.As(err, &ute):
 			f := ute.Field

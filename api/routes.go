@@ -52,7 +52,7 @@ func (s *Server) coreRoutes() []route {
 		{Method: http.MethodGet, Path: "/v1/admin/apps", Summary: "List apps", Tag: "admin", Access: adminOnly, Handler: s.listApps, Response: appList{}, Status: 200, Query: []string{"limit", "cursor"}},
 		{Method: http.MethodPost, Path: "/v1/admin/venues", Summary: "Register a venue (场所) and mint its API key", Tag: "admin", Access: adminOnly, Handler: s.createVenue, Request: venueRequest{}, Response: venueCreated{}, Status: 201, Idempotent: true},
 		{Method: http.MethodGet, Path: "/v1/admin/venues", Summary: "List venues", Tag: "admin", Access: adminOnly, Handler: s.listVenues, Response: venueList{}, Status: 200, Query: []string{"limit", "cursor"}},
-		{Method: http.MethodGet, Path: "/v1/admin/audit", Summary: "Read the audit log", Tag: "admin", Access: adminOnly, Handler: s.listAudit, Response: auditList{}, Status: 200, Query: []string{"limit", "cursor"}},
+		{Method: http.MethodGet, Path: "/v1/admin/audit", Summary: "Read the audit log, newest first (order=asc for oldest first)", Tag: "admin", Access: adminOnly, Handler: s.listAudit, Response: auditList{}, Status: 200, Query: []string{"limit", "cursor", "order"}},
 
 		// Trust (public) and key administration.
 		{Method: http.MethodGet, Path: "/.well-known/jwks.json", Summary: "Every public key a verifier may need, with role and status", Tag: "trust", Access: public, Handler: s.jwks, Response: trust.JWKS{}, Status: 200},

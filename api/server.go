@@ -103,7 +103,7 @@ func New(d Deps) *Server {
 		IPExtractor: ipExtractor(d.Config.TrustedProxies),
 		Router: echo.NewRouter(echo.RouterConfig{
 			NotFoundHandler:         func(c *echo.Context) error { return statusProblem(http.StatusNotFound) },
-			MethodNotAllowedHandler: func(c *echo.Context) error { return statusProblem(http.StatusMethodNotAllowed) },
+			MethodNotAllowedHandler: methodNotAllowed,
 		}),
 	})
 	e.HTTPErrorHandler = s.errorHandler
@@ -111,6 +111,9 @@ func New(d Deps) *Server {
 	s.metrics = newMetrics(d.Registry, d.Store)
 
 	e.Pre(s.observe)
+	if mw := cors(d.Config.CORSOrigins); mw != nil {
+		e.Use(mw)
+	}
 	e.Use(s.recoverPanics, s.deadline,
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{LimitBytes: d.Config.BodyLimit}))
 	s.routes = append(s.routeTable(), s.pageRoutes()...)
@@ -121,6 +124,12 @@ func New(d Deps) *Server {
 			mws = append([]echo.MiddlewareFunc{s.rateLimit}, mws...)
 		}
 		e.Add(r.Method, echoPath(r.Path), h, mws...)
+		if isGet(r.Method) {
+			// Every GET answers HEAD: the same handler, access policy and
+			// side effects (a HEAD by an app is recorded like its GET);
+			// net/http discards the body.
+			e.Add(http.MethodHead, echoPath(r.Path), h, mws...)
+		}
 	}
 	return s
 }

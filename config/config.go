@@ -31,6 +31,7 @@ type Config struct {
 	PublicRate     int           // SUISHEN_PUBLIC_RATE: requests per second per client on public endpoints
 	ClockSkew      time.Duration // SUISHEN_CLOCK_SKEW: tolerance when checking codes' time windows
 	VerifyRate     int           // SUISHEN_VERIFY_RATE: POST /v1/verify requests per second per app
+	CORSOrigins    []string      // SUISHEN_CORS_ORIGINS: origins (scheme://host[:port]) browsers may call the API from; empty: no CORS
 }
 
 // Var describes one environment variable: the name, its default and meaning.
@@ -55,6 +56,7 @@ var Vars = []Var{
 	{"SUISHEN_PUBLIC_RATE", "100", "requests per second per client address on public endpoints (burst: twice that)"},
 	{"SUISHEN_CLOCK_SKEW", "30s", "clock-skew tolerance when checking a code's validity window"},
 	{"SUISHEN_VERIFY_RATE", "2000", "POST /v1/verify requests per second per app (burst: twice that)"},
+	{"SUISHEN_CORS_ORIGINS", "", "comma-separated origins (https://app.example.gov.cn) whose pages may call the API; empty: no CORS"},
 }
 
 // Error names the variable at fault; its message is one line for the operator.
@@ -157,6 +159,11 @@ func Load(getenv func(string) string, overrides map[string]string) (Config, erro
 			c.TrustedProxies = append(c.TrustedProxies, n)
 		}
 	}
+	if co := get("SUISHEN_CORS_ORIGINS"); co != "" {
+		if c.CORSOrigins, err = corsOrigins(co); err != nil {
+			return c, err
+		}
+	}
 	c.LogLevel = strings.ToLower(get("SUISHEN_LOG_LEVEL"))
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -195,4 +202,36 @@ func duration(get func(string) string, name string, min, max time.Duration) (tim
 		return 0, &Error{name, fmt.Sprintf("%s is outside %s…%s", d, min, max)}
 	}
 	return d, nil
+}
+
+// corsOrigins parses SUISHEN_CORS_ORIGINS: each entry an origin exactly as a
+// browser sends it (scheme, host, optional port; no path, no trailing slash),
+// or "*" alone for any origin. Credentials are never allowed cross-origin,
+// so "*" exposes nothing a bearer token does not already unlock.
+func corsOrigins(s string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(s, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o == "*" {
+			out = append(out, o)
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" ||
+			u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.HasSuffix(o, "/") || strings.Contains(u.Host, "*") {
+			return nil, &Error{"SUISHEN_CORS_ORIGINS", fmt.Sprintf("%q is not an origin such as https://app.example.gov.cn", o)}
+		}
+		out = append(out, o)
+	}
+	if len(out) > 1 {
+		for _, o := range out {
+			if o == "*" {
+				return nil, &Error{"SUISHEN_CORS_ORIGINS", `"*" must stand alone`}
+			}
+		}
+	}
+	return out, nil
 }

@@ -413,6 +413,9 @@ type Queries interface {
 	CountUnsealedAuditBefore(ctx context.Context, t time.Time) (int64, error)
 	// ListAudit lists entries by ID for administrators.
 	ListAudit(ctx context.Context, afterID int64, limit int) ([]AuditEntry, error)
+	// ListAuditNewestFirst lists entries with ID < beforeID (0: from the
+	// newest), highest ID first: what an operator reading the log wants.
+	ListAuditNewestFirst(ctx context.Context, beforeID int64, limit int) ([]AuditEntry, error)
 
 	// Catalogue.
 	CreateCertificateType(ctx context.Context, t CertificateType) error

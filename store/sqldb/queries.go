@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -614,6 +615,21 @@ func (q *Queries) ListAudit(ctx context.Context, afterID int64, limit int) ([]st
 		afterID, pageLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: list audit entries: %w", err)
+	}
+	return out, nil
+}
+
+// ListAuditNewestFirst lists up to limit entries with ID < beforeID (0: no
+// bound), highest ID first.
+func (q *Queries) ListAuditNewestFirst(ctx context.Context, beforeID int64, limit int) ([]store.AuditEntry, error) {
+	if beforeID <= 0 {
+		beforeID = math.MaxInt64
+	}
+	out, err := list(ctx, q.db, scanAuditEntry,
+		`SELECT `+auditCols+` FROM audit_entries e WHERE e.id < $1 ORDER BY e.id DESC LIMIT $2`,
+		beforeID, pageLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: list audit entries newest first: %w", err)
 	}
 	return out, nil
 }

@@ -643,6 +643,17 @@ func testAudit(t *testing.T, s store.Store) {
 	ok(t, err, "list page")
 	checkEntries(t, "ListAudit page", page, es[2:4])
 
+	rev := make([]store.AuditEntry, len(es))
+	for i, e := range es {
+		rev[len(es)-1-i] = e
+	}
+	newest, err := s.ListAuditNewestFirst(ctx, 0, 0)
+	ok(t, err, "list newest first")
+	checkEntries(t, "ListAuditNewestFirst", newest, rev)
+	newest, err = s.ListAuditNewestFirst(ctx, es[len(es)-2].ID, 2)
+	ok(t, err, "list newest first, page")
+	checkEntries(t, "ListAuditNewestFirst page", newest, rev[2:4])
+
 	unsealed, err := s.UnsealedAudit(ctx, time.Time{}, 0)
 	ok(t, err, "unsealed, all")
 	checkEntries(t, "UnsealedAudit", unsealed, es)
