@@ -352,6 +352,7 @@ type UsageRecord struct {
 // Queries is everything a backend can do, inside or outside a transaction.
 type Queries interface {
 	CodeQueries
+	WebQueries
 	CaseQueries
 
 	// Principals.

@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Venues", testVenues},
 		{"APIKeys", testAPIKeys},
 		{"Sessions", testSessions},
+		{"LoginTickets", testLoginTickets},
+		{"DeleteSession", testDeleteSession},
 		{"Keys", testKeys},
 		{"Audit", testAudit},
 		{"AuditSealsAtomic", testAuditSealsAtomic},
