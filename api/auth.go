@@ -79,6 +79,13 @@ func (s *Server) authorize(a access) echo.MiddlewareFunc {
 				if a.public() {
 					return next(c)
 				}
+				if p, ok, err := s.cookieSession(c, a); ok {
+					if err != nil {
+						return err
+					}
+					c.Set(ctxPrincipal, p)
+					return next(c)
+				}
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="suishen"`)
 				return errUnauthenticated()
 			}

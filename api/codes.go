@@ -181,6 +181,14 @@ func codeText(field, s string) (string, error) {
 // image/png or image/svg+xml (the text then travels in Suishen-Code).
 func sendCode(c *echo.Context, status int, body any, text string) error {
 	accept := c.Request().Header.Get("Accept")
+	// The expiry travels in a header too, so a page that asks for the image
+	// knows when to ask for the next one.
+	switch b := body.(type) {
+	case codeResponse:
+		c.Response().Header().Set("Suishen-Code-Expires-At", b.ExpiresAt.UTC().Format(time.RFC3339))
+	case presentationResponse:
+		c.Response().Header().Set("Suishen-Code-Expires-At", b.ExpiresAt.UTC().Format(time.RFC3339))
+	}
 	switch {
 	case strings.Contains(accept, "image/png"):
 		size := 300
@@ -302,7 +310,10 @@ func (s *Server) presentCertificate(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, presentationResponse{Code: is.Text, UseCode: useCode, ExpiresAt: is.ExpiresAt})
+	if strings.Contains(c.Request().Header.Get("Accept"), "image/") {
+		c.Response().Header().Set("Suishen-Use-Code", useCode)
+	}
+	return sendCode(c, http.StatusCreated, presentationResponse{Code: is.Text, UseCode: useCode, ExpiresAt: is.ExpiresAt}, is.Text)
 }
 
 // --- check-ins and venue scans ---

@@ -19,8 +19,11 @@ func (s *Server) pageRoutes() []route {
 	for _, p := range web.Pages {
 		rs = append(rs, route{Method: http.MethodGet, Path: p.Path, Summary: p.Summary, Tag: "pages", Access: public, Handler: h, Status: 200, Produces: []string{"text/html"}})
 	}
-	return append(rs,
+	rs = append(rs,
 		route{Method: http.MethodGet, Path: web.AssetPrefix + "{name}", Summary: "An embedded page asset (immutable when asked for with its ?v= content hash)", Tag: "pages", Access: public, Handler: h, Status: 200, Query: []string{"v"}, Produces: []string{"text/css", "text/javascript", "image/svg+xml"}},
 		route{Method: http.MethodGet, Path: "/", Summary: "Redirect to the holder page /me", Tag: "pages", Access: public, Handler: func(c *echo.Context) error { return c.Redirect(http.StatusSeeOther, "/me") }, Status: 303},
 	)
+	// Sign-out comes last: TestAuthorizationMatrix calls the routes in
+	// order with one holder session, which sign-out ends.
+	return append(rs, s.webSessionRoutes()...)
 }

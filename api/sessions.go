@@ -25,6 +25,9 @@ type sessionCreated struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"`
 	Subject   string    `json:"subject"`
+	// LoginURL opens the holder page in the person's browser: one use, valid
+	// for 2 minutes (see websession.go).
+	LoginURL string `json:"login_url"`
 }
 
 type meResponse struct {
@@ -76,7 +79,11 @@ func (s *Server) createSession(c *echo.Context) error {
 			map[string]any{"holder_kind": sess.HolderKind, "expires_at": sess.ExpiresAt}); err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, sessionCreated{Token: token, ExpiresAt: sess.ExpiresAt, Subject: sess.Subject}, nil
+		loginURL, err := s.loginURL(ctx, q, sess)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, sessionCreated{Token: token, ExpiresAt: sess.ExpiresAt, Subject: sess.Subject, LoginURL: loginURL}, nil
 	})
 }
 

@@ -71,3 +71,16 @@ func TestSessionToken(t *testing.T) {
 		t.Fatal("session token")
 	}
 }
+
+func TestLoginTicket(t *testing.T) {
+	tk, h := NewLoginTicket()
+	tk2, _ := NewLoginTicket()
+	if !IsLoginTicket(tk) || string(Hash(tk)) != string(h) || tk == tk2 {
+		t.Fatal("login ticket")
+	}
+	for _, bad := range []string{"", tk[:20], tk + "a", "sst_" + tk[4:], tk[:10] + "!" + tk[11:]} {
+		if IsLoginTicket(bad) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
