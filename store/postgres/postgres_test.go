@@ -210,8 +210,13 @@ func TestConcurrentMigrations(t *testing.T) {
 		`SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&applied, &distinct); err != nil {
 		t.Fatal(err)
 	}
-	if applied != latest || distinct != latest {
-		t.Errorf("%d versions recorded (%d distinct), want each of the %d once", applied, distinct, latest)
+	// Version numbers have gaps (each line of work owns a range), so count files.
+	files, err := fs.ReadDir(migrations.Postgres, migrations.PostgresDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := int64(len(files)); applied != n || distinct != n {
+		t.Errorf("%d versions recorded (%d distinct), want each of the %d once", applied, distinct, n)
 	}
 	// The migrated database works.
 	if err := probe.CreateDepartment(ctx, store.Department{ID: "d", USCC: "u", CreatedAt: time.Now()}); err != nil {
