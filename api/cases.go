@@ -151,6 +151,7 @@ func (s *Server) openCase(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.caseOpened(opened.Case.ItemCode, opened.Result.Exempted == opened.Result.Total)
 	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
 		return http.StatusCreated, viewCase(opened.Case, opened.Result, nil), nil
 	})

@@ -224,6 +224,7 @@ func (s *Server) personalCode(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.codeIssued(is.Kind.String())
 	return sendCode(c, http.StatusOK, codeResponse{Code: is.Text, Kind: is.Kind.String(), ExpiresAt: is.ExpiresAt}, is.Text)
 }
 
@@ -232,6 +233,7 @@ func (s *Server) offlineCode(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.codeIssued(is.Kind.String())
 	return sendCode(c, http.StatusCreated, codeResponse{Code: is.Text, Kind: is.Kind.String(), ExpiresAt: is.ExpiresAt, Generation: is.Generation}, is.Text)
 }
 
@@ -245,6 +247,7 @@ func (s *Server) enterpriseCode(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.codeIssued(is.Kind.String())
 	return sendCode(c, http.StatusOK, codeResponse{Code: is.Text, Kind: is.Kind.String(), ExpiresAt: is.ExpiresAt, Generation: is.Generation}, is.Text)
 }
 
@@ -258,6 +261,7 @@ func (s *Server) venueCode(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.codeIssued(is.Kind.String())
 	return sendCode(c, http.StatusOK, codeResponse{Code: is.Text, Kind: is.Kind.String(), ExpiresAt: is.ExpiresAt, Generation: is.Generation}, is.Text)
 }
 
@@ -313,6 +317,7 @@ func (s *Server) presentCertificate(c *echo.Context) error {
 	if strings.Contains(c.Request().Header.Get("Accept"), "image/") {
 		c.Response().Header().Set("Suishen-Use-Code", useCode)
 	}
+	s.metrics.codeIssued(is.Kind.String())
 	return sendCode(c, http.StatusCreated, presentationResponse{Code: is.Text, UseCode: useCode, ExpiresAt: is.ExpiresAt}, is.Text)
 }
 
@@ -333,6 +338,7 @@ func (s *Server) checkin(c *echo.Context) error {
 		return err
 	}
 	r := v.VerifyCode(text)
+	s.metrics.verified("checkin", r)
 	if r.Result != verifier.Valid || r.Kind != "venue" {
 		return codeRejected(r, "venue")
 	}
@@ -432,6 +438,7 @@ func (s *Server) venueScan(c *echo.Context) error {
 		return err
 	}
 	r := v.VerifyCode(text)
+	s.metrics.verified("venue_scan", r)
 	out := scanResponse{verifyResult: viewResult(r)}
 	if r.Result == verifier.Valid && !personKinds[r.Kind] {
 		return codeRejected(r, "personal or offline")

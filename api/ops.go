@@ -41,12 +41,25 @@ func (s *Server) readyz(c *echo.Context) error {
 }
 
 func (s *Server) metricsHandler(c *echo.Context) error {
+	if s.cfg.MetricsAddr != "" {
+		// Served on its own listener (SUISHEN_METRICS_ADDR), not on the public one.
+		return problem(http.StatusNotFound, "route_not_found", "metrics are served on SUISHEN_METRICS_ADDR")
+	}
 	s.metrics.handler.ServeHTTP(c.Response(), c.Request())
 	return nil
 }
 
+// MetricsHandler serves the Prometheus metrics, for the separate listener of
+// SUISHEN_METRICS_ADDR.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.handler)
+	return mux
+}
+
 // metrics are the Prometheus series the server exports.
 type metrics struct {
+	*domainMetrics
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	handler  http.Handler
@@ -70,8 +83,10 @@ func newMetrics(reg *prometheus.Registry, st store.Store) *metrics {
 		pool("suishen_db_pool_open_connections", "Open database connections.", func(p store.PoolStats) float64 { return float64(p.Open) }),
 		pool("suishen_db_pool_in_use_connections", "Database connections in use.", func(p store.PoolStats) float64 { return float64(p.InUse) }),
 		pool("suishen_db_pool_idle_connections", "Idle database connections.", func(p store.PoolStats) float64 { return float64(p.Idle) }),
-		pool("suishen_db_pool_wait_count", "Times a request waited for a connection.", func(p store.PoolStats) float64 { return float64(p.WaitCount) }),
-		pool("suishen_db_pool_wait_seconds", "Total time spent waiting for a connection.", func(p store.PoolStats) float64 { return p.WaitDuration.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "suishen_db_pool_waits_total", Help: "Times a request waited for a database connection."},
+			func() float64 { return float64(st.Stats().WaitCount) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "suishen_db_pool_wait_seconds_total", Help: "Total time spent waiting for a database connection."},
+			func() float64 { return st.Stats().WaitDuration.Seconds() }),
 	} {
 		reg.MustRegister(c)
 	}

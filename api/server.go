@@ -109,6 +109,7 @@ func New(d Deps) *Server {
 	e.HTTPErrorHandler = s.errorHandler
 	s.echo = e
 	s.metrics = newMetrics(d.Registry, d.Store)
+	s.metrics.domainMetrics = s.registerDomainMetrics(d.Registry)
 
 	e.Pre(s.observe)
 	if mw := cors(d.Config.CORSOrigins); mw != nil {

@@ -110,7 +110,11 @@ func (s *Server) usage(ctx context.Context, r store.UsageRecord) error {
 	if r.At.IsZero() {
 		r.At = s.now().UTC().Truncate(time.Microsecond)
 	}
-	return s.usageLog.write(ctx, r)
+	if err := s.usageLog.write(ctx, r); err != nil {
+		return err
+	}
+	s.metrics.usageWritten(r)
+	return nil
 }
 
 func appRecord(p principal.Principal) store.UsageRecord {
@@ -169,6 +173,7 @@ func (s *Server) verify(c *echo.Context) error {
 			}
 		}
 	}
+	s.metrics.verified("verify", r)
 	if holder != "" {
 		rec := appRecord(who(c))
 		rec.HolderSubject, rec.Operator, rec.Purpose = holder, req.Operator, req.Purpose

@@ -15,6 +15,7 @@ import (
 // Config is the validated configuration of one node.
 type Config struct {
 	Addr           string        // SUISHEN_ADDR
+	MetricsAddr    string        // SUISHEN_METRICS_ADDR: a separate listener for /metrics; empty: /metrics on Addr
 	DataDir        string        // SUISHEN_DATA_DIR
 	DatabaseURL    string        // SUISHEN_DATABASE_URL; empty selects embedded SQLite
 	AdminToken     string        // SUISHEN_ADMIN_TOKEN; empty: generated in embedded mode
@@ -40,6 +41,7 @@ type Var struct{ Name, Default, Meaning string }
 // Vars lists every variable Config reads, for --help and the README.
 var Vars = []Var{
 	{"SUISHEN_ADDR", "127.0.0.1:8080", "listen address"},
+	{"SUISHEN_METRICS_ADDR", "", "separate listen address for /metrics (then not served on SUISHEN_ADDR); empty: /metrics on SUISHEN_ADDR"},
 	{"SUISHEN_DATA_DIR", "./data", "embedded database and generated secrets"},
 	{"SUISHEN_DATABASE_URL", "", "postgres://… selects PostgreSQL; empty selects the embedded SQLite file in the data dir"},
 	{"SUISHEN_ADMIN_TOKEN", "", "admin bearer token (≥ 32 characters); unset: generated on first start, saved 0600 in the data dir"},
@@ -90,6 +92,14 @@ func Load(getenv func(string) string, overrides map[string]string) (Config, erro
 	c.Addr = get("SUISHEN_ADDR")
 	if _, port, perr := net.SplitHostPort(c.Addr); perr != nil || port == "" {
 		return c, &Error{"SUISHEN_ADDR", fmt.Sprintf("%q is not host:port", c.Addr)}
+	}
+	if c.MetricsAddr = get("SUISHEN_METRICS_ADDR"); c.MetricsAddr != "" {
+		if _, port, perr := net.SplitHostPort(c.MetricsAddr); perr != nil || port == "" {
+			return c, &Error{"SUISHEN_METRICS_ADDR", fmt.Sprintf("%q is not host:port", c.MetricsAddr)}
+		}
+		if c.MetricsAddr == c.Addr {
+			return c, &Error{"SUISHEN_METRICS_ADDR", "must differ from SUISHEN_ADDR (leave it empty to serve /metrics there)"}
+		}
 	}
 	c.DataDir = get("SUISHEN_DATA_DIR")
 	c.DatabaseURL = get("SUISHEN_DATABASE_URL")

@@ -163,6 +163,7 @@ func (s *Service) SaveBatch(ctx context.Context, pb *PreparedBatch, actor Actor)
 		rec := recs[j]
 		if created[rec.ID] {
 			pb.Results[i].ID, pb.Results[i].Created = rec.ID, true
+			s.observe("issue", rec.TypeCode)
 			continue
 		}
 		pb.Results[i].Err = ErrDuplicate

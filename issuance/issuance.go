@@ -65,6 +65,10 @@ type Service struct {
 	// OnStatusChange is called after a committed status change (e.g. to
 	// re-sign the trust bundle at once).
 	OnStatusChange func()
+	// Observe, when set, is told of every certificate issued ("issue") and
+	// every lifecycle action ("suspend", "revoke", …) with its type code
+	// (metrics; it must not block).
+	Observe func(action, typeCode string)
 
 	types sync.Map // code → issuer.CertificateType
 	cache statusCache
@@ -260,8 +264,15 @@ func (s *Service) Save(ctx context.Context, q store.Queries, p Prepared, actor A
 		map[string]any{"type_code": p.Record.TypeCode, "issuer_uscc": p.Record.IssuerUSCC, "version": p.Record.Version, "key_id": p.Record.KeyID}))
 	if err == nil {
 		// Called inside the caller's transaction: a rollback only costs an
-		// early re-signing of the bundle.
+		// early re-signing of the bundle (and a count too many).
 		s.placed(p.Record.StatusList)
+		s.observe("issue", p.Record.TypeCode)
 	}
 	return err
+}
+
+func (s *Service) observe(action, typeCode string) {
+	if s.Observe != nil {
+		s.Observe(action, typeCode)
+	}
 }

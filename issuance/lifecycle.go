@@ -56,6 +56,7 @@ func (s *Service) Change(ctx context.Context, dept store.Department, id string, 
 	})
 	if err == nil {
 		s.changed()
+		s.observe(string(a), out.TypeCode)
 	}
 	return out, err
 }

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -178,4 +182,42 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 		t.Fatalf("trust bundle after restore: %d %v", st, body)
 	}
 	t.Logf("backup taken while %d apps were written", written.Load())
+}
+
+// TestMetricsOnSeparateListener: with SUISHEN_METRICS_ADDR the metrics are
+// served there (Go, process, HTTP and domain series, clean for promtool) and
+// no longer on the public listener.
+func TestMetricsOnSeparateListener(t *testing.T) {
+	maddr := freeAddr(t)
+	n := startNode(t, []string{"SUISHEN_DATA_DIR=" + t.TempDir(), "SUISHEN_ADMIN_TOKEN=", "SUISHEN_MASTER_KEY=", "SUISHEN_DATABASE_URL=",
+		"SUISHEN_METRICS_ADDR=" + maddr})
+	if st, _ := n.call("GET", "/metrics", "", nil); st != 404 {
+		t.Fatalf("/metrics on the public listener: %d", st)
+	}
+	res, err := http.Get("http://" + maddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	for _, want := range []string{"go_goroutines", "process_resident_memory_bytes", "suishen_http_requests_total", "suishen_signing_keys"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	tool, err := exec.LookPath("promtool")
+	if err != nil {
+		if teststore.RequirePostgres() {
+			t.Fatal("promtool is missing and CI requires this check")
+		}
+		t.Skip("SKIPPING: promtool is not installed")
+	}
+	cmd := exec.Command(tool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+	if _, errOut, code := run(t, []string{"SUISHEN_METRICS_ADDR=nonsense", "SUISHEN_DATA_DIR=" + t.TempDir()}, "serve"); code != 2 || !strings.Contains(errOut, "SUISHEN_METRICS_ADDR") {
+		t.Fatalf("bad SUISHEN_METRICS_ADDR: %d %q", code, errOut)
+	}
 }

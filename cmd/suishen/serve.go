@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
@@ -58,6 +59,13 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return exitError{code: 1, msg: fmt.Sprintf("listen on %s: %v", cfg.Addr, err)}
 	}
 	defer l.Close()
+	var ml net.Listener
+	if cfg.MetricsAddr != "" {
+		if ml, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return exitError{code: 1, msg: fmt.Sprintf("listen on %s (SUISHEN_METRICS_ADDR): %v", cfg.MetricsAddr, err)}
+		}
+		defer ml.Close()
+	}
 	cfg, log, st, err := setupWith(cmd, cfg, os.Stdout, false)
 	if err != nil {
 		return err
@@ -111,6 +119,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	done := make(chan struct{})
 	go func() { defer close(done); sealer.Run(bg, time.Second) }()
 	go ring.Run(bg, 5*time.Second)
+	if ml != nil {
+		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() { _ = ms.Serve(ml) }()
+		defer ms.Close()
+		log.Info("metrics serving", "addr", ml.Addr().String())
+	}
 	err = srv.Serve(ctx, l)
 	stopBG()
 	<-done
