@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/issuance"
@@ -28,7 +30,7 @@ import (
 func importCommand() *cobra.Command {
 	var dept, format, report string
 	var batch int
-	var quiet bool
+	var quiet, reportDuplicates bool
 	var cpuprofile string
 	cmd := &cobra.Command{
 		Use:   "import FILE",
@@ -40,8 +42,19 @@ not stop the import: it is written to the error report with its line number and 
 field at fault. Re-running the same file is safe: rows whose certificate number the
 department already issued are reported as duplicates, never issued twice.
 
+Rejected rows are always summarised on standard error (the first 20, in line order);
+--report FILE writes every rejected row (line, field, code, detail) in line order, and
+with --report-duplicates the rows skipped as already issued too. The progress bar is
+shown only when standard error is a terminal.
+
 The file formats (columns, the fields object) are described in docs/certificates.md.
-Use - as FILE to read standard input.` + "\n" + envHelp(),
+Use - as FILE to read standard input.
+
+Exit status:
+  0  every row was imported, or had been already (duplicates are skipped, not errors)
+  1  some rows were rejected, or the file as a whole was (a wrong header, an empty file,
+     a row too large); rows before a file-level problem may have been imported
+  2  usage error: flags, an unknown department, a file that cannot be opened` + "\n" + envHelp(),
 		Example: `  suishen import --department 11100000000013338W licences.csv
   suishen import --department 11100000000013338W --format jsonl --report errors.csv ids.jsonl`,
 		Args: cobra.ExactArgs(1),
@@ -103,19 +116,15 @@ Use - as FILE to read standard input.` + "\n" + envHelp(),
 				if err := svc.Seed(ctx); err != nil {
 					return err
 				}
-				var rep *csv.Writer
+				var repFile *os.File
 				if report != "" {
-					f, err := os.Create(report)
-					if err != nil {
+					if repFile, err = os.Create(report); err != nil {
 						return exitError{code: 2, msg: err.Error()}
 					}
-					defer f.Close()
-					rep = csv.NewWriter(f)
-					defer rep.Flush()
-					_ = rep.Write([]string{"line", "field", "code", "detail", "id"})
+					defer repFile.Close()
 				}
 				var bar *progressbar.ProgressBar
-				if !quiet {
+				if !quiet && stderrIsTerminal(cmd) {
 					bar = progressbar.NewOptions64(size, progressbar.OptionSetDescription("importing"),
 						progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionShowBytes(true),
 						progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond),
@@ -125,26 +134,39 @@ Use - as FILE to read standard input.` + "\n" + envHelp(),
 				// Fresh planner statistics after a bulk load (autovacuum may be
 				// off, or slower than the load).
 				analyzer, _ := st.(interface{ Analyze(context.Context) error })
+				var rows reportRows
 				sum, err := runImport(ctx, svc, d, format, in, batch, func(line int, field, code, detail, id string) {
-					if rep != nil {
-						_ = rep.Write([]string{strconv.Itoa(line), field, code, detail, id})
+					if code == "duplicate" && !reportDuplicates {
+						return
 					}
+					rows = append(rows, reportRow{line: line, field: field, code: code, detail: detail, id: id})
 				})
 				if bar != nil {
 					_ = bar.Finish()
 				}
+				fileErr := fileProblem(err)
+				if fileErr != "" {
+					err = nil
+				}
 				if analyzer != nil && err == nil {
 					err = analyzer.Analyze(ctx)
 				}
+				sort.SliceStable(rows, func(i, j int) bool { return rows[i].line < rows[j].line })
+				if repFile != nil {
+					if werr := rows.writeCSV(repFile); werr != nil && err == nil {
+						err = fmt.Errorf("write the report: %w", werr)
+					}
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "imported %d certificates in %s (%.0f/s); %d duplicates skipped; %d rows rejected\n",
-					sum.created, sum.elapsed.Round(time.Millisecond), float64(sum.created)/sum.elapsed.Seconds(), sum.duplicates, sum.rejected)
+					sum.created, sum.elapsed.Round(time.Millisecond), float64(sum.created)/max(sum.elapsed.Seconds(), 1e-9), sum.duplicates, sum.rejected)
+				rows.summarise(cmd.ErrOrStderr(), 20, report)
+				if fileErr != "" {
+					fmt.Fprintln(cmd.ErrOrStderr(), "the file was rejected: "+fileErr)
+				}
 				if err != nil {
 					return err
 				}
-				if sum.rejected > 0 {
-					if report == "" {
-						fmt.Fprintln(cmd.ErrOrStderr(), "some rows were rejected: run again with --report FILE to see which and why")
-					}
+				if sum.rejected > 0 || fileErr != "" {
 					return exitError{code: 1}
 				}
 				return nil
@@ -153,7 +175,8 @@ Use - as FILE to read standard input.` + "\n" + envHelp(),
 	}
 	cmd.Flags().StringVar(&dept, "department", "", "USCC of the issuing department (required)")
 	cmd.Flags().StringVar(&format, "format", "", "csv or jsonl (default: from the file name)")
-	cmd.Flags().StringVar(&report, "report", "", "write rejected and duplicate rows to this CSV file")
+	cmd.Flags().StringVar(&report, "report", "", "write the rejected rows, in line order, to this CSV file")
+	cmd.Flags().BoolVar(&reportDuplicates, "report-duplicates", false, "list the rows skipped as already issued in the report too")
 	cmd.Flags().IntVar(&batch, "batch", 2000, "rows per transaction")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the import to this file")
@@ -220,7 +243,7 @@ func runImport(ctx context.Context, svc *issuance.Service, d store.Department, f
 						reject(line, fe.Field, fe.Code, fe.Detail, "")
 					}
 				} else {
-					reject(line, "", "syntax", err.Error(), "")
+					reject(line, "", "syntax", plainMessage(err), "")
 				}
 				mu.Lock()
 				sum.rejected++
@@ -283,7 +306,8 @@ func runImport(ctx context.Context, svc *issuance.Service, d store.Department, f
 				mu.Lock()
 				sum.rejected++
 				mu.Unlock()
-				reject(line, "type_code", "rejected", res.Err.Error(), "")
+				field, code, detail := issueRefusal(res.Err)
+				reject(line, field, code, detail, "")
 			}
 		}
 	}
@@ -292,4 +316,102 @@ func runImport(ctx context.Context, svc *issuance.Service, d store.Department, f
 	defer mu.Unlock()
 	sum.elapsed = time.Since(start)
 	return sum, err
+}
+
+// reportRow is one line of the import report.
+type reportRow struct {
+	line                      int
+	field, code, detail, id string
+}
+
+type reportRows []reportRow
+
+func (rs reportRows) writeCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"line", "field", "code", "detail", "id"})
+	for _, r := range rs {
+		_ = cw.Write([]string{strconv.Itoa(r.line), r.field, r.code, r.detail, r.id})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// summarise prints the rejected rows (duplicates are not rejections) of
+// the first n rejected lines to w, and says where to find the rest.
+func (rs reportRows) summarise(w io.Writer, n int, report string) {
+	lines, last := 0, -1
+	for _, r := range rs {
+		if r.code == "duplicate" {
+			continue
+		}
+		if r.line != last {
+			lines++
+			last = r.line
+		}
+		if lines > n {
+			continue
+		}
+		if r.field != "" {
+			fmt.Fprintf(w, "line %d: %s: %s\n", r.line, r.field, r.detail)
+		} else {
+			fmt.Fprintf(w, "line %d: %s\n", r.line, r.detail)
+		}
+	}
+	switch {
+	case lines > n && report != "":
+		fmt.Fprintf(w, "… and %d more rejected rows; all of them are in %s\n", lines-n, report)
+	case lines > n:
+		fmt.Fprintf(w, "… and %d more rejected rows; run again with --report FILE to list them all\n", lines-n)
+	}
+}
+
+// fileProblem describes, in the user's terms, an error that rejected the
+// file as a whole (a wrong header, an empty file, a row too large); "" for
+// any other error.
+func fileProblem(err error) string {
+	if err == nil {
+		return ""
+	}
+	var re *issuer.RowError
+	if errors.As(err, &re) {
+		parts := make([]string, 0, len(re.Errors))
+		for _, fe := range re.Errors {
+			if fe.Field != "" {
+				parts = append(parts, fe.Field+": "+fe.Detail)
+			} else {
+				parts = append(parts, fe.Detail)
+			}
+		}
+		return fmt.Sprintf("line %d: %s (expected columns: %s)", re.Line, strings.Join(parts, "; "), strings.Join(issuer.CSVHeader, ","))
+	}
+	if errors.Is(err, issuer.ErrRowTooLarge) {
+		return plainMessage(err)
+	}
+	return ""
+}
+
+// issueRefusal says why a row that parsed could not be issued.
+func issueRefusal(err error) (field, code, detail string) {
+	switch {
+	case errors.Is(err, issuance.ErrUnknownType):
+		return "type_code", "unknown", "is not a certificate type in the catalogue"
+	case errors.Is(err, issuance.ErrNotAuthorsed):
+		return "type_code", "not_authorised", "this department may not issue this certificate type"
+	}
+	return "", "rejected", "the certificate could not be issued"
+}
+
+// plainMessage drops the package prefixes ("issuer: ") from an error for a
+// person reading the report.
+func plainMessage(err error) string {
+	m := err.Error()
+	for _, p := range []string{"issuer: ", "issuance: ", "csv: "} {
+		m = strings.ReplaceAll(m, p, "")
+	}
+	return m
+}
+
+func stderrIsTerminal(cmd *cobra.Command) bool {
+	f, ok := cmd.ErrOrStderr().(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -219,5 +220,101 @@ func TestMetricsOnSeparateListener(t *testing.T) {
 	}
 	if _, errOut, code := run(t, []string{"SUISHEN_METRICS_ADDR=nonsense", "SUISHEN_DATA_DIR=" + t.TempDir()}, "serve"); code != 2 || !strings.Contains(errOut, "SUISHEN_METRICS_ADDR") {
 		t.Fatalf("bad SUISHEN_METRICS_ADDR: %d %q", code, errOut)
+	}
+}
+
+// TestImportTellsWhatWasRejected: rejected rows are always summarised on
+// stderr in line order (first 20), the report holds only rejected rows
+// unless duplicates are asked for, a wrong header or an empty file is a
+// rejected file (exit 1) and never "0 rows rejected" with success, and no
+// progress bar is drawn into a pipe.
+func TestImportTellsWhatWasRejected(t *testing.T) {
+	token := "operator-token-0123456789abcdef0123"
+	env := []string{"SUISHEN_ADMIN_TOKEN=" + token, "SUISHEN_MASTER_KEY=00112233445566778899aabbccddeeff",
+		"SUISHEN_DATA_DIR=" + t.TempDir(), "SUISHEN_DATABASE_URL="}
+	n := startNode(t, env)
+	if st, _ := n.call("POST", "/v1/admin/departments", token, map[string]any{"name": "徐汇区市场监督管理局",
+		"uscc": "11100000000013338W", "level": "区县级", "certificate_types": []string{"11100000000021001C001"}}); st != 201 {
+		t.Fatalf("department: %d", st)
+	}
+	n.stop()
+	csvData, err := exec.Command("go", "run", "../../tools/gencerts", "-n", "300").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(csvData), "\n"), "\n")
+	// 25 broken rows spread over the file (lines 12, 22, … 252), some of them
+	// in the same batch as good rows.
+	for i := 11; i < 260; i += 10 {
+		lines[i] = "only,three,columns"
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "licences.csv")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, env, "import", "--department", "11100000000013338W", "--batch", "50", file)
+	if code != 1 || !strings.Contains(out, "imported 275 certificates") || !strings.Contains(out, "25 rows rejected") {
+		t.Fatalf("import: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(errOut, "importing") || strings.Contains(errOut, "\r") {
+		t.Fatalf("a progress bar was written into a pipe: %q", errOut)
+	}
+	var shown []string
+	for _, l := range strings.Split(errOut, "\n") {
+		if strings.HasPrefix(l, "line ") {
+			shown = append(shown, l)
+		}
+	}
+	if len(shown) != 20 || !strings.HasPrefix(shown[0], "line 12: ") || !strings.HasPrefix(shown[19], "line 202: ") ||
+		!strings.Contains(errOut, "… and 5 more rejected rows; run again with --report FILE") {
+		t.Fatalf("stderr summary:\n%s", errOut)
+	}
+	for _, bad := range []string{"issuer:", "issuance:", "store:"} {
+		if strings.Contains(errOut, bad) {
+			t.Fatalf("stderr leaks an internal error chain (%s):\n%s", bad, errOut)
+		}
+	}
+
+	// Re-run with a report: only the 25 rejected rows, in line order; the
+	// 275 duplicates only when asked for.
+	report := filepath.Join(dir, "report.csv")
+	out, errOut, code = run(t, env, "import", "--department", "11100000000013338W", "--batch", "50", "--report", report, file)
+	if code != 1 || !strings.Contains(out, "275 duplicates skipped") || !strings.Contains(errOut, "all of them are in "+report) {
+		t.Fatalf("re-run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	rep, _ := os.ReadFile(report)
+	rows := strings.Split(strings.TrimSpace(string(rep)), "\n")
+	if len(rows) != 26 || !strings.HasPrefix(rows[1], "12,") || !strings.HasPrefix(rows[25], "252,") || strings.Contains(string(rep), "duplicate") {
+		t.Fatalf("report:\n%s", rep)
+	}
+	for i := 2; i < len(rows); i++ {
+		a, _ := strconv.Atoi(strings.SplitN(rows[i-1], ",", 2)[0])
+		b, _ := strconv.Atoi(strings.SplitN(rows[i], ",", 2)[0])
+		if a > b {
+			t.Fatalf("report not in line order at %d: %s / %s", i, rows[i-1], rows[i])
+		}
+	}
+	report2 := filepath.Join(dir, "report2.csv")
+	_, _, _ = run(t, env, "import", "--department", "11100000000013338W", "--quiet", "--report", report2, "--report-duplicates", file)
+	rep, _ = os.ReadFile(report2)
+	if got := strings.Count(string(rep), ",duplicate,"); got != 275 {
+		t.Fatalf("--report-duplicates listed %d duplicates", got)
+	}
+
+	// A wrong header and an empty file are rejected files, not silent successes.
+	wrong := filepath.Join(dir, "wrong.csv")
+	os.WriteFile(wrong, []byte("a,b,c\n1,2,3\n"), 0o644)
+	out, errOut, code = run(t, env, "import", "--department", "11100000000013338W", wrong)
+	if code != 1 || !strings.Contains(errOut, "the file was rejected: line 1:") || !strings.Contains(errOut, "expected columns: type_code") {
+		t.Fatalf("wrong header: exit %d\n%s\n%s", code, out, errOut)
+	}
+	empty := filepath.Join(dir, "empty.csv")
+	os.WriteFile(empty, nil, 0o644)
+	if _, errOut, code = run(t, env, "import", "--department", "11100000000013338W", empty); code != 1 || !strings.Contains(errOut, "empty") {
+		t.Fatalf("empty file: exit %d\n%s", code, errOut)
+	}
+	if _, errOut, code = run(t, env, "import", "--department", "11100000000013338W", filepath.Join(dir, "missing.csv")); code != 2 {
+		t.Fatalf("missing file: exit %d %s", code, errOut)
 	}
 }
