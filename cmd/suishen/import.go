@@ -320,7 +320,7 @@ func runImport(ctx context.Context, svc *issuance.Service, d store.Department, f
 
 // reportRow is one line of the import report.
 type reportRow struct {
-	line                      int
+	line                    int
 	field, code, detail, id string
 }
 
