@@ -424,20 +424,29 @@ func TestREADMEWalkthrough(t *testing.T) {
 	n := startNode(t, env)
 	script = strings.ReplaceAll(script, "http://127.0.0.1:8080", "http://"+n.addr)
 	script = strings.ReplaceAll(script, "go run ./cmd/suishen", binary)
-	cmd := exec.Command("bash", "-eu", "-c", script)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the README walkthrough failed: %v\n%s", err, out)
+	// A new user pastes it twice on the same data directory: the second
+	// paste must work as well (idempotency keys, no duplicates refused).
+	for paste := 1; paste <= 2; paste++ {
+		cmd := exec.Command("bash", "-eu", "-c", script)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("paste %d of the README walkthrough failed: %v\n%s", paste, err, out)
+		}
+		checkWalkthroughOutput(t, paste, out)
 	}
+}
+
+func checkWalkthroughOutput(t *testing.T, paste int, out []byte) {
+	t.Helper()
 	for _, want := range []string{`"status":"ok"`, `"code":"validation_failed"`, `"masked_name":"张*"`, "1.2.156.3005.2.11100000000021001C001.",
 		`"status":"suspended"`, "VALID personal code", `"result":"valid"`, `"channel":"verify"`, `"status":"exempted"`, "saved trust bundle", "audit log intact", "Signature Verified Successfully", `"openapi": "3.1.0"`} {
 		if !strings.Contains(string(out), want) {
-			t.Errorf("the walkthrough output lacks %q", want)
+			t.Errorf("paste %d: the walkthrough output lacks %q", paste, want)
 		}
 	}
 	if t.Failed() {
-		t.Logf("output:\n%s", out)
+		t.Fatalf("paste %d output:\n%s", paste, out)
 	}
 }
