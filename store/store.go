@@ -254,6 +254,30 @@ type StatusEntry struct {
 type StatusListInfo struct {
 	ID        string
 	UpdatedAt time.Time // latest status change of any entry (or latest issuance)
+	// The stored signed form (see SignedStatusList): Version 0 and the
+	// other fields zero when the list was never signed.
+	Version   int64
+	SM3       string
+	KeyID     string
+	SignedAt  time.Time
+	SignedFor time.Time
+}
+
+// SignedStatusList is a status list's stored signed form: every node serves
+// these bytes, and every node's trust bundle pins them by SM3.
+type SignedStatusList struct {
+	ID        string
+	Version   int64 // 1 for the first signing, one more for each after
+	JWS       string
+	SM3       string    // trust.ListDigest(JWS)
+	KeyID     string    // the anchor key that signed it
+	SignedAt  time.Time // when it was signed
+	SignedFor time.Time // the list's UpdatedAt that it reflects
+	UpdatedAt time.Time // read only: the list's UpdatedAt now
+	// PrevJWS and PrevSM3 are the form it replaced ("" for version 1),
+	// still served to verifiers whose bundle pins it.
+	PrevJWS string
+	PrevSM3 string
 }
 
 // CertificateFilter selects certificates for listing.
@@ -452,6 +476,14 @@ type Queries interface {
 	// touch UpdatedAt), ChangeCertificateStatus bumps UpdatedAt in the same
 	// transaction — no scan of the certificates.
 	StatusLists(ctx context.Context) ([]StatusListInfo, error)
+	// GetSignedStatusList returns list id's stored signed form: ErrNotFound
+	// for no such list, Version 0 when it was never signed.
+	GetSignedStatusList(ctx context.Context, id string) (SignedStatusList, error)
+	// PutSignedStatusList stores s as the signed form of list s.ID, moving
+	// the current one to Prev; s.Version must be the stored version + 1,
+	// else ErrConflict (another node signed it first: read theirs).
+	// ErrNotFound for no such list.
+	PutSignedStatusList(ctx context.Context, s SignedStatusList) error
 
 	// Idempotency.
 	GetIdempotency(ctx context.Context, principal, key string) (IdempotencyRecord, error)

@@ -426,16 +426,3 @@ func (q *Queries) StatusEntries(ctx context.Context, listID string) ([]store.Sta
 	}
 	return out, nil
 }
-
-// StatusLists lists every status list in use, by ID.
-func (q *Queries) StatusLists(ctx context.Context) ([]store.StatusListInfo, error) {
-	out, err := list(ctx, q.db, func(s scanner) (store.StatusListInfo, error) {
-		var l store.StatusListInfo
-		err := s.Scan(&l.ID, &l.UpdatedAt)
-		return l, err
-	}, `SELECT id, updated_at FROM status_lists ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: status lists: %w", err)
-	}
-	return out, nil
-}

@@ -518,3 +518,8 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// PutSignedStatusList implements store.Queries.
+func (s *Store) PutSignedStatusList(ctx context.Context, l store.SignedStatusList) error {
+	return s.write(ctx, func(q store.Queries) error { return q.PutSignedStatusList(ctx, l) })
+}

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentStatusChanges", testConcurrentStatusChanges},
 		{"StatusLists", testStatusLists},
 		{"StatusEntries", testStatusEntries},
+		{"SignedStatusLists", testSignedStatusLists},
 		{"NextCertificateNumbers", testNextCertificateNumbers},
 		{"CreateCertificates", testCreateCertificates},
 		{"CreateManyCertificates", testCreateManyCertificates},
