@@ -5,7 +5,9 @@
 // A bundle is a compact JWS with alg "SM2" (see package signing), header
 // typ "suishen-trust+json", signed by the trust anchor. Its payload is a
 // Bundle: every public key a verifier may need with its role, status and
-// validity, the status lists, and three times — issued_at, next_update
+// validity, references to the status lists (fetched separately, pinned by
+// their SM3 digest, so that the bundle stays small at any population), and
+// three times — issued_at, next_update
 // (fetch again after this) and expires_at (after this the bundle must not be
 // relied upon: verifiers answer "unknown", never a stale "valid").
 //
@@ -19,6 +21,7 @@
 package trust
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,14 +64,49 @@ type JWKS struct {
 	Keys []Key `json:"keys"`
 }
 
-// StatusListRef names a status list carried by (or fetched beside) the bundle.
+// Status list kinds: the partitions a verifier fetches from. A list holds
+// entries of one kind only, so a verifier that checks only some kinds never
+// fetches the others' lists (personal codes carry no status: a verifier of
+// personal codes needs no list at all).
+const (
+	ListCertificates    = "certificates"     // electronic certificates (电子证照)
+	ListOfflineCodes    = "offline-codes"    // printed offline 随申码
+	ListEnterpriseCodes = "enterprise-codes" // enterprise codes
+	ListVenueCodes      = "venue-codes"      // venue (场所) codes
+)
+
+// StatusListRef references a status list from the bundle: the bundle
+// carries no list, only what pins it. A verifier fetches the list (a
+// compact JWS signed by the anchor) from URL when it first needs it, and
+// uses it only if the SM3 digest of the fetched text is SM3: a list that
+// is missing, cannot be fetched or does not match is "unknown", never
+// "valid". Version grows by one each time the list is re-signed (a status
+// change, a refresh before it expires, an anchor change); a verifier that
+// holds the list with the same SM3 need not fetch it again.
 type StatusListRef struct {
-	ID      string    `json:"id"`
-	Purpose string    `json:"purpose"` // e.g. "certificates", "offline-codes"
-	URI     string    `json:"uri"`
-	Updated time.Time `json:"updated_at"`
-	// List is the signed status list itself (compact JWS), when inlined.
-	List string `json:"list,omitempty"`
+	ID      string `json:"id"`
+	Kind    string `json:"kind"` // ListCertificates, ListOfflineCodes, …
+	Version int64  `json:"version"`
+	SM3     string `json:"sm3"` // ListDigest of the list's compact JWS
+	URL     string `json:"url"` // GET it (with If-None-Match: "SM3") to fetch the list
+}
+
+// ListDigest is the digest a StatusListRef pins: the SM3 hash of the
+// list's compact JWS text (exactly as served, without a trailing newline),
+// in lowercase hex.
+func ListDigest(jws string) string {
+	sum := signing.SM3([]byte(jws))
+	return hex.EncodeToString(sum[:])
+}
+
+// StatusList returns the bundle's reference to status list id.
+func (b Bundle) StatusList(id string) (StatusListRef, bool) {
+	for _, r := range b.StatusLists {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return StatusListRef{}, false
 }
 
 // Bundle is the payload of a trust bundle.

@@ -7,7 +7,7 @@
 //
 // # Use
 //
-//	v, err := verifier.New(bundleJWS, anchorPublicKey, verifier.Options{})
+//	v, err := verifier.New(bundleJWS, anchorPublicKey, verifier.Options{Lists: source})
 //	if err != nil { /* the bundle does not verify: nothing can be checked */ }
 //	r := v.VerifyCode(scannedText)         // or v.VerifyCertificate(jws)
 //	switch r.Result {
@@ -16,8 +16,9 @@
 //	case verifier.Unknown: // cannot tell offline; r.Reasons says what is missing
 //	}
 //
-// A Verifier is immutable after New (status lists are decoded once, on first
-// use, and cached) and safe for concurrent use. Load a fresh bundle with New
+// A Verifier is immutable after New (status lists are fetched from
+// Options.Lists, checked and decoded once, on first use, and cached) and
+// safe for concurrent use. Load a fresh bundle with New
 // and swap the pointer when NeedsUpdate reports true.
 //
 // # Three honest results
@@ -67,10 +68,15 @@
 //     not of: Invalid (wrong_kind); a JWS that is not a certificate (another
 //     typ) is also wrong_kind.
 //  6. Status. A code or certificate that carries a status reference (list
-//     id and index) is looked up in the bundle's status list of that id. A
-//     list is used only if its JWS verifies under a key of the bundle with
-//     key_role "anchor" that is not compromised nor past its not_after;
-//     otherwise it is ignored. No usable list: Unknown
+//     id and index) is looked up in the status list of that id. The bundle
+//     only references lists (id, kind, version, SM3 digest, URL); the
+//     Verifier asks its ListSource (Options.Lists) for a list the first
+//     time it needs one and keeps it. A list is used only if the SM3 digest
+//     of the text the source gave is the one the bundle pins, and its JWS
+//     verifies under a key of the bundle with key_role "anchor" that is not
+//     compromised nor past its not_after; otherwise it is ignored. No
+//     reference in the bundle, no source, a source that fails (asked again
+//     after ListRetry), a digest mismatch, a bad signature: Unknown
 //     (status_list_missing). A list past its valid_until: Unknown
 //     (status_list_expired) — a stale list never says "revoked". An index
 //     outside the list: Unknown (status_unknown). Entry 1: Invalid
@@ -88,7 +94,9 @@
 // This package never touches the network. Fetching the bundle is the
 // caller's, and so is a failure to fetch it: report it as Unknown (reason
 // [ReasonBundleUnavailable]), never as Invalid — a network failure says
-// nothing about the code.
+// nothing about the code. Status lists come through a [ListSource] the
+// caller plugs in (files, a browser's fetch and cache, the server's store);
+// a source that cannot deliver makes the affected results Unknown.
 //
 // # Personal data
 //

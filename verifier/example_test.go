@@ -46,12 +46,16 @@ func ExampleVerifier_VerifyCode() {
 	_ = list.Set(7, issuer.EntryRevoked)
 	p, _ := issuer.NewStatusListPayload(list, now, now.Add(48*time.Hour))
 	listJWS, _ := issuer.SignStatusList(anchor, p)
+	// The bundle references the list by its SM3 digest; the list itself
+	// is fetched apart (GET /v1/status-lists/offline-1), here held at hand.
 	bundle := signedBundle(anchor, now, []trust.Key{anchorKey, codeKey},
-		trust.StatusListRef{ID: "offline-1", Purpose: issuer.StatusPurpose, List: listJWS})
+		trust.StatusListRef{ID: "offline-1", Kind: trust.ListOfflineCodes, Version: 1, SM3: trust.ListDigest(listJWS),
+			URL: "https://suishen.example.gov.cn/v1/status-lists/offline-1"})
+	lists := verifier.Lists{"offline-1": listJWS}
 
-	// The scanner: the bundle (from GET /v1/trust or a file) and the pinned
-	// anchor key, nothing else.
-	v, err := verifier.New(bundle, anchor.Public(), verifier.Options{Now: func() time.Time { return now }})
+	// The scanner: the bundle (from GET /v1/trust or a file), the pinned
+	// anchor key and a source of status lists, nothing else.
+	v, err := verifier.New(bundle, anchor.Public(), verifier.Options{Now: func() time.Time { return now }, Lists: lists})
 	if err != nil {
 		fmt.Println("bundle refused:", err)
 		return

@@ -90,7 +90,7 @@ func FuzzVerifyCertificate(f *testing.F) {
 	f.Add(fx.certificate(idxRevoked))
 	f.Add(signDoc(f, fx.code, fx.document(fx.certType, idxGood)))
 	f.Add(signDoc(f, fx.dept, fx.document(fx.unlistedType, idxGood)))
-	f.Add(fx.signList(fx.anchor, fx.certSL, fx.statusListValidUntil).List)
+	f.Add(fx.signListJWS(fx.anchor, fx.certSL, fx.statusListValidUntil))
 	f.Add(fx.jws())
 	f.Add("")
 	f.Add("..")

@@ -64,6 +64,8 @@ type fixture struct {
 	licenceType          issuer.CertificateType // 机动车驾驶证 (long-term allowed)
 	unlistedType         issuer.CertificateType // 营业执照: the department key is not listed for it
 	statusListValidUntil time.Time
+	// held is the fixture's list source: every list signList signed.
+	held Lists
 }
 
 // fixedSigner derives a fixed test key from seed (d = SM3(seed)) that signs
@@ -112,7 +114,7 @@ func newFixedFixture(tb testing.TB) *fixture {
 func newFixtureKeys(tb testing.TB, anchor, code, dept signing.Signer) *fixture {
 	tb.Helper()
 	f := &fixture{tb: tb, anchor: anchor, code: code, dept: dept,
-		statusListValidUntil: testNow.Add(47 * time.Hour)}
+		statusListValidUntil: testNow.Add(47 * time.Hour), held: Lists{}}
 	for _, t := range issuer.SeedCatalogue() {
 		switch t.Code {
 		case issuer.TypeResidentIDCard:
@@ -156,8 +158,18 @@ func (f *fixture) key(kid string) *trust.Key {
 	return nil
 }
 
-// signList signs l with s, valid until validUntil.
+// signList signs l with s, valid until validUntil, puts it in the
+// fixture's list source and returns the bundle's reference to it.
 func (f *fixture) signList(s signing.Signer, l *issuer.StatusList, validUntil time.Time) trust.StatusListRef {
+	f.tb.Helper()
+	jws := f.signListJWS(s, l, validUntil)
+	f.held[l.ID] = jws
+	return trust.StatusListRef{ID: l.ID, Kind: trust.ListOfflineCodes, Version: 1, SM3: trust.ListDigest(jws),
+		URL: "https://suishen.example.gov.cn/v1/status-lists/" + l.ID}
+}
+
+// signListJWS signs l with s, valid until validUntil.
+func (f *fixture) signListJWS(s signing.Signer, l *issuer.StatusList, validUntil time.Time) string {
 	f.tb.Helper()
 	p, err := issuer.NewStatusListPayload(l, testNow.Add(-time.Hour), validUntil)
 	if err != nil {
@@ -167,8 +179,7 @@ func (f *fixture) signList(s signing.Signer, l *issuer.StatusList, validUntil ti
 	if err != nil {
 		f.tb.Fatal(err)
 	}
-	return trust.StatusListRef{ID: l.ID, Purpose: issuer.StatusPurpose, URI: "https://suishen.example.gov.cn/v1/status-lists/" + l.ID,
-		Updated: testNow.Add(-time.Hour), List: jws}
+	return jws
 }
 
 // jws signs the bundle; status lists are added, signed by the anchor, unless
@@ -189,14 +200,18 @@ func (f *fixture) jws() string {
 	return s
 }
 
-// verifier loads the bundle at testNow (or opts.Now).
+// verifier loads the bundle at testNow (or opts.Now), with the fixture's
+// lists as its source (or opts.Lists).
 func (f *fixture) verifier(opts ...Options) *Verifier {
 	f.tb.Helper()
-	o := Options{Now: func() time.Time { return testNow }}
+	o := Options{Now: func() time.Time { return testNow }, Lists: f.held}
 	if len(opts) > 0 {
 		o = opts[0]
 		if o.Now == nil {
 			o.Now = func() time.Time { return testNow }
+		}
+		if o.Lists == nil {
+			o.Lists = f.held
 		}
 	}
 	v, err := New(f.jws(), f.anchor.Public(), o)

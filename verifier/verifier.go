@@ -140,7 +140,52 @@ type Options struct {
 	Skew time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Lists fetches the status lists the bundle references, lazily: a
+	// list is asked for the first time a code or certificate needs it,
+	// then kept for the Verifier's life (its digest is pinned by the
+	// bundle, so it cannot change under it). nil: no list can be had, and
+	// every code or certificate with a status reference is Unknown.
+	Lists ListSource
 }
+
+// ListSource gives the status lists a bundle references: the compact JWS
+// of the list ref names. A Verifier checks what it returns — the SM3
+// digest against ref.SM3, the anchor's signature, the id, the validity —
+// so a source need not be trusted: anything wrong in what it gives is
+// Unknown (status_list_missing), never Valid. An error is Unknown too; the
+// Verifier asks again for that list after ListRetry.
+//
+// Implementations: Lists (lists at hand, e.g. read from files), the
+// server's store, `suishen verify`'s directory with network fallback, a
+// browser's cache and fetch(). This package itself never touches the
+// network. A source may be called concurrently for different lists.
+type ListSource interface {
+	StatusList(ref trust.StatusListRef) (string, error)
+}
+
+// ListSourceFunc adapts a function to ListSource.
+type ListSourceFunc func(ref trust.StatusListRef) (string, error)
+
+// StatusList calls f.
+func (f ListSourceFunc) StatusList(ref trust.StatusListRef) (string, error) { return f(ref) }
+
+// Lists is a ListSource over lists at hand: compact JWSs by list id.
+type Lists map[string]string
+
+// ErrListNotHeld is Lists' error for a list it does not hold.
+var ErrListNotHeld = errors.New("verifier: status list not held")
+
+// StatusList returns the list with ref's id.
+func (l Lists) StatusList(ref trust.StatusListRef) (string, error) {
+	if jws, ok := l[ref.ID]; ok {
+		return jws, nil
+	}
+	return "", ErrListNotHeld
+}
+
+// ListRetry is how long a Verifier waits before asking its ListSource
+// again for a list it could not get or use.
+const ListRetry = 10 * time.Second
 
 // Verifier verifies codes and certificates against one trust bundle. It is
 // safe for concurrent use.
@@ -152,6 +197,7 @@ type Verifier struct {
 	byThumb map[string]*bundleKey // SM3 thumbprint → key (codes)
 	byHint  map[[codes.KeyHintSize]byte][]*signing.PublicKey
 	lists   map[string]*statusList
+	source  ListSource
 }
 
 // bundleKey is a bundle key with its parsed public key.
@@ -160,15 +206,19 @@ type bundleKey struct {
 	pub *signing.PublicKey
 }
 
-// statusList is a bundle's status list, verified and decoded once.
+// statusList is a status list the bundle references, fetched from the
+// ListSource, verified and decoded on first use.
 type statusList struct {
-	ref  trust.StatusListRef
-	once sync.Once
-	// set by once:
+	ref trust.StatusListRef
+	mu  sync.Mutex
+	// set under mu: the list once it is usable, or the last failure and
+	// when it happened (retried after ListRetry).
+	ok      bool
 	payload issuer.StatusListPayload
 	list    *issuer.StatusList
 	signer  *bundleKey
 	err     error
+	failed  time.Time
 }
 
 // ErrNoAnchor is returned by New without a pinned anchor key.
@@ -189,7 +239,7 @@ func New(bundleJWS string, pinnedAnchor *signing.PublicKey, opts Options) (*Veri
 	if pinnedAnchor == nil {
 		return nil, ErrNoAnchor
 	}
-	v := &Verifier{skew: opts.Skew, now: opts.Now}
+	v := &Verifier{skew: opts.Skew, now: opts.Now, source: opts.Lists}
 	switch {
 	case v.skew == 0:
 		v.skew = DefaultSkew
@@ -485,24 +535,23 @@ func (v *Verifier) checkStatus(r *Result, id string, index int64, now time.Time)
 		r.add(Unknown, ReasonStatusListMissing, "the trust bundle carries no status list "+quote(id))
 		return
 	}
-	sl.once.Do(func() { sl.decode(v) })
-	if sl.err != nil {
-		r.add(Unknown, ReasonStatusListMissing, "status list "+quote(id)+" is not usable: "+sl.err.Error())
+	payload, list, k, err := sl.get(v, now)
+	if err != nil {
+		r.add(Unknown, ReasonStatusListMissing, "status list "+quote(id)+" is not usable: "+err.Error())
 		return
 	}
-	k := sl.signer
 	if k.Status != trust.StatusActive && k.Status != trust.StatusRetired || k.NotAfter != nil && now.After(*k.NotAfter) {
 		r.add(Unknown, ReasonStatusListMissing, "status list "+quote(id)+" is signed by anchor key "+k.Kid+", which is no longer trusted")
 		return
 	}
-	if !now.Before(sl.payload.ValidUntil) {
-		r.add(Unknown, ReasonStatusListExpired, "status list "+quote(id)+" expired at "+stamp(sl.payload.ValidUntil))
+	if !now.Before(payload.ValidUntil) {
+		r.add(Unknown, ReasonStatusListExpired, "status list "+quote(id)+" expired at "+stamp(payload.ValidUntil))
 		return
 	}
-	if index > int64(sl.list.Size) {
-		index = int64(sl.list.Size) // out of range, without overflowing int
+	if index > int64(list.Size) {
+		index = int64(list.Size) // out of range, without overflowing int
 	}
-	e, ok := sl.list.Lookup(int(index))
+	e, ok := list.Lookup(int(index))
 	if !ok {
 		r.add(Unknown, ReasonStatusUnknown, fmt.Sprintf("status list %s has no entry %d", quote(id), index))
 		return
@@ -518,11 +567,38 @@ func (v *Verifier) checkStatus(r *Result, id string, index int64, now time.Time)
 	}
 }
 
-// decode verifies the list's JWS under an anchor key of the bundle and
-// decodes it. Run once.
-func (sl *statusList) decode(v *Verifier) {
+// get returns the list, fetching and checking it on first use; a failure
+// is remembered for ListRetry, then the source is asked again.
+func (sl *statusList) get(v *Verifier, now time.Time) (issuer.StatusListPayload, *issuer.StatusList, *bundleKey, error) {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	if !sl.ok && (sl.err == nil || now.Sub(sl.failed) >= ListRetry || now.Before(sl.failed)) {
+		sl.err = sl.fetch(v)
+		sl.ok, sl.failed = sl.err == nil, now
+	}
+	if !sl.ok {
+		return issuer.StatusListPayload{}, nil, nil, sl.err
+	}
+	return sl.payload, sl.list, sl.signer, nil
+}
+
+// fetch asks the source for the list, checks it against the bundle's
+// digest, verifies its JWS under an anchor key of the bundle and decodes it.
+func (sl *statusList) fetch(v *Verifier) error {
+	if v.source == nil {
+		return errors.New("this verifier has no source of status lists")
+	}
+	jws, err := v.source.StatusList(sl.ref)
+	switch {
+	case err != nil:
+		return errors.New("it could not be fetched")
+	case len(jws) > signing.MaxJWSSize:
+		return errors.New("it is larger than any status list")
+	case !strings.EqualFold(trust.ListDigest(jws), sl.ref.SM3):
+		return errors.New("it does not match the SM3 digest the trust bundle pins (fetch a fresh bundle)")
+	}
 	var signer *bundleKey
-	p, l, err := issuer.VerifyStatusList(sl.ref.List, func(kid string) (*signing.PublicKey, error) {
+	p, l, err := issuer.VerifyStatusList(jws, func(kid string) (*signing.PublicKey, error) {
 		k := v.byKid[kid]
 		if k == nil || k.Role != trust.RoleAnchor {
 			return nil, signing.ErrUnknownKey
@@ -531,17 +607,15 @@ func (sl *statusList) decode(v *Verifier) {
 		return k.pub, nil
 	})
 	switch {
-	case sl.ref.List == "":
-		sl.err = errors.New("the bundle does not carry it inline")
 	case errors.Is(err, signing.ErrUnknownKey):
-		sl.err = errors.New("not signed by an anchor key of the bundle")
+		return errors.New("not signed by an anchor key of the bundle")
 	case err != nil:
-		sl.err = errors.New("its signature or content is invalid")
+		return errors.New("its signature or content is invalid")
 	case p.ID != sl.ref.ID:
-		sl.err = errors.New("it names another list")
-	default:
-		sl.payload, sl.list, sl.signer = p, l, signer
+		return errors.New("it names another list")
 	}
+	sl.payload, sl.list, sl.signer = p, l, signer
+	return nil
 }
 
 // finish applies rule 1: while the bundle is expired nothing is Valid or

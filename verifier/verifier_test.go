@@ -230,11 +230,25 @@ func TestCodeReasons(t *testing.T) {
 			f.bundle.StatusLists = []trust.StatusListRef{}
 			return offlineAt(idxRevoked)(f)
 		}, outcome: Unknown, reasons: []string{ReasonStatusListMissing}},
-		{name: "status list not inline", setup: func(f *fixture) string {
+		{name: "status list not held by the source", setup: func(f *fixture) string {
 			ref := f.signList(f.anchor, f.codeSL, f.statusListValidUntil)
-			ref.List = ""
+			delete(f.held, ref.ID)
 			f.bundle.StatusLists = []trust.StatusListRef{ref}
 			return offlineAt(idxRevoked)(f)
+		}, outcome: Unknown, reasons: []string{ReasonStatusListMissing}},
+		{name: "status list with another digest than the bundle pins", setup: func(f *fixture) string {
+			// A genuine, anchor-signed list, but not the one the bundle
+			// pins (e.g. an older one from before a revocation).
+			ref := f.signList(f.anchor, f.codeSL, f.statusListValidUntil)
+			f.held[ref.ID] = f.signListJWS(f.anchor, issuer.NewStatusList(ref.ID, f.codeSL.Size), f.statusListValidUntil)
+			f.bundle.StatusLists = []trust.StatusListRef{ref}
+			return offlineAt(idxRevoked)(f)
+		}, outcome: Unknown, reasons: []string{ReasonStatusListMissing}},
+		{name: "status list reference without a digest", setup: func(f *fixture) string {
+			ref := f.signList(f.anchor, f.codeSL, f.statusListValidUntil)
+			ref.SM3 = ""
+			f.bundle.StatusLists = []trust.StatusListRef{ref}
+			return offlineAt(idxGood)(f)
 		}, outcome: Unknown, reasons: []string{ReasonStatusListMissing}},
 		{name: "status list signed by the code key", setup: func(f *fixture) string {
 			f.bundle.StatusLists = []trust.StatusListRef{f.signList(f.code, f.codeSL, f.statusListValidUntil)}
@@ -250,6 +264,7 @@ func TestCodeReasons(t *testing.T) {
 		}, outcome: Unknown, reasons: []string{ReasonStatusListMissing}},
 		{name: "status list under another id", setup: func(f *fixture) string {
 			ref := f.signList(f.anchor, f.certSL, f.statusListValidUntil)
+			f.held[codeList] = f.held[ref.ID]
 			ref.ID = codeList
 			f.bundle.StatusLists = []trust.StatusListRef{ref}
 			return offlineAt(idxGood)(f)
@@ -429,7 +444,7 @@ func TestCertificateReasons(t *testing.T) {
 			return good(f)
 		}, outcome: Unknown, reasons: []string{ReasonStatusListExpired}},
 		{name: "a status list is not a certificate", setup: func(f *fixture) string {
-			return f.signList(f.anchor, f.certSL, f.statusListValidUntil).List
+			return f.signListJWS(f.anchor, f.certSL, f.statusListValidUntil)
 		}, outcome: Invalid, reasons: []string{ReasonWrongKind}},
 		{name: "a trust bundle is not a certificate", setup: func(f *fixture) string { return f.jws() },
 			outcome: Invalid, reasons: []string{ReasonWrongKind}},
@@ -607,7 +622,7 @@ func TestEndorsedAnchor(t *testing.T) {
 	}
 	f.bundle.Endorsements = []string{e}
 	f.bundle.Keys = append(f.bundle.Keys, trustKey(f.anchor, trust.RoleAnchor))
-	v, err := New(f.jws(), old.Public(), Options{Now: func() time.Time { return testNow }})
+	v, err := New(f.jws(), old.Public(), Options{Now: func() time.Time { return testNow }, Lists: f.held})
 	if err != nil {
 		t.Fatal(err)
 	}
