@@ -430,19 +430,6 @@ func (s *Server) listCerts(c *echo.Context, f store.CertificateFilter) error {
 	return c.JSON(http.StatusOK, certificateList{Items: items, NextCursor: next})
 }
 
-// statusList serves a signed status list (public).
-func (s *Server) statusList(c *echo.Context) error {
-	jws, err := s.deps.Issuance.StatusListJWS(c.Request().Context(), c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return errNotFound("status list")
-	}
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=30")
-	return c.Blob(http.StatusOK, "application/jose", []byte(jws))
-}
-
 // --- catalogue ---
 
 type typeList struct {

@@ -199,7 +199,7 @@ func TestIssueAndLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := listEntry(t, bundle, anchor.Public(), doc.StatusList); got != 1 {
+		if got := listEntry(t, h, bundle, anchor.Public(), doc.StatusList); got != 1 {
 			t.Fatalf("status list entry %d, want 1 (suspended)", got)
 		}
 		if r := h.do("POST", "/v1/certificates/"+id+"/suspend", dep, map[string]any{"reason": "again"}); r.Status != 409 {
@@ -227,10 +227,10 @@ func TestIssueAndLifecycle(t *testing.T) {
 		}
 		bundle, _ = trust.Verify(string(h.do("GET", "/v1/trust", "", nil).Body), anchor.Public(), h.clock.Now())
 		ndoc, _ := issuer.VerifyDocument(n["jws"].(string), func(string) (*signing.PublicKey, error) { return deptKey, nil })
-		if got := listEntry(t, bundle, anchor.Public(), ndoc.StatusList); got != 2 {
+		if got := listEntry(t, h, bundle, anchor.Public(), ndoc.StatusList); got != 2 {
 			t.Fatalf("revoked entry %d", got)
 		}
-		if got := listEntry(t, bundle, anchor.Public(), doc.StatusList); got != 3 {
+		if got := listEntry(t, h, bundle, anchor.Public(), doc.StatusList); got != 3 {
 			t.Fatalf("superseded entry %d", got)
 		}
 		// The signed status list is also served on its own.
@@ -241,13 +241,22 @@ func TestIssueAndLifecycle(t *testing.T) {
 	})
 }
 
-func listEntry(t *testing.T, b trust.Bundle, anchor *signing.PublicKey, ref issuer.StatusRef) uint8 {
+// listEntry fetches the status list the bundle references, as a verifier
+// would (by the digest the bundle pins), and returns the entry.
+func listEntry(t *testing.T, h *harness, b trust.Bundle, anchor *signing.PublicKey, ref issuer.StatusRef) uint8 {
 	t.Helper()
 	for _, l := range b.StatusLists {
 		if l.ID != ref.ID {
 			continue
 		}
-		_, list, err := issuer.VerifyStatusList(l.List, func(string) (*signing.PublicKey, error) { return anchor, nil })
+		if !strings.HasSuffix(l.URL, "/v1/status-lists/"+l.ID) || l.Kind != trust.ListCertificates {
+			t.Fatalf("reference %+v", l)
+		}
+		r := h.do("GET", "/v1/status-lists/"+l.ID+"?sm3="+l.SM3, "", nil)
+		if r.Status != 200 || trust.ListDigest(string(r.Body)) != l.SM3 {
+			t.Fatalf("status list %s by digest: %d", l.ID, r.Status)
+		}
+		_, list, err := issuer.VerifyStatusList(string(r.Body), func(string) (*signing.PublicKey, error) { return anchor, nil })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -140,7 +140,7 @@ func (s *Server) verifierNow(ctx context.Context) (*verifier.Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := verifier.New(pub.JWS, anchor.Public(), verifier.Options{Skew: s.cfg.ClockSkew, Now: s.now})
+	v, err := verifier.New(pub.JWS, anchor.Public(), verifier.Options{Skew: s.cfg.ClockSkew, Now: s.now, Lists: s.lists})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/suishen/suishen/codes"
 	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/trust"
 	"github.com/suishen/suishen/verifier"
 )
 
@@ -27,11 +28,23 @@ func (h *harness) offline(t *testing.T, text string) verifier.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := verifier.New(string(bundle.Body), anchor.Public(), verifier.Options{Now: h.clock.Now})
+	v, err := verifier.New(string(bundle.Body), anchor.Public(), verifier.Options{Now: h.clock.Now, Lists: h.listSource(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v.VerifyCode(text)
+}
+
+// listSource fetches status lists from the server as a remote verifier
+// does: by the digest the bundle pins.
+func (h *harness) listSource(t *testing.T) verifier.ListSource {
+	return verifier.ListSourceFunc(func(ref trust.StatusListRef) (string, error) {
+		r := h.do("GET", "/v1/status-lists/"+ref.ID+"?sm3="+ref.SM3, "", nil)
+		if r.Status != 200 {
+			return "", fmt.Errorf("status list %s: HTTP %d", ref.ID, r.Status)
+		}
+		return string(r.Body), nil
+	})
 }
 
 func decodePNG(t *testing.T, b []byte) string {

@@ -77,7 +77,7 @@ func (s *Server) coreRoutes() []route {
 		{Method: http.MethodPost, Path: "/v1/certificates/{id}/revoke", Summary: "Revoke (吊销/撤销)", Tag: "certificates", Access: deptOnly, Handler: s.lifecycle(issuer.ActionRevoke), Request: lifecycleRequest{}, Response: statusView{}, Status: 200},
 		{Method: http.MethodPost, Path: "/v1/certificates/{id}/cancel", Summary: "Cancel (注销)", Tag: "certificates", Access: deptOnly, Handler: s.lifecycle(issuer.ActionCancel), Request: lifecycleRequest{}, Response: statusView{}, Status: 200},
 		{Method: http.MethodPost, Path: "/v1/certificates/{id}/renew", Summary: "Renew or change: a new version linked to its predecessor", Tag: "certificates", Access: deptOnly, Handler: s.renewCertificate, Request: renewRequest{}, Response: certificateView{}, Status: 201, Idempotent: true},
-		{Method: http.MethodGet, Path: "/v1/status-lists/{id}", Summary: "A signed, compressed bitstring status list", Tag: "trust", Access: public, Handler: s.statusList, Status: 200, Produces: []string{"application/jose"}},
+		{Method: http.MethodGet, Path: "/v1/status-lists/{id}", Summary: "A signed, compressed bitstring status list (the trust bundle pins it by SM3); ETag / If-None-Match; ?sm3= fetches the form a bundle pins", Tag: "trust", Access: public, Handler: s.statusList, Status: 200, Produces: []string{"application/jose"}, Query: []string{"sm3"}},
 		{Method: http.MethodGet, Path: "/v1/me/certificates", Summary: "The holder's certificates from every department", Tag: "holders", Access: holderOnly, Handler: s.myCertificates, Response: certificateList{}, Status: 200, Query: []string{"limit", "cursor", "type_code"}},
 
 		// 随申码 codes, check-ins and venue scans.

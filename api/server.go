@@ -58,6 +58,7 @@ type Server struct {
 	metrics  *metrics
 	auth     *authenticator
 	online   onlineVerifier
+	lists    *storeListSource
 	usageLog *usageLog
 	// appLimiter limits POST /v1/verify per app.
 	appLimiter *middleware.RateLimiterMemoryStore
@@ -80,6 +81,7 @@ func New(d Deps) *Server {
 	s.auth = newAuthenticator(d.Store, d.Admin, d.Now)
 	s.appLimiter = newAppLimiter(max(d.Config.VerifyRate, 1))
 	s.usageLog = &usageLog{st: d.Store}
+	s.lists = &storeListSource{svc: d.Issuance}
 	s.pub = &keyring.Publisher{Ring: d.Keys, Store: d.Store, Issuer: d.Config.PublicURL, Now: d.Now,
 		StatusLists: func(ctx context.Context) ([]trust.StatusListRef, error) {
 			return d.Issuance.StatusListRefs(ctx, d.Config.PublicURL)

@@ -139,9 +139,7 @@ func (s *Service) slot(ctx context.Context, prefix string) (string, int, error) 
 	if err != nil {
 		return "", 0, err
 	}
-	size := int64(issuer.MinStatusListSize)
-	idx, err := issuer.ShuffledIndex(s.ShuffleKey, int(n%size), int(size))
-	return prefix + strconv.FormatInt(n/size, 10), idx, err
+	return issuer.ListSlot(s.ShuffleKey, prefix, n)
 }
 
 // Offline issues a new printable offline code; the previous generation is

@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -26,10 +25,6 @@ import (
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 )
-
-// ListSize is the number of entries of every status list (herd privacy: a
-// list never has fewer than 131,072 entries).
-const ListSize = issuer.MinStatusListSize
 
 // Keys gives the signer of a role (department keys by USCC).
 type Keys interface {
@@ -71,7 +66,6 @@ type Service struct {
 	Observe func(action, typeCode string)
 
 	types sync.Map // code → issuer.CertificateType
-	cache statusCache
 	lists sync.Map // status lists this node has issued into
 }
 
@@ -166,9 +160,7 @@ type Prepared struct {
 
 // slot places certificate number n in a status list.
 func (s *Service) slot(n int64) (list string, index int, err error) {
-	list = "c" + strconv.FormatInt(n/ListSize, 10)
-	index, err = issuer.ShuffledIndex(s.ShuffleKey, int(n%ListSize), ListSize)
-	return list, index, err
+	return issuer.ListSlot(s.ShuffleKey, "c", n)
 }
 
 // Prepare validates a request for department dept, takes a number, builds

@@ -170,12 +170,9 @@ func requestFrom(d issuer.Document, c store.Certificate) (issuer.IssueRequest, e
 	return req, nil
 }
 
-// changed drops this node's signed status lists and tells the publisher.
-// Other nodes notice through the lists' updated_at.
+// changed tells the publisher (the changed list is re-signed when the
+// bundle is). Other nodes notice through the lists' updated_at.
 func (s *Service) changed() {
-	s.cache.mu.Lock()
-	s.cache.lists = nil
-	s.cache.mu.Unlock()
 	if s.OnStatusChange != nil {
 		s.OnStatusChange()
 	}

@@ -2,117 +2,170 @@ package issuance
 
 import (
 	"context"
+	"errors"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/trust"
 )
 
 // StatusListLifetime is how long a signed status list may be relied upon;
-// the trust bundle carries fresh ones long before.
+// lists are re-signed long before (ResignAge).
 const StatusListLifetime = 48 * time.Hour
 
-// statusCache keeps signed lists until their list changes.
-type statusCache struct {
-	mu    sync.Mutex
-	lists map[string]signedList
+// ResignAge is the age at which a signed list is signed again although it
+// did not change: verifiers holding a bundle fetched up to
+// StatusListLifetime − ResignAge ago still find its lists valid.
+const ResignAge = StatusListLifetime / 10
+
+// ListKind is the partition (trust.List…) of the status list named id.
+func ListKind(id string) string {
+	switch {
+	case strings.HasPrefix(id, "c"):
+		return trust.ListCertificates
+	case strings.HasPrefix(id, "o"):
+		return trust.ListOfflineCodes
+	case strings.HasPrefix(id, "e"):
+		return trust.ListEnterpriseCodes
+	case strings.HasPrefix(id, "v"):
+		return trust.ListVenueCodes
+	}
+	return "other"
 }
 
-type signedList struct {
-	updated  time.Time
-	signedAt time.Time
-	jws      string
+// StaleList reports why list in must be signed (again) before it is
+// published, or "" when its stored signed form is current: never signed,
+// an entry changed since, older than ResignAge, or signed by another key
+// than the current anchor (anchorKID).
+func StaleList(in store.StatusListInfo, anchorKID string, now time.Time) string {
+	switch {
+	case in.Version == 0 || in.SM3 == "":
+		return "never signed"
+	case in.UpdatedAt.After(in.SignedFor):
+		return "changed"
+	case now.Sub(in.SignedAt) >= ResignAge || now.Before(in.SignedAt.Add(-time.Minute)):
+		return "aged"
+	case in.KeyID != anchorKID:
+		return "anchor changed"
+	}
+	return ""
 }
 
-// StatusListJWS returns the signed status list id: the anchor's signature
-// over the list's bits, re-made when an entry changed or the signature is
-// older than a tenth of its lifetime.
-func (s *Service) StatusListJWS(ctx context.Context, id string) (string, error) {
+// SignedStatusList returns status list id's current signed form, signing
+// it first when it is stale (StaleList). Every node serves and pins the
+// same stored bytes. store.ErrNotFound for no such list.
+func (s *Service) SignedStatusList(ctx context.Context, id string) (store.SignedStatusList, error) {
+	l, err := s.Store.GetSignedStatusList(ctx, id)
+	if err != nil {
+		return l, err
+	}
+	anchor, err := s.Keys.Signer(ctx, store.RoleAnchor, "")
+	if err != nil {
+		return l, err
+	}
+	in := store.StatusListInfo{ID: l.ID, UpdatedAt: l.UpdatedAt, Version: l.Version, SM3: l.SM3, KeyID: l.KeyID,
+		SignedAt: l.SignedAt, SignedFor: l.SignedFor}
+	if StaleList(in, anchor.KeyID(), s.now()) == "" {
+		return l, nil
+	}
+	if _, err := s.ensureSigned(ctx, in, anchor); err != nil {
+		return l, err
+	}
+	return s.Store.GetSignedStatusList(ctx, id)
+}
+
+func (s *Service) listInfo(ctx context.Context, id string) (store.StatusListInfo, error) {
 	infos, err := s.Store.StatusLists(ctx)
 	if err != nil {
-		return "", err
+		return store.StatusListInfo{}, err
 	}
 	for _, in := range infos {
 		if in.ID == id {
-			return s.signedList(ctx, in)
+			return in, nil
 		}
 	}
-	return "", store.ErrNotFound
+	return store.StatusListInfo{}, store.ErrNotFound
 }
 
-func (s *Service) signedList(ctx context.Context, in store.StatusListInfo) (string, error) {
+// ensureSigned signs list in when it is stale and stores the result as
+// the next version; if another node stored a version first, theirs is
+// used. It returns the list's info as stored afterwards.
+func (s *Service) ensureSigned(ctx context.Context, in store.StatusListInfo, anchor signing.Signer) (store.StatusListInfo, error) {
 	now := s.now()
-	s.cache.mu.Lock()
-	c, ok := s.cache.lists[in.ID]
-	s.cache.mu.Unlock()
-	if ok && c.updated.Equal(in.UpdatedAt) && now.Sub(c.signedAt) < StatusListLifetime/10 {
-		return c.jws, nil
+	if StaleList(in, anchor.KeyID(), now) == "" {
+		return in, nil
 	}
 	entries, err := s.Store.StatusEntries(ctx, in.ID)
 	if err != nil {
-		return "", err
+		return in, err
 	}
-	l := issuer.NewStatusList(in.ID, ListSize)
+	l := issuer.NewStatusList(in.ID, issuer.ListEntriesOf(in.ID))
 	for _, e := range entries {
 		if err := l.Set(int(e.Index), issuer.StatusEntry(issuer.Status(e.Status))); err != nil {
-			return "", err
+			return in, err
 		}
 	}
 	p, err := issuer.NewStatusListPayload(l, now, now.Add(StatusListLifetime))
 	if err != nil {
-		return "", err
-	}
-	anchor, err := s.Keys.Signer(ctx, store.RoleAnchor, "")
-	if err != nil {
-		return "", err
+		return in, err
 	}
 	jws, err := issuer.SignStatusList(anchor, p)
 	if err != nil {
-		return "", err
+		return in, err
 	}
-	s.cache.mu.Lock()
-	if s.cache.lists == nil {
-		s.cache.lists = map[string]signedList{}
+	signed := store.SignedStatusList{ID: in.ID, Version: in.Version + 1, JWS: jws, SM3: trust.ListDigest(jws),
+		KeyID: anchor.KeyID(), SignedAt: now.UTC().Truncate(time.Microsecond), SignedFor: in.UpdatedAt}
+	switch err := s.Store.PutSignedStatusList(ctx, signed); {
+	case errors.Is(err, store.ErrConflict):
+		// Another node signed it meanwhile: publish theirs.
+		return s.listInfo(ctx, in.ID)
+	case err != nil:
+		return in, err
 	}
-	s.cache.lists[in.ID] = signedList{updated: in.UpdatedAt, signedAt: now, jws: jws}
-	s.cache.mu.Unlock()
-	return jws, nil
+	in.Version, in.SM3, in.KeyID, in.SignedAt, in.SignedFor = signed.Version, signed.SM3, signed.KeyID, signed.SignedAt, signed.SignedFor
+	return in, nil
 }
 
-// StatusListRefs lists every status list with its signed form inline, for
-// the trust bundle. baseURL prefixes each list's URI.
+// StatusListRefs references every status list for the trust bundle,
+// signing the stale ones first. baseURL prefixes each list's URL.
 func (s *Service) StatusListRefs(ctx context.Context, baseURL string) ([]trust.StatusListRef, error) {
 	infos, err := s.Store.StatusLists(ctx)
 	if err != nil {
 		return nil, err
 	}
+	anchor, err := s.Keys.Signer(ctx, store.RoleAnchor, "")
+	if err != nil {
+		return nil, err
+	}
 	refs := make([]trust.StatusListRef, 0, len(infos))
 	for _, in := range infos {
-		jws, err := s.signedList(ctx, in)
-		if err != nil {
+		if in, err = s.ensureSigned(ctx, in, anchor); err != nil {
 			return nil, err
 		}
-		refs = append(refs, trust.StatusListRef{ID: in.ID, Purpose: issuer.StatusPurpose,
-			URI: baseURL + "/v1/status-lists/" + in.ID, Updated: in.UpdatedAt, List: jws})
+		refs = append(refs, trust.StatusListRef{ID: in.ID, Kind: ListKind(in.ID), Version: in.Version, SM3: in.SM3,
+			URL: baseURL + "/v1/status-lists/" + in.ID})
 	}
 	return refs, nil
 }
 
-// StatusVersion changes whenever any status list changes; the bundle
-// publisher re-signs when it does.
+// StatusVersion changes whenever any status list changes or is re-signed
+// (on any node); the bundle publisher re-signs the bundle when it does.
 func (s *Service) StatusVersion(ctx context.Context) (string, error) {
 	infos, err := s.Store.StatusLists(ctx)
 	if err != nil {
 		return "", err
 	}
 	var latest time.Time
+	var versions int64
 	for _, in := range infos {
 		if in.UpdatedAt.After(latest) {
 			latest = in.UpdatedAt
 		}
+		versions += in.Version
 	}
-	return latest.Format(time.RFC3339Nano) + "/" + strconv.Itoa(len(infos)), nil
+	return latest.Format(time.RFC3339Nano) + "/" + strconv.Itoa(len(infos)) + "/" + strconv.FormatInt(versions, 10), nil
 }
