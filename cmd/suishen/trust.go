@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,23 +13,41 @@ import (
 
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/trust"
+	"github.com/suishen/suishen/trustsync"
 )
+
+var listKinds = []string{trust.ListCertificates, trust.ListOfflineCodes, trust.ListEnterpriseCodes, trust.ListVenueCodes}
 
 func trustCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "trust", Short: "Fetch and check the trust bundle for offline verification"}
-	var server, out, anchor string
+	var server, out, anchor, lists string
 	fetch := &cobra.Command{
 		Use:   "fetch",
-		Short: "Download the trust bundle, verify it against the pinned anchor and save it",
+		Short: "Download the trust bundle and its status lists, verify the bundle against the pinned anchor and save them",
 		Long: `Download GET /v1/trust from a Suishen server, verify its SM2 signature against the
 trust anchor's public key (--anchor, a PEM file from 'suishen keys export') and save
-the compact JWS to --out for offline verifiers ('suishen verify --trust FILE').`,
+the compact JWS to --out for offline verifiers ('suishen verify --trust FILE').
+
+The bundle references the status lists (revoked / suspended / superseded entries) by
+their SM3 digest; they are saved beside it, in the directory named like --out without
+".jws" plus ".lists" (trust.jws → trust.lists/), one file ID.SM3.jws per list. --lists
+chooses which: "all" (default), "none" (a verifier of personal codes needs none), or a
+comma-separated list of kinds: certificates, offline-codes, enterprise-codes,
+venue-codes.
+
+Run it again to refresh: an unchanged bundle costs one 304, and only lists whose
+digest changed are downloaded.`,
 		Example: `  suishen keys export > anchor.pem
-  suishen trust fetch --server http://127.0.0.1:8080 --anchor anchor.pem --out trust.jws`,
+  suishen trust fetch --server http://127.0.0.1:8080 --anchor anchor.pem --out trust.jws
+  suishen trust fetch --server http://127.0.0.1:8080 --anchor anchor.pem --lists certificates`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if server == "" || anchor == "" {
 				return exitError{code: 2, msg: "--server and --anchor are required"}
+			}
+			want, err := parseKinds(lists)
+			if err != nil {
+				return exitError{code: 2, msg: "--lists: " + err.Error()}
 			}
 			pemBytes, err := os.ReadFile(anchor)
 			if err != nil {
@@ -40,60 +57,60 @@ the compact JWS to --out for offline verifiers ('suishen verify --trust FILE').`
 			if err != nil {
 				return exitError{code: 2, msg: "--anchor: " + err.Error()}
 			}
-			jws, err := fetchTrust(cmd.Context(), server)
+			d := trustsync.DirFor(out)
+			start := time.Now()
+			rep, err := trustsync.Sync(cmd.Context(), trustsync.Client{Server: server}, d, pinned, want)
 			if err != nil {
+				if errors.Is(err, trustsync.ErrBundleRejected) {
+					return exitError{code: 1, msg: err.Error()}
+				}
 				return err
 			}
-			b, err := trust.Verify(jws, pinned, time.Now())
-			if err != nil {
-				return exitError{code: 1, msg: "the bundle does not verify against the pinned anchor: " + err.Error()}
+			b := rep.Bundle
+			state := "saved trust bundle to"
+			if !rep.BundleChanged {
+				state = "trust bundle unchanged at"
 			}
-			if err := writeFileAtomic(out, []byte(jws+"\n")); err != nil {
-				return err
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%s %s: %d keys, %d status lists referenced, issued %s, expires %s\n",
+				state, out, len(b.Keys), len(b.StatusLists), b.IssuedAt.Format(time.RFC3339), b.ExpiresAt.Format(time.RFC3339))
+			fmt.Fprintf(w, "status lists in %s: %d kept, %d fetched (%d bytes), %d removed, in %s\n",
+				d.Lists, rep.Kept, rep.Fetched, rep.FetchedBytes, rep.Removed, time.Since(start).Round(time.Millisecond))
+			if len(rep.Failed) > 0 {
+				return exitError{code: 1, msg: fmt.Sprintf("%d status lists could not be fetched (%s): what they cover verifies as unknown; run again",
+					len(rep.Failed), strings.Join(rep.Failed[:min(len(rep.Failed), 5)], ", "))}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "saved trust bundle to %s: %d keys, %d status lists, issued %s, expires %s\n",
-				out, len(b.Keys), len(b.StatusLists), b.IssuedAt.Format(time.RFC3339), b.ExpiresAt.Format(time.RFC3339))
 			return nil
 		},
 	}
 	fetch.Flags().StringVar(&server, "server", "", "base URL of a Suishen server")
 	fetch.Flags().StringVar(&anchor, "anchor", "", "PEM file with the pinned trust anchor public key")
-	fetch.Flags().StringVarP(&out, "out", "o", "trust.jws", "where to save the bundle")
+	fetch.Flags().StringVarP(&out, "out", "o", "trust.jws", "where to save the bundle (its lists go beside it)")
+	fetch.Flags().StringVar(&lists, "lists", "all", `status lists to keep: "all", "none" or kinds (certificates,offline-codes,enterprise-codes,venue-codes)`)
 	cmd.AddCommand(fetch)
 	return cmd
 }
 
-func fetchTrust(ctx context.Context, server string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(server, "/")+"/v1/trust", nil)
-	if err != nil {
-		return "", exitError{code: 2, msg: "--server: " + err.Error()}
+// parseKinds parses --lists.
+func parseKinds(s string) (trustsync.Want, error) {
+	switch s {
+	case "all", "":
+		return nil, nil
+	case "none":
+		return func(trust.StatusListRef) bool { return false }, nil
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("fetch trust bundle: %w", err)
+	kinds := map[string]bool{}
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		if !slices.Contains(listKinds, k) {
+			return nil, fmt.Errorf("unknown kind %q (want all, none or some of %s)", k, strings.Join(listKinds, ", "))
+		}
+		kinds[k] = true
 	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, signing.MaxJWSSize+1))
-	if err != nil {
-		return "", err
-	}
-	if res.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("fetch trust bundle: HTTP %d", res.StatusCode)
-	}
-	if len(body) > signing.MaxJWSSize {
-		return "", errors.New("fetch trust bundle: response too large")
-	}
-	return strings.TrimSpace(string(body)), nil
+	return func(ref trust.StatusListRef) bool { return kinds[ref.Kind] }, nil
 }
 
-// writeFileAtomic writes via a temporary file and a rename, so a reader
-// never sees half a bundle.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+func fetchTrust(ctx context.Context, server string) (string, error) {
+	jws, _, err := trustsync.Client{Server: server}.Bundle(ctx, "")
+	return jws, err
 }

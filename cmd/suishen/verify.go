@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/suishen/suishen/signing"
+	"github.com/suishen/suishen/trust"
+	"github.com/suishen/suishen/trustsync"
 	"github.com/suishen/suishen/verifier"
 )
 
@@ -63,7 +66,11 @@ contain spaces; "-" reads it from standard input), or as an image of its QR symb
 (--image, PNG or JPEG, decoded in-process). A certificate is given as a file holding its
 JWS (--jws). The trust bundle comes from a file saved by 'suishen trust fetch' (--trust)
 or is fetched from a server (--server); a bundle past its expiry makes every answer
-"unknown", never "valid".
+"unknown", never "valid". The status lists a code or certificate needs are read from the
+directory beside the bundle file (saved there by 'suishen trust fetch'); given both
+--trust and --server, a list missing there is fetched and saved; given only --server,
+lists are fetched. A list that cannot be had, or that does not match the digest the
+bundle pins, makes the answer "unknown".
 
 Exit status:
   0  valid
@@ -107,8 +114,8 @@ Exit status:
 				return usageError("give only one of CODE_TEXT, --image and --jws")
 			case anchorFile == "":
 				return usageError("--anchor is required: the PEM public key of the trust anchor to pin")
-			case (trustFile == "") == (server == ""):
-				return usageError("give exactly one of --trust FILE and --server URL")
+			case trustFile == "" && server == "":
+				return usageError("give --trust FILE, --server URL, or both")
 			}
 			if server != "" {
 				if u, err := url.Parse(server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -151,12 +158,17 @@ Exit status:
 			// The bundle. A failure to get or trust it makes the answer
 			// unknown, not invalid.
 			var bundle string
+			var lists verifier.ListSource
+			client := trustsync.Client{Server: server}
 			if trustFile != "" {
-				b, err := readLimited(trustFile, signing.MaxJWSSize+2)
-				if err != nil {
+				dir := trustsync.DirFor(trustFile)
+				if bundle, err = dir.ReadBundle(); err != nil {
 					return usageError("--trust: %v", err)
 				}
-				bundle = strings.TrimSpace(string(b))
+				lists = dir
+				if server != "" {
+					lists = fallbackSource{dir: dir, client: client, ctx: cmd.Context()}
+				}
 			} else {
 				bundle, err = fetchTrust(cmd.Context(), server)
 				if err != nil {
@@ -166,8 +178,9 @@ Exit status:
 					}
 					return report(cmd, asJSON, unavailable(jws != "", "the trust bundle could not be fetched: "+err.Error()))
 				}
+				lists = client.Source(cmd.Context())
 			}
-			v, err := verifier.New(bundle, pinned, verifier.Options{Skew: skew})
+			v, err := verifier.New(bundle, pinned, verifier.Options{Skew: skew, Lists: lists})
 			if err != nil {
 				return report(cmd, asJSON, unavailable(jws != "", "the trust bundle does not verify against the pinned anchor: "+err.Error()))
 			}
@@ -191,6 +204,26 @@ Exit status:
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.DurationVar(&skew, "skew", verifier.DefaultSkew, "clock-skew tolerance for validity periods")
 	return cmd
+}
+
+// fallbackSource reads lists saved by 'suishen trust fetch' and fetches a
+// missing one from the server, saving it for next time.
+type fallbackSource struct {
+	dir    trustsync.Dir
+	client trustsync.Client
+	ctx    context.Context
+}
+
+func (f fallbackSource) StatusList(ref trust.StatusListRef) (string, error) {
+	if jws, err := f.dir.StatusList(ref); err == nil && trust.ListDigest(jws) == ref.SM3 {
+		return jws, nil
+	}
+	jws, err := f.client.List(f.ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	_ = f.dir.Save(ref, jws) // a cache: failing to keep it costs a fetch next time
+	return jws, nil
 }
 
 // unavailable is the result when no trusted bundle could be had.

@@ -22,6 +22,7 @@ import (
 	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/trust"
+	"github.com/suishen/suishen/trustsync"
 	"github.com/suishen/suishen/verifier"
 )
 
@@ -33,6 +34,7 @@ type verifyEnv struct {
 	anchorPEM, trust   string // files
 	expiredTrust       string
 	bundleJWS          string
+	listJWS            string
 	deptUSCC           string
 }
 
@@ -69,13 +71,19 @@ func newVerifyEnv(t *testing.T) *verifyEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.listJWS = listJWS
 	b := trust.Bundle{Issuer: "http://test", IssuedAt: now, NextUpdate: now.Add(15 * time.Minute), ExpiresAt: now.Add(48 * time.Hour),
-		Keys:        []trust.Key{key(e.anchor, trust.RoleAnchor), key(e.code, trust.RoleCode), dk},
-		StatusLists: []trust.StatusListRef{{ID: "offline-1", Purpose: issuer.StatusPurpose, List: listJWS}}}
+		Keys: []trust.Key{key(e.anchor, trust.RoleAnchor), key(e.code, trust.RoleCode), dk},
+		StatusLists: []trust.StatusListRef{{ID: "offline-1", Kind: trust.ListOfflineCodes, Version: 1, SM3: trust.ListDigest(listJWS),
+			URL: "http://test/v1/status-lists/offline-1"}}}
 	if e.bundleJWS, err = trust.Sign(e.anchor, b); err != nil {
 		t.Fatal(err)
 	}
 	e.trust = e.write("trust.jws", e.bundleJWS+"\n")
+	// The list beside the bundle, as 'suishen trust fetch' saves it.
+	if err := trustsync.DirFor(e.trust).Save(b.StatusLists[0], listJWS); err != nil {
+		t.Fatal(err)
+	}
 	b.IssuedAt, b.NextUpdate, b.ExpiresAt = now.Add(-72*time.Hour), now.Add(-71*time.Hour), now.Add(-24*time.Hour)
 	expired, err := trust.Sign(e.anchor, b)
 	if err != nil {
@@ -207,7 +215,6 @@ func TestVerifyCommand(t *testing.T) {
 		{"altered certificate", "", []string{"--jws", badCert, "--trust", e.trust, "--anchor", e.anchorPEM}, 1, "INVALID certificate", ""},
 		{"missing --anchor", "", []string{personal, "--trust", e.trust}, 2, "", "--anchor"},
 		{"missing trust", "", []string{personal, "--anchor", e.anchorPEM}, 2, "", "--trust"},
-		{"both trust sources", "", []string{personal, "--trust", e.trust, "--server", "http://x", "--anchor", e.anchorPEM}, 2, "", "exactly one"},
 		{"nothing to verify", "", []string{"--trust", e.trust, "--anchor", e.anchorPEM}, 2, "", "nothing to verify"},
 		{"two inputs", "", []string{personal, "--image", pngFile, "--trust", e.trust, "--anchor", e.anchorPEM}, 2, "", "only one"},
 		{"two texts", "", []string{personal, personal, "--trust", e.trust, "--anchor", e.anchorPEM}, 2, "", "one code text"},
@@ -347,5 +354,60 @@ func TestVerifyHelp(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q", want)
 		}
+	}
+}
+
+// TestVerifyStatusListsBesideBundle: verify reads the lists saved beside the
+// bundle; without them a revoked code is unknown, never valid; given
+// --server too, a missing list is fetched by digest and saved.
+func TestVerifyStatusListsBesideBundle(t *testing.T) {
+	e := newVerifyEnv(t)
+	revoked := e.issue(t, codes.Claims{Kind: codes.Offline, Generation: 2, StatusList: "offline-1", StatusIndex: 5})
+	lists := trustsync.DirFor(e.trust).Lists
+	if err := os.RemoveAll(lists); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runVerify(t, "", revoked, "--trust", e.trust, "--anchor", e.anchorPEM)
+	if code != 3 || !strings.Contains(out, "status_list_missing") {
+		t.Fatalf("without its list: exit %d\n%s", code, out)
+	}
+	// A list dir holding a list that is not the pinned one (e.g. an older
+	// version saved under the pinned name): unknown.
+	if err := os.MkdirAll(lists, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := trust.Verify(e.bundleJWS, e.anchor.Public(), time.Now())
+	ref := b.StatusLists[0]
+	other := issuer.NewStatusList("offline-1", issuer.MinStatusListSize)
+	p, _ := issuer.NewStatusListPayload(other, time.Now(), time.Now().Add(time.Hour))
+	otherJWS, _ := issuer.SignStatusList(e.anchor, p)
+	e.write("trust.lists/offline-1."+ref.SM3+".jws", otherJWS+"\n")
+	out, _, code = runVerify(t, "", revoked, "--trust", e.trust, "--anchor", e.anchorPEM)
+	if code != 3 {
+		t.Fatalf("with a list that is not the pinned one: exit %d\n%s", code, out)
+	}
+	if err := os.RemoveAll(lists); err != nil {
+		t.Fatal(err)
+	}
+
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.URL.RequestURI())
+		if r.URL.Path != "/v1/status-lists/offline-1" || r.URL.Query().Get("sm3") != ref.SM3 {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(e.listJWS))
+	}))
+	defer srv.Close()
+	out, _, code = runVerify(t, "", revoked, "--trust", e.trust, "--server", srv.URL, "--anchor", e.anchorPEM)
+	if code != 1 || !strings.Contains(out, "revoked") || len(asked) != 1 {
+		t.Fatalf("with --server: exit %d, asked %v\n%s", code, asked, out)
+	}
+	// Saved: the next run needs no server.
+	srv.Close()
+	out, _, code = runVerify(t, "", revoked, "--trust", e.trust, "--anchor", e.anchorPEM)
+	if code != 1 || !strings.Contains(out, "revoked") {
+		t.Fatalf("after the list was saved: exit %d\n%s", code, out)
 	}
 }
