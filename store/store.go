@@ -179,6 +179,17 @@ type AuditCheckpoint struct {
 	Signature []byte
 }
 
+// AnchorSuccession links two consecutive trust anchors: Endorsement is a JWS
+// by the old anchor naming the new one (trust.Endorse), Acknowledgement a JWS
+// by the new anchor naming the old one (trust.Acknowledge). Append-only.
+type AnchorSuccession struct {
+	OldKID          string
+	NewKID          string
+	Endorsement     string
+	Acknowledgement string
+	CreatedAt       time.Time
+}
+
 // SealedAuditEntry is an entry with its seal, as `audit verify` walks them.
 type SealedAuditEntry struct {
 	Seal  AuditSeal
@@ -434,6 +445,11 @@ type Queries interface {
 	ListSealedAudit(ctx context.Context, afterSeq int64, limit int) ([]SealedAuditEntry, error)
 	AddAuditCheckpoint(ctx context.Context, c AuditCheckpoint) error
 	ListAuditCheckpoints(ctx context.Context) ([]AuditCheckpoint, error)
+	// AddAnchorSuccession records a succession; an OldKID or NewKID already
+	// recorded gives ErrAlreadyExists.
+	AddAnchorSuccession(ctx context.Context, a AnchorSuccession) error
+	// ListAnchorSuccessions lists every succession, oldest first.
+	ListAnchorSuccessions(ctx context.Context) ([]AnchorSuccession, error)
 	// CountUnsealedAuditBefore counts entries older than t that have no seal.
 	CountUnsealedAuditBefore(ctx context.Context, t time.Time) (int64, error)
 	// ListAudit lists entries by ID for administrators.

@@ -598,6 +598,31 @@ func (q *Queries) ListAuditCheckpoints(ctx context.Context) ([]store.AuditCheckp
 	return out, nil
 }
 
+// AddAnchorSuccession stores a; an OldKID or NewKID already recorded gives
+// store.ErrAlreadyExists.
+func (q *Queries) AddAnchorSuccession(ctx context.Context, a store.AnchorSuccession) error {
+	_, err := q.db.Exec(ctx,
+		`INSERT INTO anchor_successions (old_kid, new_kid, endorsement, acknowledgement, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		a.OldKID, a.NewKID, a.Endorsement, a.Acknowledgement, a.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("store: add anchor succession: %w", err)
+	}
+	return nil
+}
+
+// ListAnchorSuccessions lists every succession, oldest first.
+func (q *Queries) ListAnchorSuccessions(ctx context.Context) ([]store.AnchorSuccession, error) {
+	out, err := list(ctx, q.db, func(s scanner) (store.AnchorSuccession, error) {
+		var a store.AnchorSuccession
+		err := s.Scan(&a.OldKID, &a.NewKID, &a.Endorsement, &a.Acknowledgement, &a.CreatedAt)
+		return a, err
+	}, `SELECT old_kid, new_kid, endorsement, acknowledgement, created_at FROM anchor_successions ORDER BY created_at, old_kid`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list anchor successions: %w", err)
+	}
+	return out, nil
+}
+
 // CountUnsealedAuditBefore counts entries with At < t that have no seal.
 func (q *Queries) CountUnsealedAuditBefore(ctx context.Context, t time.Time) (int64, error) {
 	var n int64

@@ -444,6 +444,11 @@ func (s *Store) AddAuditSeals(ctx context.Context, seals []store.AuditSeal) erro
 	return s.write(ctx, func(q store.Queries) error { return q.AddAuditSeals(ctx, seals) })
 }
 
+// AddAnchorSuccession implements store.Queries.
+func (s *Store) AddAnchorSuccession(ctx context.Context, a store.AnchorSuccession) error {
+	return s.write(ctx, func(q store.Queries) error { return q.AddAnchorSuccession(ctx, a) })
+}
+
 // AddAuditCheckpoint implements store.Queries.
 func (s *Store) AddAuditCheckpoint(ctx context.Context, c store.AuditCheckpoint) error {
 	return s.write(ctx, func(q store.Queries) error { return q.AddAuditCheckpoint(ctx, c) })

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditDetailsByteExact", testAuditDetailsByteExact},
 		{"AuditCheckpoints", testAuditCheckpoints},
 		{"AuditAppendOnly", testAuditAppendOnly},
+		{"AnchorSuccessions", testAnchorSuccessions},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyRace", testIdempotencyRace},
 		{"TimePrecision", testTimePrecision},
