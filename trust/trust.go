@@ -118,6 +118,9 @@ type Bundle struct {
 	Keys         []Key           `json:"keys"`
 	StatusLists  []StatusListRef `json:"status_lists"`
 	Endorsements []string        `json:"anchor_endorsements,omitempty"`
+	// AuditHead is the newest sealed audit entry when the bundle was signed
+	// (see AuditHead).
+	AuditHead *AuditHead `json:"audit_head,omitempty"`
 }
 
 // Endorsement is the payload of an endorsement JWS: the old anchor vouching
