@@ -2,8 +2,8 @@ package trust
 
 import (
 	"encoding/hex"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 

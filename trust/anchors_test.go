@@ -39,7 +39,7 @@ func TestAnchorsFollowSuccessionsBothWays(t *testing.T) {
 	a, ap := newAnchor(t)
 	b, bp := newAnchor(t)
 	c, cp := newAnchor(t)
-	x, _ := newAnchor(t) // the forger's key
+	x, _ := newAnchor(t)                                            // the forger's key
 	chain := []trust.Succession{succeed(t, b, c), succeed(t, a, b)} // any order
 	// What a forger holding only x can write into the database: x endorsing
 	// the real anchors (claiming to be their predecessor) and x acknowledging
