@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/suishen/suishen/audit"
+	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 )
 
@@ -328,13 +329,15 @@ func TestAuditLogRecordsAndVerifies(t *testing.T) {
 		_, gw := h.app("identity-gateway")
 		h.holder(gw)
 		ctx := context.Background()
-		sealer := &audit.Sealer{Store: h.st, Now: h.clock.Now}
+		anchor, _ := h.srv.deps.Keys.Signer(ctx, store.RoleAnchor, "")
+		sealer := &audit.Sealer{Store: h.st, Now: h.clock.Now, Anchor: func() audit.Signer { return anchor }}
 		n, err := sealer.SealOnce(ctx)
 		// anchor and code keys at start, then department, its key, app, session.
 		if err != nil || n != 6 {
 			t.Fatalf("sealed %d, %v", n, err)
 		}
-		rep, err := audit.Verify(ctx, h.st, nil, h.clock.Now(), time.Minute)
+		rep, err := audit.Verify(ctx, h.st, audit.Options{Anchors: map[string]*signing.PublicKey{anchor.KeyID(): anchor.Public()},
+			Now: h.clock.Now(), Grace: time.Minute})
 		if err != nil || !rep.OK() || rep.Entries != 6 || rep.Checkpoints != 1 {
 			t.Fatalf("verify: %+v %v", rep, err)
 		}

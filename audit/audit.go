@@ -9,8 +9,12 @@
 //	hash_i   = SM3(hash_{i-1} ‖ digest_i),   hash_0 = 32 zero bytes
 //
 // and periodically writes a checkpoint of the head, signed by the trust
-// anchor once one exists. Verify recomputes everything and names the first
-// entry that does not match. Entries sealed in a later batch than their ID
+// anchor (no anchor, no checkpoint: an unsigned one would prove nothing).
+// Verify recomputes everything against a pinned anchor and names the first
+// entry that does not match, or the range that is missing or not covered by
+// a checkpoint; the anchor-signed trust bundle publishes the head too
+// (audit_head), so a log cut or rewritten after a bundle was saved fails
+// against that bundle. Entries sealed in a later batch than their ID
 // suggests (a slow transaction committed late) are simply chained later: the
 // chain order is the seal order, not the ID order.
 package audit
@@ -194,24 +198,44 @@ func (s *Sealer) SealOnce(ctx context.Context) (int, error) {
 	}
 	s.scanned = true
 	s.since = start.Add(-lookBack)
-	if err := s.checkpoint(ctx); err != nil {
+	if err := s.checkpoint(ctx, false); err != nil {
 		return total, err
 	}
 	return total, nil
 }
 
-func (s *Sealer) checkpoint(ctx context.Context) error {
+// SealAndCheckpoint seals what is pending and checkpoints the head at once,
+// however recent the last checkpoint: for a clean shutdown and for commands
+// that wrote entries, so the log they leave behind is covered.
+func (s *Sealer) SealAndCheckpoint(ctx context.Context) (int, error) {
+	n, err := s.SealOnce(ctx)
+	if err != nil {
+		return n, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return n, s.checkpoint(ctx, true)
+}
+
+func (s *Sealer) checkpoint(ctx context.Context, force bool) error {
 	every := s.CheckpointEvery
 	if every <= 0 {
 		every = time.Minute
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	if !s.lastCheckpoint.IsZero() && now.Sub(s.lastCheckpoint) < every {
+	if !force && !s.lastCheckpoint.IsZero() && now.Sub(s.lastCheckpoint) < every {
 		return nil
 	}
 	var signer Signer
 	if s.Anchor != nil {
 		signer = s.Anchor()
+	}
+	if signer == nil {
+		// Checkpoints are evidence only when the anchor signs them.
+		if s.Log != nil {
+			s.Log.Warn("audit checkpoint skipped: no trust anchor can sign")
+		}
+		return nil
 	}
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
 		head, err := q.LastAuditSeal(ctx)
@@ -229,13 +253,11 @@ func (s *Sealer) checkpoint(ctx context.Context) error {
 			return nil
 		}
 		cp := store.AuditCheckpoint{Seq: head.Seq, Hash: head.Hash, At: now}
-		if signer != nil {
-			sig, err := signer.Sign(CheckpointMessage(cp.Seq, cp.Hash, cp.At))
-			if err != nil {
-				return err
-			}
-			cp.KeyID, cp.Signature = signer.KeyID(), sig
+		sig, err := signer.Sign(CheckpointMessage(cp.Seq, cp.Hash, cp.At))
+		if err != nil {
+			return err
 		}
+		cp.KeyID, cp.Signature = signer.KeyID(), sig
 		return q.AddAuditCheckpoint(ctx, cp)
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {
@@ -257,7 +279,7 @@ func (s *Sealer) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			// Final pass with a fresh deadline so a clean shutdown leaves nothing unsealed.
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			if _, err := s.SealOnce(fctx); err != nil && s.Log != nil {
+			if _, err := s.SealAndCheckpoint(fctx); err != nil && s.Log != nil {
 				s.Log.Warn("audit sealing on shutdown failed", "err", err)
 			}
 			cancel()
@@ -268,4 +290,31 @@ func (s *Sealer) Run(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
+}
+
+// Head is the newest sealed entry: its sequence number, the chain hash there
+// and the entry's time. The trust bundle publishes it as audit_head.
+type Head struct {
+	Seq  int64
+	Hash []byte
+	At   time.Time
+}
+
+// CurrentHead returns the chain's head; ok is false while nothing is sealed.
+func CurrentHead(ctx context.Context, q store.Queries) (h Head, ok bool, err error) {
+	last, err := q.LastAuditSeal(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return Head{}, false, nil
+	}
+	if err != nil {
+		return Head{}, false, err
+	}
+	page, err := q.ListSealedAudit(ctx, last.Seq-1, 1)
+	if err != nil {
+		return Head{}, false, err
+	}
+	if len(page) != 1 || page[0].Seal.Seq != last.Seq {
+		return Head{}, false, fmt.Errorf("audit: the entry of seal %d is missing", last.Seq)
+	}
+	return Head{Seq: last.Seq, Hash: last.Hash, At: page[0].Entry.At}, true, nil
 }

@@ -2,7 +2,6 @@ package audit_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -63,6 +62,20 @@ func appendN(t *testing.T, st store.Store, n int, at time.Time) []int64 {
 
 type signer struct{ s signing.Signer }
 
+// newAnchor makes an anchor key and returns its signer and, for a time,
+// Verify options that pin it (grace one minute).
+func newAnchor(t *testing.T) (signing.Signer, func(now time.Time) audit.Options) {
+	t.Helper()
+	key, err := signing.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := signing.NewSoftwareSigner(signing.Thumbprint(key.Public()), key)
+	return s, func(now time.Time) audit.Options {
+		return audit.Options{Anchors: map[string]*signing.PublicKey{s.KeyID(): key.Public()}, Now: now, Grace: time.Minute}
+	}
+}
+
 func (s signer) KeyID() string                   { return s.s.KeyID() }
 func (s signer) Sign(msg []byte) ([]byte, error) { return s.s.Sign(msg) }
 
@@ -75,14 +88,7 @@ func TestChainDetectsTampering(t *testing.T) {
 			ctx := context.Background()
 			st := b.open(t)
 			now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-			key, _ := signing.GenerateKey(nil)
-			anchor := signing.NewSoftwareSigner(signing.Thumbprint(key.Public()), key)
-			verifyKey := func(kid string, msg, sig []byte) error {
-				if kid != anchor.KeyID() || !signing.Verify(key.Public(), msg, sig) {
-					return errors.New("bad signature")
-				}
-				return nil
-			}
+			anchor, pinned := newAnchor(t)
 			s := &audit.Sealer{Store: st, Now: func() time.Time { return now }, Batch: 7,
 				Anchor: func() audit.Signer { return signer{anchor} }}
 			ids := appendN(t, st, 30, now)
@@ -94,13 +100,13 @@ func TestChainDetectsTampering(t *testing.T) {
 			if n, err := s.SealOnce(ctx); err != nil || n != 5 {
 				t.Fatalf("second pass sealed %d: %v", n, err)
 			}
-			rep, err := audit.Verify(ctx, st, verifyKey, now, time.Minute)
+			rep, err := audit.Verify(ctx, st, pinned(now))
 			if err != nil || !rep.OK() || rep.Entries != 35 || rep.Checkpoints != 2 || rep.Signed != 2 {
 				t.Fatalf("clean log: %+v %v", rep, err)
 			}
-			// A checkpoint signed by another key is caught.
-			other := func(string, []byte, []byte) error { return errors.New("unknown key") }
-			if rep, _ := audit.Verify(ctx, st, other, now, time.Minute); rep.OK() || !strings.Contains(rep.Problem, "signature") {
+			// Checkpoints signed by a key other than the pinned anchor prove nothing.
+			_, other := newAnchor(t)
+			if rep, _ := audit.Verify(ctx, st, other(now)); rep.OK() || !strings.Contains(rep.Problem, "does not vouch for") || rep.BadSeq != 1 {
 				t.Fatalf("foreign checkpoint signature: %+v", rep)
 			}
 			// The application cannot change audit rows.
@@ -118,14 +124,14 @@ func TestChainDetectsTampering(t *testing.T) {
 			if err := raw.RawExec(ctx, fmt.Sprintf("UPDATE audit_entries SET object_id = 'forged' WHERE id = %d", victim)); err != nil {
 				t.Fatal(err)
 			}
-			rep, _ = audit.Verify(ctx, st, verifyKey, now, time.Minute)
+			rep, _ = audit.Verify(ctx, st, pinned(now))
 			if rep.OK() || rep.BadEntryID != victim {
 				t.Fatalf("altered entry %d: report %+v", victim, rep)
 			}
 			if err := raw.RawExec(ctx, fmt.Sprintf("DELETE FROM audit_seals WHERE entry_id = %d", victim)); err != nil {
 				t.Fatal(err)
 			}
-			rep, _ = audit.Verify(ctx, st, verifyKey, now, time.Minute)
+			rep, _ = audit.Verify(ctx, st, pinned(now))
 			if rep.OK() || !strings.Contains(rep.Problem, "missing") {
 				t.Fatalf("removed seal: %+v", rep)
 			}
@@ -142,11 +148,11 @@ func TestUnsealedEntriesAreReported(t *testing.T) {
 			st := b.open(t)
 			now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 			appendN(t, st, 3, now)
-			rep, err := audit.Verify(ctx, st, nil, now.Add(30*time.Second), time.Minute)
+			rep, err := audit.Verify(ctx, st, audit.Options{Now: now.Add(30 * time.Second), Grace: time.Minute})
 			if err != nil || !rep.OK() {
 				t.Fatalf("young entries: %+v %v", rep, err)
 			}
-			rep, _ = audit.Verify(ctx, st, nil, now.Add(2*time.Minute), time.Minute)
+			rep, _ = audit.Verify(ctx, st, audit.Options{Now: now.Add(2 * time.Minute), Grace: time.Minute})
 			if rep.OK() || rep.Unsealed != 3 {
 				t.Fatalf("old unsealed entries: %+v", rep)
 			}
@@ -161,6 +167,7 @@ func TestConcurrentSealers(t *testing.T) {
 			ctx := context.Background()
 			st := b.open(t)
 			now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+			anchor, pinned := newAnchor(t)
 			var wg sync.WaitGroup
 			for round := 0; round < 3; round++ {
 				appendN(t, st, 20, now)
@@ -168,7 +175,8 @@ func TestConcurrentSealers(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						s := &audit.Sealer{Store: st, Now: func() time.Time { return now }, Batch: 5}
+						s := &audit.Sealer{Store: st, Now: func() time.Time { return now }, Batch: 5,
+							Anchor: func() audit.Signer { return signer{anchor} }}
 						if _, err := s.SealOnce(ctx); err != nil {
 							t.Error(err)
 						}
@@ -176,11 +184,11 @@ func TestConcurrentSealers(t *testing.T) {
 				}
 				wg.Wait()
 			}
-			s := &audit.Sealer{Store: st, Now: func() time.Time { return now }}
-			if _, err := s.SealOnce(ctx); err != nil {
+			s := &audit.Sealer{Store: st, Now: func() time.Time { return now }, Anchor: func() audit.Signer { return signer{anchor} }}
+			if _, err := s.SealAndCheckpoint(ctx); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := audit.Verify(ctx, st, nil, now.Add(time.Hour), time.Minute)
+			rep, err := audit.Verify(ctx, st, pinned(now.Add(time.Hour)))
 			if err != nil || !rep.OK() || rep.Entries != 60 {
 				t.Fatalf("%+v %v", rep, err)
 			}

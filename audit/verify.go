@@ -4,24 +4,51 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
+	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 )
 
-// VerifyKey checks a checkpoint signature made by key kid over msg.
-type VerifyKey func(kid string, msg, sig []byte) error
+// Claim is an audit head a verifier kept from outside the database — the
+// audit_head of a trust bundle signed by the anchor — with where it came
+// from, for messages.
+type Claim struct {
+	Head
+	From string
+}
+
+// Options of Verify.
+type Options struct {
+	// Anchors are the trust anchors the pinned anchor vouches for, by key ID
+	// (trust.Anchors). Only checkpoints signed by one of them count; keys in
+	// the database are never consulted.
+	Anchors map[string]*signing.PublicKey
+	// Claims are audit heads the log must still reach, each with the same
+	// chain hash at its sequence number.
+	Claims []Claim
+	// Now is the time of the check; entries dated within Grace of it (either
+	// side) may still be waiting for their seal or their checkpoint.
+	Now   time.Time
+	Grace time.Duration
+}
 
 // Report is the outcome of Verify.
 type Report struct {
 	Entries     int64 // sealed entries checked
-	Checkpoints int   // checkpoints checked
-	Signed      int   // of which signed
+	Checkpoints int   // checkpoints checked against the chain
+	Signed      int   // of which signed by an anchor the pin vouches for, signature verified
+	Unvouched   int   // of which unsigned or signed by a key the pin does not vouch for (not evidence)
+	Covered     int64 // highest seal covered by a verified checkpoint (0: none)
+	Claims      int   // audit heads from bundles that the log was found to reach
 	Unsealed    int64 // entries older than the grace period still without a seal
 	Pending     int64 // younger entries still waiting for their seal (not a fault)
 	Head        []byte
+	HeadSeq     int64
 	// Problem is empty when everything matches; otherwise it names the first
-	// fault, and BadEntryID / BadSeq point at it.
+	// fault, and BadEntryID / BadSeq point at it (the first seal of a
+	// missing or uncovered range).
 	Problem    string
 	BadEntryID int64
 	BadSeq     int64
@@ -30,11 +57,20 @@ type Report struct {
 // OK reports whether the log verified.
 func (r Report) OK() bool { return r.Problem == "" && r.Unsealed == 0 }
 
-// Verify recomputes the whole chain from the first seal, checks every
-// checkpoint against the recomputed head at its sequence number and its
-// signature (when verifyKey is non-nil), and counts entries older than grace
-// that were never sealed. It stops at the first fault.
-func Verify(ctx context.Context, q store.Queries, verifyKey VerifyKey, now time.Time, grace time.Duration) (Report, error) {
+// Verify recomputes the whole chain from the first seal and checks, stopping
+// at the first fault:
+//   - every seal follows the one before without a gap and matches its entry;
+//   - every checkpoint matches the recomputed chain at its sequence number,
+//     and a checkpoint signed by an anchor in opts.Anchors has a valid
+//     signature;
+//   - every claimed head is reached, with the same hash (a log cut after the
+//     head, or rewritten before it, fails here);
+//   - checkpoints are required: every seal must be covered by a later
+//     checkpoint signed by a vouched-for anchor, except a tail of entries
+//     dated within the grace period after the last such checkpoint. A log
+//     with no such checkpoint at all fails, whatever its dates;
+//   - no entry older than the grace period is left unsealed.
+func Verify(ctx context.Context, q store.Queries, opts Options) (Report, error) {
 	var r Report
 	cps, err := q.ListAuditCheckpoints(ctx)
 	if err != nil {
@@ -44,8 +80,18 @@ func Verify(ctx context.Context, q store.Queries, verifyKey VerifyKey, now time.
 	for _, c := range cps {
 		byseq[c.Seq] = append(byseq[c.Seq], c)
 	}
-	prev := make([]byte, 32)
-	var seq int64
+	claims := append([]Claim(nil), opts.Claims...)
+	sort.Slice(claims, func(i, j int) bool { return claims[i].Seq < claims[j].Seq })
+	young := func(at time.Time) bool {
+		return !at.Before(opts.Now.Add(-opts.Grace)) && !at.After(opts.Now.Add(opts.Grace))
+	}
+	var (
+		prev      = make([]byte, 32)
+		seq       int64
+		firstUnv  *store.AuditCheckpoint // first checkpoint that is not evidence
+		uncovered int64                  // entry ID of the first seal after r.Covered
+		oldSeq    int64                  // last seal whose entry is not young
+	)
 	for {
 		page, err := q.ListSealedAudit(ctx, seq, 1000)
 		if err != nil {
@@ -53,7 +99,7 @@ func Verify(ctx context.Context, q store.Queries, verifyKey VerifyKey, now time.
 		}
 		for _, se := range page {
 			if se.Seal.Seq != seq+1 {
-				r.Problem = fmt.Sprintf("seal %d is missing (next seal is %d): entries were removed from the chain", seq+1, se.Seal.Seq)
+				r.Problem = fmt.Sprintf("%s missing (the next seal is %d): entries were removed from the chain", seals(seq+1, se.Seal.Seq-1, true), se.Seal.Seq)
 				r.BadSeq = seq + 1
 				return r, nil
 			}
@@ -70,23 +116,56 @@ func Verify(ctx context.Context, q store.Queries, verifyKey VerifyKey, now time.
 			}
 			prev, seq = h, se.Seal.Seq
 			r.Entries++
+			if uncovered == 0 {
+				uncovered = se.Entry.ID
+			}
+			if !young(se.Entry.At) {
+				oldSeq = seq
+			}
+			for len(claims) > 0 && claims[0].Seq == seq {
+				c := claims[0]
+				claims = claims[1:]
+				if !bytes.Equal(c.Hash, h) {
+					r.Problem = fmt.Sprintf("the chain at seal %d (entry %d) does not match the audit head in %s: an entry in %s was altered or replaced and the chain re-hashed",
+						seq, se.Entry.ID, c.From, seals(r.Covered+1, seq, false))
+					r.BadSeq, r.BadEntryID = r.Covered+1, uncovered
+					if r.Covered >= seq {
+						r.Problem = fmt.Sprintf("the chain at seal %d (entry %d) does not match the audit head in %s, although checkpoints signed by the anchor match it: the anchor signed two different logs",
+							seq, se.Entry.ID, c.From)
+						r.BadSeq, r.BadEntryID = seq, se.Entry.ID
+					}
+					return r, nil
+				}
+				r.Claims++
+			}
 			for _, c := range byseq[seq] {
 				r.Checkpoints++
+				signer := "no key"
+				if c.KeyID != "" {
+					signer = "key " + c.KeyID
+				}
 				if !bytes.Equal(c.Hash, h) {
-					r.Problem = fmt.Sprintf("checkpoint at seal %d does not match the recomputed chain", seq)
+					r.Problem = fmt.Sprintf("checkpoint at seal %d (signed by %s) does not match the recomputed chain: an entry in %s was altered or replaced and the chain re-hashed",
+						seq, signer, seals(r.Covered+1, seq, false))
+					r.BadSeq, r.BadEntryID = r.Covered+1, uncovered
+					return r, nil
+				}
+				pub := opts.Anchors[c.KeyID]
+				if c.KeyID == "" || pub == nil {
+					r.Unvouched++
+					if firstUnv == nil {
+						cc := c
+						firstUnv = &cc
+					}
+					continue
+				}
+				if !signing.Verify(pub, CheckpointMessage(c.Seq, c.Hash, c.At), c.Signature) {
+					r.Problem = fmt.Sprintf("checkpoint at seal %d: the signature by anchor %s does not verify", seq, c.KeyID)
 					r.BadSeq, r.BadEntryID = seq, se.Entry.ID
 					return r, nil
 				}
-				if c.KeyID != "" {
-					r.Signed++
-					if verifyKey != nil {
-						if err := verifyKey(c.KeyID, CheckpointMessage(c.Seq, c.Hash, c.At), c.Signature); err != nil {
-							r.Problem = fmt.Sprintf("checkpoint at seal %d: signature by %s does not verify: %v", seq, c.KeyID, err)
-							r.BadSeq = seq
-							return r, nil
-						}
-					}
-				}
+				r.Signed++
+				r.Covered, uncovered = seq, 0
 			}
 			delete(byseq, seq)
 		}
@@ -94,23 +173,71 @@ func Verify(ctx context.Context, q store.Queries, verifyKey VerifyKey, now time.
 			break
 		}
 	}
-	for s := range byseq {
-		r.Problem = fmt.Sprintf("checkpoint at seal %d refers past the end of the chain (%d): seals were removed", s, seq)
-		r.BadSeq = s
+	r.Head, r.HeadSeq = prev, seq
+	if len(byseq) > 0 {
+		past := seq
+		for s := range byseq {
+			past = max(past, s)
+		}
+		r.Problem = fmt.Sprintf("the chain ends at seal %d, but a checkpoint was made at seal %d: %s removed (the newest entries were cut)", seq, past, seals(seq+1, past, true))
+		r.BadSeq = seq + 1
 		return r, nil
 	}
-	r.Head = prev
-	r.Unsealed, err = q.CountUnsealedAuditBefore(ctx, now.Add(-grace))
+	if len(claims) > 0 {
+		c := claims[len(claims)-1]
+		r.Problem = fmt.Sprintf("the chain ends at seal %d, but the audit head in %s shows it reached seal %d (entry of %s): %s removed (the newest entries were cut)",
+			seq, c.From, c.Seq, c.At.UTC().Format(time.RFC3339), seals(seq+1, c.Seq, true))
+		r.BadSeq = seq + 1
+		return r, nil
+	}
+	if seq > r.Covered && (r.Covered == 0 || oldSeq > r.Covered) {
+		last := seq
+		if r.Covered > 0 {
+			last = oldSeq
+		}
+		verb := "are"
+		if last == r.Covered+1 {
+			verb = "is"
+		}
+		r.Problem = fmt.Sprintf("%s (from entry %d) %s not covered by any checkpoint signed by the pinned anchor", seals(r.Covered+1, last, false), uncovered, verb)
+		switch {
+		case firstUnv != nil && firstUnv.KeyID != "":
+			r.Problem += fmt.Sprintf(": the checkpoint at seal %d is signed by key %s, which the pinned anchor does not vouch for (a key row in the database proves nothing)", firstUnv.Seq, firstUnv.KeyID)
+		case firstUnv != nil:
+			r.Problem += fmt.Sprintf(": the checkpoint at seal %d is not signed", firstUnv.Seq)
+		case len(cps) == 0:
+			r.Problem += ": the log has no checkpoints at all (were they deleted?)"
+		default:
+			r.Problem += ": the checkpoints after seal " + fmt.Sprint(r.Covered) + " are gone (deleted, or the server stopped abruptly before its next checkpoint; a running server writes one every minute)"
+		}
+		r.BadSeq, r.BadEntryID = r.Covered+1, uncovered
+		return r, nil
+	}
+	r.Unsealed, err = q.CountUnsealedAuditBefore(ctx, opts.Now.Add(-opts.Grace))
 	if err != nil {
 		return r, err
 	}
-	all, err := q.CountUnsealedAuditBefore(ctx, now.Add(time.Hour))
+	all, err := q.CountUnsealedAuditBefore(ctx, opts.Now.Add(time.Hour))
 	if err != nil {
 		return r, err
 	}
 	r.Pending = all - r.Unsealed
 	if r.Unsealed > 0 {
-		r.Problem = fmt.Sprintf("%d entries older than %s were never sealed", r.Unsealed, grace)
+		r.Problem = fmt.Sprintf("%d entries older than %s were never sealed", r.Unsealed, opts.Grace)
 	}
 	return r, nil
+}
+
+// seals names a range of seals, with its verb when verb is set:
+// "seal 7 is", "seals 7–9 are".
+func seals(from, to int64, verb bool) string {
+	s := fmt.Sprintf("seals %d–%d", from, to)
+	v := " are"
+	if from == to {
+		s, v = fmt.Sprintf("seal %d", from), " is"
+	}
+	if verb {
+		return s + v
+	}
+	return s
 }

@@ -63,6 +63,9 @@ type Ring struct {
 	active  map[string]string // role|uscc → kid
 	version uint64            // bumps on every reload that changed something
 	loaded  bool
+	// recorded is the version at which every anchor rotation seen had been
+	// recorded (RecordSuccessions); 0 before the first time.
+	recorded uint64
 }
 
 type entry struct {
@@ -103,6 +106,9 @@ func Open(ctx context.Context, st store.Store, masterKey []byte, now func() time
 		} else if err != nil {
 			return nil, err
 		}
+	}
+	if err := r.RecordSuccessions(ctx); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -194,6 +200,8 @@ func (r *Ring) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 			if err := r.Reload(ctx); err != nil && ctx.Err() == nil {
 				r.log.Warn("reloading signing keys failed", "err", err)
+			} else if err := r.RecordSuccessions(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("recording an anchor succession failed", "err", err)
 			}
 		}
 	}
@@ -318,7 +326,10 @@ func (r *Ring) Rotate(ctx context.Context, role store.KeyRole, uscc string, acto
 	if err != nil {
 		return store.Key{}, store.Key{}, err
 	}
-	return created, retired, r.Reload(ctx)
+	if err := r.Reload(ctx); err != nil {
+		return created, retired, err
+	}
+	return created, retired, r.RecordSuccessions(ctx)
 }
 
 // RotateIn is Rotate inside the caller's transaction; call Reload after

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 
+	"github.com/suishen/suishen/audit"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/trust"
@@ -136,6 +137,9 @@ func (p *Publisher) Current(ctx context.Context) (*Published, error) {
 	}
 	b := trust.Bundle{Issuer: p.Issuer, IssuedAt: now, NextUpdate: now.Add(NextUpdate), ExpiresAt: now.Add(MaxAge),
 		Keys: keys, StatusLists: lists}
+	if b.AuditHead, err = p.auditHead(ctx); err != nil {
+		return nil, err
+	}
 	for _, k := range keys {
 		if k.Role != trust.RoleAnchor || k.Status != trust.StatusRetired || k.Kid == anchor.KeyID() {
 			continue
@@ -157,6 +161,17 @@ func (p *Publisher) Current(ctx context.Context) (*Published, error) {
 	sum := sm3.Sum([]byte(jws))
 	p.cached = &Published{JWS: jws, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Bundle: b, version: v}
 	return p.cached, nil
+}
+
+// auditHead is the audit chain's head for the bundle (nil while nothing is
+// sealed): every bundle a verifier keeps then commits the anchor to how far
+// the log reached, and `suishen audit verify --trust` proves it still does.
+func (p *Publisher) auditHead(ctx context.Context) (*trust.AuditHead, error) {
+	h, ok, err := audit.CurrentHead(ctx, p.Store)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &trust.AuditHead{Seq: h.Seq, SM3: hex.EncodeToString(h.Hash), At: h.At.UTC()}, nil
 }
 
 // Invalidate forces the next Current to re-sign (status lists changed).
