@@ -59,9 +59,9 @@ Exit status:
   0  the log is intact (and reaches every --trust audit head)
   1  the log is NOT intact: entries altered, removed or cut, a checkpoint missing
      or signed by a key the pinned anchor does not vouch for, entries never sealed
-  2  usage error: --anchor missing or unreadable, a --trust bundle unreadable, not
-     signed by the pinned anchor (or one it vouches for) or without audit_head,
-     no database, a database without the Suishen schema
+  2  usage error: --anchor missing or unreadable, a --trust bundle unreadable or not
+     signed by the pinned anchor (or one it vouches for), no database, a database
+     without the Suishen schema
   3  the check could not run (the database is unreachable or failed)` + "\n" + envHelp(),
 		Example: `  # once, when the service is set up: pin the anchor, kept apart from the database
   suishen keys export > anchor.pem
@@ -92,11 +92,13 @@ Exit status:
 				jwss[i] = strings.TrimSpace(string(b))
 				// Endorsements prove nothing by being here: trust.Anchors
 				// follows only those signed by an anchor it already trusts.
-				if _, payload, err := signing.ParseJWS(jwss[i]); err == nil {
-					var unverified trust.Bundle
-					if json.Unmarshal(payload, &unverified) == nil {
-						endorsements = append(endorsements, unverified.Endorsements...)
-					}
+				_, payload, err := signing.ParseJWS(jwss[i])
+				if err != nil {
+					return exitError{code: auditUsage, msg: fmt.Sprintf("--trust %s: not a trust bundle: %v", f, err)}
+				}
+				var unverified trust.Bundle
+				if json.Unmarshal(payload, &unverified) == nil {
+					endorsements = append(endorsements, unverified.Endorsements...)
 				}
 			}
 			cfg, err := loadConfig(cmd)
@@ -124,13 +126,17 @@ Exit status:
 			anchors := trust.Anchors(pinned, links, endorsements)
 			now := time.Now()
 			var claims []audit.Claim
+			var headless []string
 			for i, jws := range jwss {
 				b, err := trust.VerifyWithAnchors(jws, anchors, now)
 				if err != nil && !errors.Is(err, trust.ErrExpired) {
 					return exitError{code: auditUsage, msg: fmt.Sprintf("--trust %s: %v", bundles[i], err)}
 				}
 				if b.AuditHead == nil {
-					return exitError{code: auditUsage, msg: fmt.Sprintf("--trust %s: the bundle carries no audit_head (its server predates audit heads)", bundles[i])}
+					// Signed before anything was sealed (or by a server that
+					// predates audit heads): it claims nothing.
+					headless = append(headless, bundles[i])
+					continue
 				}
 				h, err := b.AuditHead.Hash()
 				if err != nil {
@@ -169,8 +175,11 @@ Exit status:
 				for _, c := range claims {
 					fmt.Fprintf(out, "reaches the audit head of %s: seal %d\n", c.From, c.Seq)
 				}
+				for _, f := range headless {
+					fmt.Fprintf(out, "%s carries no audit_head (signed before anything was sealed, or by an older server): nothing to check against it\n", f)
+				}
 				if len(claims) == 0 {
-					fmt.Fprintln(out, "no --trust bundle given: entries cut from the end together with their checkpoints cannot be detected without a saved audit head")
+					fmt.Fprintln(out, "no --trust bundle with an audit head given: entries cut from the end together with their checkpoints cannot be detected without a saved audit head")
 				}
 				if r.Pending > 0 {
 					fmt.Fprintf(out, "%d newer entries are waiting for the sealer (a running server seals every second)\n", r.Pending)
