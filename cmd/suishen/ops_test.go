@@ -26,7 +26,11 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
 	env := []string{"SUISHEN_DATA_DIR=" + data, "SUISHEN_ADMIN_TOKEN=", "SUISHEN_MASTER_KEY=", "SUISHEN_DATABASE_URL="}
-	for _, args := range [][]string{{"keys", "list"}, {"keys", "export"}, {"audit", "verify"}, {"backup", "--out", filepath.Join(root, "b.db")}} {
+	pin := filepath.Join(t.TempDir(), "anchor.pem") // outside root
+	if err := os.WriteFile(pin, otherPEM(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"keys", "list"}, {"keys", "export"}, {"audit", "verify", "--anchor", pin}, {"backup", "--out", filepath.Join(root, "b.db")}} {
 		out, errOut, code := run(t, env, args...)
 		if code != 2 || !strings.Contains(errOut, "no database at "+filepath.Join(data, "suishen.db")) || !strings.Contains(errOut, "SUISHEN_DATA_DIR") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
@@ -42,7 +46,7 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	// PostgreSQL: a database without Suishen's schema is not silently given one.
 	pg := teststore.PostgresURL(t)
 	penv := []string{"SUISHEN_DATABASE_URL=" + pg, "SUISHEN_ADMIN_TOKEN=" + strings.Repeat("t", 40), "SUISHEN_MASTER_KEY=" + strings.Repeat("ab", 16)}
-	for _, args := range [][]string{{"keys", "list"}, {"keys", "export"}, {"audit", "verify"}} {
+	for _, args := range [][]string{{"keys", "list"}, {"keys", "export"}, {"audit", "verify", "--anchor", pin}} {
 		_, errOut, code := run(t, penv, args...)
 		if code != 2 || !strings.Contains(errOut, "no Suishen schema") {
 			t.Errorf("PostgreSQL %v: exit %d, stderr %q", args, code, errOut)
@@ -166,7 +170,7 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	renv := []string{"SUISHEN_DATA_DIR=" + restored, "SUISHEN_ADMIN_TOKEN=", "SUISHEN_MASTER_KEY=", "SUISHEN_DATABASE_URL="}
-	if out, errOut, code := run(t, renv, "audit", "verify"); code != 0 || !strings.Contains(out, "intact") {
+	if out, errOut, code := auditVerify(t, renv, exportAnchor(t, renv)); code != 0 || !strings.Contains(out, "intact") {
 		t.Fatalf("audit verify on the restored copy: %d %q %q", code, out, errOut)
 	}
 	r := startNode(t, renv)
