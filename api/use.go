@@ -13,6 +13,7 @@ import (
 
 	"github.com/suishen/suishen/codes"
 	"github.com/suishen/suishen/codeservice"
+	"github.com/suishen/suishen/ident"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/store"
@@ -261,7 +262,7 @@ func (s *Server) certificateData(ctx context.Context, cert store.Certificate) re
 	_ = json.Unmarshal(issuance.DocumentOf(cert), &doc)
 	out.TypeName, out.ValidFrom, out.ValidUntil = doc.TypeName, doc.ValidFrom, doc.ValidUntil
 	if len(doc.Holders) > 0 {
-		out.Holder = holderMasked{Name: codes.MaskName(doc.Holders[0].Name), Kind: cert.HolderKind}
+		out.Holder = holderMasked{Name: ident.MaskName(doc.Holders[0].Name), Kind: cert.HolderKind}
 	}
 	for k, v := range doc.Fields {
 		if k == "id_number" || k == "husband_id_number" || k == "wife_id_number" || k == "mother_id_number" || k == "father_id_number" {

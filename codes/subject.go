@@ -6,8 +6,6 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/suishen/suishen/signing"
 )
@@ -100,28 +98,6 @@ func hmacSM3(key, msg []byte) [32]byte {
 	ih := signing.SM3(inner)
 	copy(outer[block:], ih[:])
 	return signing.SM3(outer)
-}
-
-// MaskName returns a display name that shows only the first character of
-// name followed by asterisks: "张三" → "张*", "欧阳娜娜" → "欧**" (at most
-// two asterisks), a single character → "*". Control and format characters
-// are dropped first. The result is at most 6 bytes of UTF-8, so it always
-// fits a personal code.
-func MaskName(name string) string {
-	var runes []rune
-	for _, r := range strings.TrimSpace(name) {
-		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
-			continue
-		}
-		runes = append(runes, r)
-	}
-	switch len(runes) {
-	case 0:
-		return ""
-	case 1:
-		return "*"
-	}
-	return string(runes[0]) + strings.Repeat("*", min(len(runes)-1, 2))
 }
 
 // useCodeAlphabet is Crockford's Base32: no I, L, O or U, so a use code

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/emmansun/gmsm/sm3"
+
+	"github.com/suishen/suishen/ident"
 )
 
 func TestHMACSM3MatchesStandardHMAC(t *testing.T) {
@@ -69,6 +71,8 @@ func TestSubject(t *testing.T) {
 	}
 }
 
+// TestMaskName: the one masking rule (ident.MaskName) always fits a
+// personal code's display name.
 func TestMaskName(t *testing.T) {
 	for in, want := range map[string]string{
 		"张三":         "张*",
@@ -80,7 +84,7 @@ func TestMaskName(t *testing.T) {
 		"Zhang San":  "Z**",
 		"阿卜杜热合曼·买买提": "阿**",
 	} {
-		got := MaskName(in)
+		got := ident.MaskName(in)
 		if got != want {
 			t.Errorf("MaskName(%q) = %q, want %q", in, got, want)
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/suishen/suishen/audit"
 	"github.com/suishen/suishen/codes"
+	"github.com/suishen/suishen/ident"
 	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/signing"
@@ -128,7 +129,7 @@ func (s *Service) Personal(ctx context.Context, h principal.Principal) (Issued, 
 	if ttl <= 0 {
 		ttl = codes.DefaultLifetime(codes.Personal)
 	}
-	c := codes.Claims{Kind: codes.Personal, IssuedAt: now, ExpiresAt: now.Add(ttl), Subject: subj, DisplayName: codes.MaskName(h.Name)}
+	c := codes.Claims{Kind: codes.Personal, IssuedAt: now, ExpiresAt: now.Add(ttl), Subject: subj, DisplayName: ident.MaskName(h.Name)}
 	text, err := codes.Issue(sg, c)
 	return Issued{Text: text, Kind: codes.Personal, ExpiresAt: c.ExpiresAt}, err
 }
@@ -181,7 +182,7 @@ func (s *Service) Offline(ctx context.Context, h principal.Principal, actor Acto
 			return err
 		}
 		c := codes.Claims{Kind: codes.Offline, IssuedAt: now, ExpiresAt: now.Add(OfflineLifetime), Subject: subj,
-			DisplayName: codes.MaskName(h.Name), Generation: uint32(gen), StatusList: list, StatusIndex: uint32(index)}
+			DisplayName: ident.MaskName(h.Name), Generation: uint32(gen), StatusList: list, StatusIndex: uint32(index)}
 		text, err := codes.Issue(sg, c)
 		if err != nil {
 			return err
@@ -308,7 +309,7 @@ func (s *Service) Enterprise(ctx context.Context, h principal.Principal, actor A
 	}
 	return s.static(ctx, codes.Enterprise, h.ID, actor, "holder", func(list string, index int) codes.Claims {
 		subj, _ := codes.NewSubject(s.SubjectKey, ref, nil)
-		return codes.Claims{Kind: codes.Enterprise, Subject: subj, DisplayName: codes.MaskName(h.Name), StatusList: list, StatusIndex: uint32(index)}
+		return codes.Claims{Kind: codes.Enterprise, Subject: subj, DisplayName: ident.MaskName(h.Name), StatusList: list, StatusIndex: uint32(index)}
 	})
 }
 
@@ -355,7 +356,7 @@ func (s *Service) Presentation(ctx context.Context, h principal.Principal, cert 
 	}
 	now := s.now().UTC().Truncate(time.Second)
 	c := codes.Claims{Kind: codes.Presentation, IssuedAt: now, ExpiresAt: now.Add(PresentationLifetime), Subject: subj,
-		DisplayName: codes.MaskName(h.Name), CertificateID: cert.ID, UseCode: useCode,
+		DisplayName: ident.MaskName(h.Name), CertificateID: cert.ID, UseCode: useCode,
 		StatusList: cert.StatusList, StatusIndex: uint32(cert.StatusIndex)}
 	text, err := codes.Issue(sg, c)
 	if err != nil {

@@ -72,7 +72,7 @@ func ExampleMaskName() {
 	fmt.Println(ident.MaskCitizenID("11010519491231002X"))
 	// Output:
 	// 张*
-	// 李*明
-	// 欧**娜
-	// 110***********002X
+	// 李**
+	// 欧**
+	// 110105********002X
 }

@@ -133,8 +133,9 @@ func FuzzValidateCitizenID(f *testing.F) {
 }
 
 // checkMasked fails t unless masked is s with its middle hidden: the same
-// number of runes, every rune but the first 3 and last 4 a '*', and all of
-// them '*' when s has 7 runes or fewer.
+// number of runes, every rune but the first 6 and last 4 (18 runes), the first
+// 6 and last 3 (15 runes) or the first 3 and last 4 (any other length) a '*',
+// and all of them '*' when s has 7 runes or fewer.
 func checkMasked(t *testing.T, s, masked string) {
 	t.Helper()
 	in, out := []rune(s), []rune(masked)
@@ -142,7 +143,14 @@ func checkMasked(t *testing.T, s, masked string) {
 		t.Fatalf("MaskCitizenID(%q) = %q: rune count changed", s, masked)
 	}
 	for i := range out {
-		hidden := len(in) <= 7 || (i >= 3 && i < len(in)-4)
+		head, tail := 3, 4
+		switch len(in) {
+		case 18:
+			head = 6
+		case 15:
+			head, tail = 6, 3
+		}
+		hidden := len(in) <= 7 || (i >= head && i < len(in)-tail)
 		if hidden && out[i] != '*' || !hidden && out[i] != in[i] {
 			t.Fatalf("MaskCitizenID(%q) = %q: rune %d wrong", s, masked, i)
 		}

@@ -138,7 +138,7 @@ func ExampleVerifier_VerifyCertificate() {
 	r = v2.VerifyCertificate(jws)
 	fmt.Println(r.Result, r.Reasons[0].Code)
 	// Output:
-	// valid certificate 11310000000031001M 张*丰
+	// valid certificate 11310000000031001M 张**
 	// expires 2041-05-31T16:00:00Z
 	// invalid expired
 }
