@@ -68,7 +68,11 @@ type App struct {
 	USCC             string
 	Scopes           []string // verify, use, cases, identity-gateway
 	CertificateTypes []string // its 用证清单: types whose fields it may receive
-	CreatedAt        time.Time
+	// UseFields narrows the 用证清单 to named face fields: type code → the
+	// exact fields the app may receive of that type. A type listed in
+	// CertificateTypes without an entry here means its non-sensitive fields.
+	UseFields map[string][]string
+	CreatedAt time.Time
 }
 
 // Venue is a place with a venue code (场所码).
@@ -382,6 +386,9 @@ type UsageRecord struct {
 	Result        string // success | refused | invalid | …
 	AppID         string
 	Detail        string
+	// OrgUnit is the caller's own free text naming its sub-unit (a window,
+	// a branch); Org and OrgUSCC always come from the caller's registration.
+	OrgUnit string
 }
 
 // Queries is everything a backend can do, inside or outside a transaction.
@@ -389,6 +396,7 @@ type Queries interface {
 	CodeQueries
 	WebQueries
 	CaseQueries
+	AccessQueries
 
 	// Principals.
 	CreateDepartment(ctx context.Context, d Department) error

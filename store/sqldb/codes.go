@@ -343,12 +343,12 @@ func (q *Queries) ActiveGrant(ctx context.Context, subject, appID, typeCode stri
 
 // ---- usage records ----
 
-const usageRecordCols = `id, holder_subject, at, org, org_uscc, operator, item_code, item_name, business_code, purpose, certificate_id, code_kind, channel, result, app_id, detail`
+const usageRecordCols = `id, holder_subject, at, org, org_uscc, operator, item_code, item_name, business_code, purpose, certificate_id, code_kind, channel, result, app_id, detail, org_unit`
 
 func scanUsageRecord(s scanner) (store.UsageRecord, error) {
 	var r store.UsageRecord
 	err := s.Scan(&r.ID, &r.HolderSubject, &r.At, &r.Org, &r.OrgUSCC, &r.Operator, &r.ItemCode, &r.ItemName,
-		&r.BusinessCode, &r.Purpose, &r.CertificateID, &r.CodeKind, &r.Channel, &r.Result, &r.AppID, &r.Detail)
+		&r.BusinessCode, &r.Purpose, &r.CertificateID, &r.CodeKind, &r.Channel, &r.Result, &r.AppID, &r.Detail, &r.OrgUnit)
 	return r, err
 }
 
@@ -357,9 +357,9 @@ func scanUsageRecord(s scanner) (store.UsageRecord, error) {
 func (q *Queries) AddUsageRecord(ctx context.Context, r store.UsageRecord) error {
 	_, err := q.db.Exec(ctx,
 		`INSERT INTO usage_records (`+usageRecordCols+`)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		r.ID, r.HolderSubject, r.At, r.Org, r.OrgUSCC, r.Operator, r.ItemCode, r.ItemName,
-		r.BusinessCode, r.Purpose, r.CertificateID, r.CodeKind, r.Channel, r.Result, r.AppID, r.Detail)
+		r.BusinessCode, r.Purpose, r.CertificateID, r.CodeKind, r.Channel, r.Result, r.AppID, r.Detail, r.OrgUnit)
 	if err != nil {
 		return fmt.Errorf("store: add usage record: %w", err)
 	}

@@ -180,16 +180,19 @@ func (q *Queries) ListDepartments(ctx context.Context, after string, limit int) 
 	return out, nil
 }
 
-const appCols = `id, name, uscc, scopes, certificate_types, created_at`
+const appCols = `id, name, uscc, scopes, certificate_types, created_at, use_fields`
 
 func scanApp(s scanner) (store.App, error) {
 	var a store.App
-	var scopes, types string
-	if err := s.Scan(&a.ID, &a.Name, &a.USCC, &scopes, &types, &a.CreatedAt); err != nil {
+	var scopes, types, fields string
+	if err := s.Scan(&a.ID, &a.Name, &a.USCC, &scopes, &types, &a.CreatedAt, &fields); err != nil {
 		return a, err
 	}
 	var err error
 	if a.Scopes, err = decodeList(scopes); err != nil {
+		return a, err
+	}
+	if a.UseFields, err = decodeUseFields(fields); err != nil {
 		return a, err
 	}
 	a.CertificateTypes, err = decodeList(types)
@@ -206,9 +209,13 @@ func (q *Queries) CreateApp(ctx context.Context, a store.App) error {
 	if err != nil {
 		return fmt.Errorf("store: create app: %w", err)
 	}
+	fields, err := encodeUseFields(a.UseFields)
+	if err != nil {
+		return fmt.Errorf("store: create app: %w", err)
+	}
 	_, err = q.db.Exec(ctx,
-		`INSERT INTO apps (`+appCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		a.ID, a.Name, a.USCC, scopes, types, a.CreatedAt)
+		`INSERT INTO apps (`+appCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		a.ID, a.Name, a.USCC, scopes, types, a.CreatedAt, fields)
 	if err != nil {
 		return fmt.Errorf("store: create app: %w", err)
 	}

@@ -672,7 +672,7 @@ func usageRecord(id, holder string, at time.Time) store.UsageRecord {
 		ID: id, HolderSubject: holder, At: at, Org: "上海银行", OrgUSCC: "913100001322078102",
 		Operator: "柜员 007", ItemCode: "310000-000201-001", ItemName: "个人贷款", BusinessCode: "BIZ-" + id,
 		Purpose: "贷款审批", CertificateID: "cert-1", CodeKind: "presentation", Channel: "use_code",
-		Result: "success", AppID: "app-1", Detail: `{"fields":["name"]}`,
+		Result: "success", AppID: "app-1", Detail: `{"fields":["name"]}`, OrgUnit: "徐汇支行营业部",
 	}
 }
 

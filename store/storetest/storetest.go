@@ -94,6 +94,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cases", testCases},
 		{"DepartmentTypes", testDepartmentTypes},
 		{"IssuedNumbers", testIssuedNumbers},
+		{"AccessQueries", testAccessQueries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -194,6 +195,9 @@ func checkDepartment(t *testing.T, got, want store.Department) {
 
 func normApp(a store.App) store.App {
 	a.Scopes, a.CertificateTypes = ns(a.Scopes), ns(a.CertificateTypes)
+	if a.UseFields == nil {
+		a.UseFields = map[string][]string{}
+	}
 	a.CreatedAt = utc(a.CreatedAt)
 	return a
 }
