@@ -2,12 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v5"
@@ -48,18 +48,22 @@ type departmentList struct {
 }
 
 type appRequest struct {
-	Name             string   `json:"name"`
-	USCC             string   `json:"uscc"`
-	Scopes           []string `json:"scopes"`
-	CertificateTypes []string `json:"certificate_types"`
+	Name   string   `json:"name"`
+	USCC   string   `json:"uscc"`
+	Scopes []string `json:"scopes"`
+	// CertificateTypes is the app's 用证清单: each entry a type code (that
+	// type's non-sensitive fields) or {type_code, fields[]} (exactly those).
+	CertificateTypes []json.RawMessage `json:"certificate_types"`
 }
 
 type appView struct {
-	ID               string    `json:"id"`
-	Name             string    `json:"name"`
-	USCC             string    `json:"uscc"`
-	Scopes           []string  `json:"scopes"`
-	CertificateTypes []string  `json:"certificate_types"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	USCC   string   `json:"uscc"`
+	Scopes []string `json:"scopes"`
+	// CertificateTypes: a type code, or {type_code, fields[]} for a
+	// field-level entry.
+	CertificateTypes []any     `json:"certificate_types"`
 	CreatedAt        time.Time `json:"created_at"`
 }
 
@@ -125,14 +129,11 @@ func (v *checks) add(field, code, detail string) {
 }
 
 func (v *checks) text(field, s string, max int) {
-	switch {
-	case strings.TrimSpace(s) == "":
+	if strings.TrimSpace(s) == "" {
 		v.add(field, "required", "is required")
-	case utf8.RuneCountInString(s) > max:
-		v.add(field, "length", "must be at most "+strconv.Itoa(max)+" characters")
-	case !utf8.ValidString(s) || strings.ContainsAny(s, "\x00\r\n\t"):
-		v.add(field, "charset", "must be printable text on one line")
+		return
 	}
+	v.optText(field, s, max)
 }
 
 func (v *checks) uscc(field, s string) {
@@ -346,24 +347,18 @@ func (s *Server) createApp(c *echo.Context) error {
 		}
 		seen[sc] = true
 	}
-	v.typeCodes("certificate_types", req.CertificateTypes, 500)
-	if len(v.errs) == 0 {
-		s.catalogued(c.Request().Context(), &v, "certificate_types", req.CertificateTypes)
-	}
+	useList := s.useList(c.Request().Context(), &v, req.CertificateTypes)
 	if err := v.err(); err != nil {
 		return err
 	}
-	if req.CertificateTypes == nil {
-		req.CertificateTypes = []string{}
-	}
 	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
 		a := store.App{ID: newID(), Name: req.Name, USCC: req.USCC, Scopes: req.Scopes,
-			CertificateTypes: req.CertificateTypes, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+			CertificateTypes: useList.Types(), UseFields: useList.Fields(), CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
 		if err := q.CreateApp(ctx, a); err != nil {
 			return 0, nil, err
 		}
 		token, err := s.register(ctx, c, q, store.KindApp, a.ID,
-			map[string]any{"uscc": a.USCC, "name": a.Name, "scopes": a.Scopes, "certificate_types": a.CertificateTypes})
+			map[string]any{"uscc": a.USCC, "name": a.Name, "scopes": a.Scopes, "certificate_types": useListView(a)})
 		if err != nil {
 			return 0, nil, err
 		}
@@ -372,7 +367,7 @@ func (s *Server) createApp(c *echo.Context) error {
 }
 
 func viewApp(a store.App) appView {
-	return appView{ID: a.ID, Name: a.Name, USCC: a.USCC, Scopes: nonNil(a.Scopes), CertificateTypes: nonNil(a.CertificateTypes), CreatedAt: a.CreatedAt}
+	return appView{ID: a.ID, Name: a.Name, USCC: a.USCC, Scopes: nonNil(a.Scopes), CertificateTypes: useListView(a), CreatedAt: a.CreatedAt}
 }
 
 func (s *Server) listApps(c *echo.Context) error {

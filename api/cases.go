@@ -11,6 +11,7 @@ import (
 
 	"github.com/suishen/suishen/cases"
 	"github.com/suishen/suishen/casework"
+	"github.com/suishen/suishen/disclosure"
 	"github.com/suishen/suishen/store"
 )
 
@@ -116,8 +117,8 @@ func (s *Server) openCase(c *echo.Context) error {
 	var v checks
 	v.text("service_item_code", req.ServiceItemCode, 64)
 	s.validateHolder(&v, "applicant.", req.Applicant.Kind, req.Applicant.Name, req.Applicant.IDNumber)
-	v.text("org", req.Org, 200)
-	v.text("operator", req.Operator, 100)
+	v.optText("org", req.Org, maxOrgUnit)
+	v.text("operator", req.Operator, maxOperator)
 	v.text("business_code", req.BusinessCode, 64)
 	v.text("purpose", req.Purpose, 200)
 	if len(req.Related) > 5 {
@@ -139,10 +140,10 @@ func (s *Server) openCase(c *echo.Context) error {
 	}
 	p := who(c)
 	r := casework.Request{ItemCode: req.ServiceItemCode, ApplicantSubject: s.deps.Subjects.Of(req.Applicant.Kind, req.Applicant.IDNumber),
-		ApplicantKind: req.Applicant.Kind, RelatedSubjects: related, Org: req.Org, OrgUSCC: p.USCC, Operator: req.Operator, BusinessCode: req.BusinessCode,
-		Purpose: req.Purpose, Caller: p.Ref(), Actor: actorOf(c), RequestID: requestID(c)}
+		ApplicantKind: req.Applicant.Kind, RelatedSubjects: related, Org: p.Name, OrgUSCC: p.USCC, OrgUnit: req.Org, Operator: req.Operator, BusinessCode: req.BusinessCode,
+		Purpose: req.Purpose, Caller: p.Ref(), Actor: actorOf(c), RequestID: requestID(c), Audience: disclosure.ForCaseOfficer()}
 	if p.Kind == store.KindApp {
-		r.AppID = p.ID
+		r.AppID, r.Audience = p.ID, audienceOf(p)
 	}
 	opened, err := s.deps.Cases.Open(ctx, r)
 	if errors.Is(err, casework.ErrUnknownItem) {

@@ -311,6 +311,9 @@ func (s *Server) getCertificate(c *echo.Context) error {
 
 // certificateStatus is public and carries no personal data.
 func (s *Server) certificateStatus(c *echo.Context) error {
+	if err := s.statusAllowed(c); err != nil {
+		return err
+	}
 	cert, err := s.store.GetCertificate(c.Request().Context(), c.Param("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound("certificate")
@@ -329,9 +332,7 @@ func (s *Server) lifecycle(a issuer.Action) echo.HandlerFunc {
 			return err
 		}
 		var v checks
-		if len([]rune(body.Reason)) > 500 {
-			v.add("reason", "length", "must be at most 500 characters")
-		}
+		v.optText("reason", body.Reason, maxReason)
 		if (a == issuer.ActionRevoke || a == issuer.ActionSuspend) && body.Reason == "" {
 			v.add("reason", "required", "say why (it is recorded and shown to the holder)")
 		}
@@ -362,6 +363,9 @@ func (s *Server) renewCertificate(c *echo.Context) error {
 	}
 	var r issuance.Renewal
 	var v checks
+	// Renewal requires a reason, as revocation and suspension do: it is
+	// recorded and shown to the holder.
+	v.text("reason", body.Reason, maxReason)
 	r.Reason, r.LongTerm, r.Fields = body.Reason, body.LongTerm, body.Fields
 	for name, p := range map[string]*string{"valid_from": body.ValidFrom, "valid_until": body.ValidUntil} {
 		if p == nil {

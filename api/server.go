@@ -60,6 +60,8 @@ type Server struct {
 	online   onlineVerifier
 	lists    *storeListSource
 	usageLog *usageLog
+	// limits: use-code guessing and public status lookups (access.go).
+	limits accessLimits
 	// appLimiter limits POST /v1/verify per app.
 	appLimiter *middleware.RateLimiterMemoryStore
 	pub        *keyring.Publisher

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -13,8 +12,9 @@ import (
 
 	"github.com/suishen/suishen/codes"
 	"github.com/suishen/suishen/codeservice"
-	"github.com/suishen/suishen/ident"
+	"github.com/suishen/suishen/disclosure"
 	"github.com/suishen/suishen/issuance"
+	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/verifier"
@@ -27,6 +27,7 @@ type verifyRequest struct {
 	JWS  string `json:"jws,omitempty"`
 	// Attribution of the use (optional for a bare verification, recorded in
 	// the holder's usage records when given).
+	Org      string `json:"org,omitempty"` // the caller's sub-unit (a window, a branch)
 	Operator string `json:"operator,omitempty"`
 	Purpose  string `json:"purpose,omitempty"`
 }
@@ -41,21 +42,10 @@ type redeemRequest struct {
 	Purpose      string `json:"purpose"`
 }
 
-type redeemResponse struct {
-	CertificateID string         `json:"certificate_id"`
-	TypeCode      string         `json:"type_code"`
-	TypeName      string         `json:"type_name"`
-	Status        string         `json:"status"`
-	ValidFrom     string         `json:"valid_from"`
-	ValidUntil    *string        `json:"valid_until"`
-	Holder        holderMasked   `json:"holder"`
-	Fields        map[string]any `json:"fields"`
-}
-
-type holderMasked struct {
-	Name string `json:"name"`
-	Kind string `json:"kind"`
-}
+// redeemResponse is what an app receives of a certificate (package
+// disclosure's View): the fields its use list allows, names and identity
+// numbers masked.
+type redeemResponse = disclosure.View
 
 type grantRequest struct {
 	AppID            string   `json:"app_id"`
@@ -83,8 +73,9 @@ type grantList struct {
 type usageView struct {
 	ID            string    `json:"id"`
 	At            time.Time `json:"at"`
-	Org           string    `json:"org"`
-	OrgUSCC       string    `json:"org_uscc,omitempty"`
+	Org           string    `json:"org"`                // the caller's registered name
+	OrgUSCC       string    `json:"org_uscc,omitempty"` // the caller's registered USCC
+	OrgUnit       string    `json:"org_unit,omitempty"` // the caller's own words for its sub-unit
 	Operator      string    `json:"operator"`
 	ItemCode      string    `json:"item_code,omitempty"`
 	ItemName      string    `json:"item_name,omitempty"`
@@ -132,7 +123,8 @@ func newAppLimiter(rate int) *middleware.RateLimiterMemoryStore {
 
 // verify checks a code or a certificate JWS for an app, online, with the
 // same rules an offline verifier applies to this node's current bundle.
-// Whenever a holder's code or certificate is involved, the holder sees it in
+// Whenever a holder's code or certificate is involved — valid or not, as
+// long as its signature shows it is really theirs — the holder sees it in
 // their usage records.
 func (s *Server) verify(c *echo.Context) error {
 	// SUISHEN_VERIFY_RATE per app.
@@ -150,16 +142,23 @@ func (s *Server) verify(c *echo.Context) error {
 	if len(req.Code) > 4096 || len(req.JWS) > 256<<10 {
 		return invalid(FieldError{Field: "code", Code: "length", Detail: "is longer than any code or certificate"})
 	}
+	var v checks
+	v.optText("org", req.Org, maxOrgUnit)
+	v.optText("operator", req.Operator, maxOperator)
+	v.optText("purpose", req.Purpose, maxPurpose)
+	if err := v.err(); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
-	v, err := s.verifierNow(ctx)
+	vf, err := s.verifierNow(ctx)
 	if err != nil {
 		return err
 	}
 	var r verifier.Result
 	holder := ""
 	if req.Code != "" {
-		r = v.VerifyCode(req.Code)
-		if r.Result == verifier.Valid && r.Kind != "venue" {
+		r = vf.VerifyCode(req.Code)
+		if r.Kind != "venue" && authentic(r) {
 			if p, err := codes.Parse(req.Code); err == nil && len(p.Subject) > 0 {
 				if h, err := s.deps.Codes.HolderOf(ctx, p.Subject); err == nil {
 					holder = h.Subject
@@ -167,8 +166,8 @@ func (s *Server) verify(c *echo.Context) error {
 			}
 		}
 	} else {
-		r = v.VerifyCertificate(req.JWS)
-		if r.CertificateID != "" {
+		r = vf.VerifyCertificate(req.JWS)
+		if r.CertificateID != "" && authentic(r) {
 			if cert, err := s.store.GetCertificate(ctx, r.CertificateID); err == nil {
 				holder = cert.HolderSubject
 			}
@@ -177,31 +176,56 @@ func (s *Server) verify(c *echo.Context) error {
 	s.metrics.verified("verify", r)
 	if holder != "" {
 		rec := appRecord(who(c))
-		rec.HolderSubject, rec.Operator, rec.Purpose = holder, req.Operator, req.Purpose
+		rec.HolderSubject, rec.OrgUnit, rec.Operator, rec.Purpose = holder, req.Org, req.Operator, req.Purpose
 		rec.CertificateID, rec.CodeKind, rec.Channel, rec.Result = r.CertificateID, r.Kind, "verify", string(r.Result)
+		if r.Result != verifier.Valid && len(r.Reasons) > 0 {
+			rec.Detail = r.Reasons[0].Code
+		}
 		if err := s.usage(ctx, rec); err != nil {
 			return err
 		}
 	}
-	return c.JSON(http.StatusOK, viewResult(r))
+	out := viewResult(r)
+	out.Subject.Masked = disclosure.Text(out.Subject.Masked)
+	return c.JSON(http.StatusOK, out)
+}
+
+// authentic reports whether a verification result shows a signature that
+// verified under a key of the bundle — so the code or certificate really is
+// its holder's, even when it is expired, revoked, suspended, superseded or
+// signed by a key since reported compromised. Forged, malformed or
+// unattributable input is never recorded against anyone.
+func authentic(r verifier.Result) bool {
+	for _, re := range r.Reasons {
+		switch re.Code {
+		case verifier.ReasonMalformed, verifier.ReasonOversized, verifier.ReasonUnsupportedAlgorithm,
+			verifier.ReasonUnsupportedVersion, verifier.ReasonUnknownKind, verifier.ReasonBadSignature,
+			verifier.ReasonUnknownKey, verifier.ReasonWrongRole, verifier.ReasonKeyNotTrustedForType,
+			verifier.ReasonUnverifiable, verifier.ReasonBundleUnavailable:
+			return false
+		}
+	}
+	return true
 }
 
 // redeem turns a one-time use code into the certificate's data, limited to
-// what the app's 用证清单 allows for its type.
+// what the app's 用证清单 allows (package disclosure). The app's right to the
+// type is checked before the code is spent: a refused code stays usable for
+// the app the holder meant, and the refusal is recorded for the holder.
+// Unknown codes count as guesses (useCodeGuesses).
 func (s *Server) redeem(c *echo.Context) error {
 	var req redeemRequest
 	if _, err := readBody(c, &req); err != nil {
 		return err
 	}
 	var v checks
-	v.text("org", req.Org, 200)
-	v.text("operator", req.Operator, 100)
+	v.optText("org", req.Org, maxOrgUnit)
+	v.text("operator", req.Operator, maxOperator)
 	v.text("item_code", req.ItemCode, 64)
 	v.text("item_name", req.ItemName, 200)
 	v.text("business_code", req.BusinessCode, 64)
-	v.text("purpose", req.Purpose, 200)
-	uc, err := codes.NormalizeUseCode(req.UseCode)
-	if err != nil {
+	v.text("purpose", req.Purpose, maxPurpose)
+	if _, err := codes.NormalizeUseCode(req.UseCode); err != nil {
 		v.add("use_code", "format", "is not a use code (用证码)")
 	}
 	if err := v.err(); err != nil {
@@ -209,68 +233,65 @@ func (s *Server) redeem(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	app := who(c)
+	if err := s.guessAllowed(c, app.ID); err != nil {
+		return err
+	}
 	rec := appRecord(app)
-	rec.Org, rec.Operator, rec.ItemCode, rec.ItemName, rec.BusinessCode, rec.Purpose, rec.Channel = req.Org, req.Operator, req.ItemCode, req.ItemName, req.BusinessCode, req.Purpose, "use_code"
-	used, err := s.store.RedeemUseCode(ctx, codeservice.UseCodeHash(uc), app.ID, s.now().UTC().Truncate(time.Microsecond))
+	rec.OrgUnit, rec.Operator, rec.ItemCode, rec.ItemName, rec.BusinessCode, rec.Purpose, rec.Channel = req.Org, req.Operator, req.ItemCode, req.ItemName, req.BusinessCode, req.Purpose, "use_code"
+	aud := audienceOf(app)
+	got, err := s.deps.Codes.RedeemUseCode(ctx, req.UseCode, app.ID, aud.MayUse)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, codeservice.ErrUnknownUseCode):
+		s.guessFailed(c, app.ID)
 		return problem(http.StatusNotFound, "unknown_use_code", "no such use code")
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, codeservice.ErrUseCodeSpent):
+		s.guessFailed(c, app.ID)
 		return problem(http.StatusConflict, "use_code_spent", "the use code was already used or has expired")
-	case err != nil:
-		return err
-	}
-	rec.HolderSubject, rec.CertificateID = used.HolderSubject, used.CertificateID
-	cert, err := s.store.GetCertificate(ctx, used.CertificateID)
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(app.CertificateTypes, cert.TypeCode) {
-		rec.Result = "refused"
-		rec.Detail = "type not in the app's use list"
+	case errors.Is(err, codeservice.ErrNotEntitled):
+		rec.HolderSubject, rec.CertificateID = got.UseCode.HolderSubject, got.Certificate.ID
+		rec.Result, rec.Detail = "refused", "type not in the app's use list"
 		if err := s.usage(ctx, rec); err != nil {
 			return err
 		}
-		p := errForbidden("this certificate type is not in the app's use list (用证清单)")
+		p := errForbidden("this certificate type is not in the app's use list (用证清单); the use code was not spent")
 		p.Code = "type_not_in_use_list"
 		return p
+	case err != nil:
+		return err
 	}
-	status := s.deps.Issuance.Effective(cert)
+	cert := got.Certificate
+	rec.HolderSubject, rec.CertificateID = got.UseCode.HolderSubject, cert.ID
+	view, err := s.disclose(ctx, cert, aud)
+	if err != nil {
+		return err
+	}
 	rec.Result = "success"
-	if status != "valid" {
-		rec.Result = "certificate_" + string(status)
+	if view.Status != "valid" {
+		rec.Result = "certificate_" + view.Status
 	}
 	if err := s.usage(ctx, rec); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.certificateData(ctx, cert))
+	return c.JSON(http.StatusOK, view)
 }
 
-// certificateData is what an app receives of a certificate: the catalogue's
-// face fields and validity, the holder's name masked — never the ID number.
-func (s *Server) certificateData(ctx context.Context, cert store.Certificate) redeemResponse {
-	out := redeemResponse{CertificateID: cert.ID, TypeCode: cert.TypeCode, Status: string(s.deps.Issuance.Effective(cert)), Fields: map[string]any{}}
-	var doc struct {
-		TypeName   string  `json:"type_name"`
-		ValidFrom  string  `json:"valid_from"`
-		ValidUntil *string `json:"valid_until"`
-		Holders    []struct {
-			Name string `json:"name"`
-		} `json:"holders"`
-		Fields map[string]any `json:"fields"`
+// disclose is what an audience receives of a certificate: package
+// disclosure's filter over the type's catalogue entry and the signed
+// document.
+func (s *Server) disclose(ctx context.Context, cert store.Certificate, aud disclosure.Audience) (disclosure.View, error) {
+	t, err := s.deps.Issuance.Type(ctx, cert.TypeCode)
+	if err != nil {
+		return disclosure.View{}, err
 	}
-	_ = json.Unmarshal(issuance.DocumentOf(cert), &doc)
-	out.TypeName, out.ValidFrom, out.ValidUntil = doc.TypeName, doc.ValidFrom, doc.ValidUntil
-	if len(doc.Holders) > 0 {
-		out.Holder = holderMasked{Name: ident.MaskName(doc.Holders[0].Name), Kind: cert.HolderKind}
+	var doc issuer.Document
+	if err := json.Unmarshal(issuance.DocumentOf(cert), &doc); err != nil {
+		return disclosure.View{}, err
 	}
-	for k, v := range doc.Fields {
-		if k == "id_number" || k == "husband_id_number" || k == "wife_id_number" || k == "mother_id_number" || k == "father_id_number" {
-			continue // other people's ID numbers never leave with a use
-		}
-		out.Fields[k] = v
+	v, ok := disclosure.Certificate(t, doc, string(s.deps.Issuance.Effective(cert)), aud)
+	if !ok {
+		return disclosure.View{}, errForbidden("this certificate type is not in the app's use list (用证清单)")
 	}
-	return out
+	return v, nil
 }
 
 // --- grants (授权用证) ---
@@ -379,11 +400,19 @@ func (s *Server) grantedCertificate(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var v checks
+	v.optText("org", c.QueryParam("org"), maxOrgUnit)
+	v.optText("operator", c.QueryParam("operator"), maxOperator)
+	v.optText("purpose", c.QueryParam("purpose"), maxPurpose)
+	if err := v.err(); err != nil {
+		return err
+	}
 	rec := appRecord(app)
 	rec.HolderSubject, rec.CertificateID, rec.Channel = cert.HolderSubject, cert.ID, "grant"
-	rec.Operator, rec.Purpose = c.QueryParam("operator"), c.QueryParam("purpose")
+	rec.OrgUnit, rec.Operator, rec.Purpose = c.QueryParam("org"), c.QueryParam("operator"), c.QueryParam("purpose")
+	aud := audienceOf(app)
 	g, err := s.store.ActiveGrant(ctx, cert.HolderSubject, app.ID, cert.TypeCode, s.now())
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(app.CertificateTypes, cert.TypeCode)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !aud.MayUse(cert.TypeCode)) {
 		rec.Result = "refused"
 		if err := s.usage(ctx, rec); err != nil {
 			return err
@@ -397,10 +426,14 @@ func (s *Server) grantedCertificate(c *echo.Context) error {
 	if rec.Purpose == "" {
 		rec.Purpose = g.Purpose
 	}
+	view, err := s.disclose(ctx, cert, aud)
+	if err != nil {
+		return err
+	}
 	if err := s.usage(ctx, rec); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.certificateData(ctx, cert))
+	return c.JSON(http.StatusOK, view)
 }
 
 // --- usage records (用证记录) ---
@@ -410,7 +443,7 @@ func (s *Server) usageRecords(c *echo.Context) error {
 		return s.store.ListUsageRecords(ctx, who(c).ID, after, limit)
 	}
 	view := func(r store.UsageRecord) usageView {
-		return usageView{ID: r.ID, At: r.At, Org: r.Org, OrgUSCC: r.OrgUSCC, Operator: r.Operator, ItemCode: r.ItemCode,
+		return usageView{ID: r.ID, At: r.At, Org: r.Org, OrgUSCC: r.OrgUSCC, OrgUnit: r.OrgUnit, Operator: r.Operator, ItemCode: r.ItemCode,
 			ItemName: r.ItemName, BusinessCode: r.BusinessCode, Purpose: r.Purpose, CertificateID: r.CertificateID,
 			CodeKind: r.CodeKind, Channel: r.Channel, Result: r.Result}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/suishen/suishen/audit"
 	"github.com/suishen/suishen/cases"
+	"github.com/suishen/suishen/disclosure"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/store"
@@ -120,6 +121,11 @@ type Request struct {
 	Purpose         string
 	Caller          string // principal ref
 	AppID           string // the calling app, for grants ("" for a department)
+	// Audience is what the caller may receive of the pulled data (an app's
+	// use list; a department's case officers); OrgUnit the caller's own
+	// words for its sub-unit. Org and OrgUSCC come from its registration.
+	Audience disclosure.Audience
+	OrgUnit  string
 	Actor           audit.Actor
 	RequestID       string
 }
@@ -164,6 +170,7 @@ func (s *Service) Open(ctx context.Context, r Request) (Opened, error) {
 		}
 	}
 	res := cases.Evaluate(it, cands, now)
+	s.disclose(ctx, it, &res, r.Audience)
 	body, err := json.Marshal(res)
 	if err != nil {
 		return Opened{}, err
@@ -181,7 +188,7 @@ func (s *Service) Open(ctx context.Context, r Request) (Opened, error) {
 		for _, id := range res.Pulled {
 			if err := q.AddUsageRecord(ctx, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: holderOf[id], At: at,
 				Org: r.Org, OrgUSCC: r.OrgUSCC, Operator: r.Operator, ItemCode: it.Code, ItemName: it.Name, BusinessCode: r.BusinessCode,
-				Purpose: r.Purpose, CertificateID: id, Channel: "case", Result: "success", AppID: r.AppID}); err != nil {
+				Purpose: r.Purpose, CertificateID: id, Channel: "case", Result: "success", AppID: r.AppID, OrgUnit: r.OrgUnit}); err != nil {
 				return err
 			}
 		}

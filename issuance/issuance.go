@@ -93,7 +93,9 @@ type Actor struct {
 
 // --- catalogue ---
 
-// Seed stores the seed catalogue; types already present are left alone.
+// Seed stores the seed catalogue. A seeded type already present takes this
+// release's spec when it differs (e.g. fields newly marked sensitive); an
+// administrator's type is left alone.
 func (s *Service) Seed(ctx context.Context) error {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	for _, t := range issuer.SeedCatalogue() {
@@ -105,7 +107,10 @@ func (s *Service) Seed(ctx context.Context) error {
 			return q.CreateCertificateType(ctx, store.CertificateType{Code: t.Code, Name: t.Name, HolderKind: t.HolderKind,
 				Spec: spec, Seeded: true, CreatedAt: now})
 		})
-		if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			err = s.refreshSeeded(ctx, t.Code, spec)
+		}
+		if err != nil {
 			return fmt.Errorf("issuance: seed %s: %w", t.Code, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/suishen/suishen/ident"
@@ -64,6 +65,12 @@ const (
 // document's fields object; Label is the Chinese label printed on the
 // certificate.
 //
+// Sensitive marks data that reaches an app only when the app's field-level
+// 用证清单 names the field: identity numbers and their equivalents (a
+// 社会保障号码), other people's identifiers (a spouse's, a parent's), phone
+// numbers of persons, health and disability data. A use list that names only
+// the type gives its non-sensitive fields (package disclosure).
+//
 // MaxLength (runes) and Pattern apply to string fields only; Pattern is an
 // RE2 expression (Go regexp syntax) matched against the whole value, as if
 // written ^(?:pattern)$. Values lists an enum field's allowed values.
@@ -75,6 +82,7 @@ type FieldSpec struct {
 	MaxLength int      `json:"max_length,omitempty"`
 	Pattern   string   `json:"pattern,omitempty"`
 	Values    []string `json:"values,omitempty"`
+	Sensitive bool     `json:"sensitive,omitempty"`
 }
 
 // RelatedItem is a 政务服务事项 (government service item) related to a type:
@@ -289,9 +297,30 @@ func (v *errs) level(field, s string) {
 	v.add(field, CodeEnum, "the level must be one of 国家级, 省级, 地市级, 区县级, 乡镇级, 其他")
 }
 
-// printable reports whether s is valid UTF-8 without control characters
-// (C0, DEL, C1), line and paragraph separators, or U+FFFD. With multiline,
-// LF, CR and TAB are allowed too (long text such as a business scope).
+// CheckText is the one rule for text that callers put into the product —
+// names, numbers and face fields at issuance, and every caller's free text
+// in records (org sub-unit, operator, purpose, reasons): it returns "" when
+// s is valid UTF-8 of at most max runes without control characters (C0,
+// DEL, C1), line and paragraph separators, U+FFFD, or invisible format
+// characters that can make a record read differently from what it holds —
+// the bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+// U+2066–U+2069), the marks U+200E, U+200F and U+061C, zero-width
+// characters (U+200B–U+200D, U+2060, U+FEFF) and the rest of Unicode's Cf
+// category. With multiline, LF, CR and TAB are allowed too (long text such
+// as a business scope). Otherwise it returns CodeCharset or CodeLength. The
+// empty string passes: whether a value is required is the caller's rule.
+func CheckText(s string, max int, multiline bool) string {
+	n, ok := printableRunes(s, multiline)
+	switch {
+	case !ok:
+		return CodeCharset
+	case n > max:
+		return CodeLength
+	}
+	return ""
+}
+
+// printable reports whether s passes CheckText's character rule.
 func printable(s string, multiline bool) bool {
 	_, ok := printableRunes(s, multiline)
 	return ok
@@ -302,7 +331,7 @@ func printableRunes(s string, multiline bool) (n int, ok bool) {
 	for _, r := range s {
 		n++
 		switch {
-		case r >= 0xa0 && r != utf8.RuneError && r != 0x2028 && r != 0x2029:
+		case r >= 0xa0 && r != utf8.RuneError && r != 0x2028 && r != 0x2029 && !unicode.Is(unicode.Cf, r):
 		case r >= 0x20 && r < 0x7f:
 		case r == '\n' || r == '\r' || r == '\t':
 			if !multiline {

@@ -29,6 +29,16 @@ package issuer
 //     the 出生医学证明编号 pattern and the 安全生产许可证编号 pattern (modelled on
 //     "(沪)JZ安许证字〔2021〕010101").
 //
+// Sensitive fields (FieldSpec.Sensitive; an app receives them only when its
+// field-level 用证清单 names them): identity numbers and their equivalents
+// (社会保障号码), a spouse's and a parent's identity numbers (结婚证,
+// 出生医学证明), a person's phone number (the 残疾人证 guardian's), health
+// data (出生孕周, 出生体重, 出生身长) and disability data (残疾类别, 残疾等级).
+// Not sensitive: a 食品经营许可证's 投诉举报电话, which is the regulator's public
+// hotline, not a person's number; enterprises' codes and names, which are
+// public registration data. Names of persons are not marked: they are masked
+// wherever an app sees them, by the one rule (ident.MaskName).
+//
 // Validity and 证照编号 are metadata, not face fields: 有效期限 / 营业期限
 // printed on a document is valid_from..valid_until (or long_term), and the
 // holder's ID number (公民身份号码 / 统一社会信用代码) is holder.id_number. A
@@ -87,6 +97,12 @@ const (
 	citizenIDPattern = `[0-9]{17}[0-9X]`
 	phonePattern     = `[0-9][0-9-]{2,19}`
 )
+
+// sensitive marks a field sensitive (FieldSpec.Sensitive).
+func sensitive(f FieldSpec) FieldSpec {
+	f.Sensitive = true
+	return f
+}
 
 func specStr(name, label string, required bool, maxLen int) FieldSpec {
 	return FieldSpec{Name: name, Label: label, Type: FieldString, Required: required, MaxLength: maxLen}
@@ -217,11 +233,11 @@ func SeedCatalogue() []CertificateType {
 				specStr("husband_name", "男方姓名", true, 64),
 				specStr("husband_nationality", "男方国籍", true, 32),
 				specDate("husband_birth_date", "男方出生日期", true),
-				specStr("husband_id_number", "男方身份证件号", true, 32),
+				sensitive(specStr("husband_id_number", "男方身份证件号", true, 32)),
 				specStr("wife_name", "女方姓名", true, 64),
 				specStr("wife_nationality", "女方国籍", true, 32),
 				specDate("wife_birth_date", "女方出生日期", true),
-				specStr("wife_id_number", "女方身份证件号", true, 32),
+				sensitive(specStr("wife_id_number", "女方身份证件号", true, 32)),
 				specStr("remarks", "备注", false, 200),
 				specStr("registration_authority", "登记机关", true, 100),
 			},
@@ -239,21 +255,21 @@ func SeedCatalogue() []CertificateType {
 				specEnum("sex", "性别", true, sexes),
 				specDate("birth_date", "出生日期", true),
 				specPat("birth_time", "出生时间", false, 5, `([01][0-9]|2[0-3]):[0-5][0-9]`),
-				specInteger("gestational_weeks", "出生孕周", true),
-				specInteger("birth_weight", "出生体重（克）", true),
-				specNumber("birth_length", "出生身长（厘米）", true),
+				sensitive(specInteger("gestational_weeks", "出生孕周", true)),
+				sensitive(specInteger("birth_weight", "出生体重（克）", true)),
+				sensitive(specNumber("birth_length", "出生身长（厘米）", true)),
 				specStr("birth_place", "出生地点", true, 100),
 				specStr("birth_institution", "助产机构名称", true, 100),
 				specStr("mother_name", "母亲姓名", true, 64),
 				specInteger("mother_age", "母亲年龄", false),
 				specStr("mother_nationality", "母亲国籍", true, 32),
 				specStr("mother_ethnicity", "母亲民族", false, 16),
-				specStr("mother_id_number", "母亲有效身份证件号码", true, 32),
+				sensitive(specStr("mother_id_number", "母亲有效身份证件号码", true, 32)),
 				specStr("father_name", "父亲姓名", false, 64),
 				specInteger("father_age", "父亲年龄", false),
 				specStr("father_nationality", "父亲国籍", false, 32),
 				specStr("father_ethnicity", "父亲民族", false, 16),
-				specStr("father_id_number", "父亲有效身份证件号码", false, 32),
+				sensitive(specStr("father_id_number", "父亲有效身份证件号码", false, 32)),
 				specStr("issuing_institution", "签证机构", true, 100),
 			},
 		},
@@ -272,10 +288,10 @@ func SeedCatalogue() []CertificateType {
 				specEnum("ethnicity", "民族", true, ethnicGroups),
 				specDate("birth_date", "出生日期", true),
 				specStr("address", "住址", true, 100),
-				specEnum("disability_category", "残疾类别", true, []string{"视力残疾", "听力残疾", "言语残疾", "肢体残疾", "智力残疾", "精神残疾", "多重残疾"}),
-				specEnum("disability_level", "残疾等级", true, []string{"一级", "二级", "三级", "四级"}),
+				sensitive(specEnum("disability_category", "残疾类别", true, []string{"视力残疾", "听力残疾", "言语残疾", "肢体残疾", "智力残疾", "精神残疾", "多重残疾"})),
+				sensitive(specEnum("disability_level", "残疾等级", true, []string{"一级", "二级", "三级", "四级"})),
 				specStr("guardian_name", "监护人", false, 64),
-				specPat("guardian_phone", "监护人联系电话", false, 20, phonePattern),
+				sensitive(specPat("guardian_phone", "监护人联系电话", false, 20, phonePattern)),
 				specStr("issuing_authority", "发证机关", true, 100),
 			},
 		},
@@ -312,7 +328,7 @@ func SeedCatalogue() []CertificateType {
 			},
 			Fields: []FieldSpec{
 				specStr("name", "姓名", true, 64),
-				specPat("social_security_number", "社会保障号码", true, 18, citizenIDPattern),
+				sensitive(specPat("social_security_number", "社会保障号码", true, 18, citizenIDPattern)),
 				specPat("card_number", "社会保障卡卡号", true, 9, `[0-9A-Z]{9}`),
 				specDate("card_issue_date", "发卡日期", true),
 				specStr("issuing_region", "发卡地", true, 64),

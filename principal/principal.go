@@ -34,6 +34,9 @@ type Principal struct {
 	Scopes []string
 	// CertificateTypes a department may issue, or an app's 用证清单.
 	CertificateTypes []string
+	// UseFields narrows an app's 用证清单 to named fields per type (see
+	// store.App.UseFields).
+	UseFields map[string][]string
 	// HolderKind is person or enterprise, for holders.
 	HolderKind string
 }
