@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 )
 
@@ -25,4 +26,14 @@ func (s *Service) refreshSeeded(ctx context.Context, code string, spec []byte) e
 	}
 	s.types.Delete(code)
 	return err
+}
+
+// serialKey keys the permutation of new certificates' serials
+// (issuer.OpaqueSerial); it is derived from ShuffleKey, itself derived from
+// the master key, so every node computes the same serials.
+func (s *Service) serialKey() []byte {
+	if len(s.ShuffleKey) == 0 {
+		return nil // OpaqueSerial refuses: no identifier without a key
+	}
+	return signing.DeriveKey(s.ShuffleKey, "suishen/certificate-serial/v1")
 }

@@ -208,7 +208,10 @@ func (s *Service) build(ctx context.Context, t issuer.CertificateType, dept stor
 	var err error
 	predID := ""
 	if pred == nil {
-		id, err = ident.NewCertificateID(t.Code, dept.USCC, issuer.Serial(now.In(cst).Year(), n), version)
+		var serial string
+		if serial, err = issuer.OpaqueSerial(s.serialKey(), now.In(cst).Year(), n); err == nil {
+			id, err = ident.NewCertificateID(t.Code, dept.USCC, serial, version)
+		}
 	} else {
 		var prev ident.CertificateID
 		if prev, err = ident.ParseCertificateID(pred.ID); err == nil {
