@@ -121,13 +121,14 @@ type Request struct {
 	Purpose         string
 	Caller          string // principal ref
 	AppID           string // the calling app, for grants ("" for a department)
+	Actor           audit.Actor
+	RequestID       string
+
 	// Audience is what the caller may receive of the pulled data (an app's
 	// use list; a department's case officers); OrgUnit the caller's own
 	// words for its sub-unit. Org and OrgUSCC come from its registration.
 	Audience disclosure.Audience
 	OrgUnit  string
-	Actor           audit.Actor
-	RequestID       string
 }
 
 // Opened is a case with its evaluation.
