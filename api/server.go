@@ -19,6 +19,11 @@ import (
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/suishen/suishen/casework"
 	"github.com/suishen/suishen/codeservice"
@@ -44,6 +49,8 @@ type Deps struct {
 	Issuance *issuance.Service    // certificates (required)
 	Codes    *codeservice.Service // 随申码 codes (required)
 	Cases    *casework.Service    // 两个免于提交 (required)
+	// Tracer, when set, gets a server span per request (OpenTelemetry); nil: no tracing.
+	Tracer trace.TracerProvider
 }
 
 // Server is the HTTP interface of one node.
@@ -66,6 +73,7 @@ type Server struct {
 	appLimiter *middleware.RateLimiterMemoryStore
 	pub        *keyring.Publisher
 	limiter    *middleware.RateLimiterMemoryStore
+	tracer     trace.Tracer // nil: tracing off
 }
 
 // New builds the server and registers every route of the route table.
@@ -81,6 +89,9 @@ func New(d Deps) *Server {
 	}
 	s := &Server{deps: d, store: d.Store, cfg: d.Config, log: d.Log, now: d.Now}
 	s.auth = newAuthenticator(d.Store, d.Admin, d.Now)
+	if d.Tracer != nil {
+		s.tracer = d.Tracer.Tracer("github.com/suishen/suishen/api")
+	}
 	s.appLimiter = newAppLimiter(max(d.Config.VerifyRate, 1))
 	s.usageLog = &usageLog{st: d.Store}
 	s.lists = &storeListSource{svc: d.Issuance}
@@ -231,6 +242,14 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxRequestID, rid)
 		c.Response().Header().Set(echo.HeaderXRequestID, rid)
+		var span trace.Span
+		if s.tracer != nil {
+			req := c.Request()
+			ctx := otel.GetTextMapPropagator().Extract(req.Context(), propagation.HeaderCarrier(req.Header))
+			ctx, span = s.tracer.Start(ctx, req.Method, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(attribute.String("suishen.request_id", rid), attribute.String("http.request.method", req.Method)))
+			c.SetRequest(req.WithContext(ctx))
+		}
 		if err := next(c); err != nil {
 			s.errorHandler(c, err)
 		}
@@ -244,6 +263,16 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		elapsed := time.Since(start)
 		s.metrics.observe(route, c.Request().Method, status, elapsed)
+		if span != nil {
+			// Route patterns, never concrete paths: identifiers stay out of traces.
+			span.SetName(c.Request().Method + " " + route)
+			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status),
+				attribute.String("suishen.principal_kind", principalKind(c)))
+			if status >= 500 {
+				span.SetStatus(otelcodes.Error, http.StatusText(status))
+			}
+			span.End()
+		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/suishen/suishen/store/teststore"
 )
@@ -320,5 +325,87 @@ func TestImportTellsWhatWasRejected(t *testing.T) {
 	}
 	if _, errOut, code = run(t, env, "import", "--department", "11100000000013338W", filepath.Join(dir, "missing.csv")); code != 2 {
 		t.Fatalf("missing file: exit %d %s", code, errOut)
+	}
+}
+
+// TestTracingExportsSpans: with an OTLP endpoint in the standard variables,
+// every request becomes a server span named by its route pattern (never the
+// concrete path), carrying the request ID, continuing the caller's trace
+// (traceparent), exported over OTLP/HTTP to the collector.
+func TestTracingExportsSpans(t *testing.T) {
+	var mu sync.Mutex
+	var spans []*tracepb.Span
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if r.URL.Path != "/v1/traces" || proto.Unmarshal(body, &req) != nil {
+			http.Error(w, "bad export", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				spans = append(spans, ss.Spans...)
+			}
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		b, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		_, _ = w.Write(b)
+	}))
+	defer collector.Close()
+	n := startNode(t, []string{"SUISHEN_DATA_DIR=" + t.TempDir(), "SUISHEN_ADMIN_TOKEN=", "SUISHEN_MASTER_KEY=", "SUISHEN_DATABASE_URL=",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=" + collector.URL + "/v1/traces", "OTEL_BSP_SCHEDULE_DELAY=100"})
+	req, _ := http.NewRequest("GET", "http://"+n.addr+"/v1/certificates/1.2.156.3005.2.X/status", nil)
+	req.Header.Set("X-Request-ID", "trace-test-0001")
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	n.stop() // flushes the batch
+	mu.Lock()
+	defer mu.Unlock()
+	var found *tracepb.Span
+	for _, sp := range spans {
+		for _, a := range sp.Attributes {
+			if a.Key == "suishen.request_id" && a.Value.GetStringValue() == "trace-test-0001" {
+				found = sp
+			}
+		}
+	}
+	if found == nil {
+		t.Fatalf("no span with the request ID among %d spans", len(spans))
+	}
+	if found.Name != "GET /v1/certificates/:id/status" || found.Kind != tracepb.Span_SPAN_KIND_SERVER {
+		t.Fatalf("span %q kind %v", found.Name, found.Kind)
+	}
+	if fmt.Sprintf("%x", found.TraceId) != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Fatalf("the span does not continue the caller's trace: %x", found.TraceId)
+	}
+	for _, a := range found.Attributes {
+		if strings.Contains(a.Value.GetStringValue(), "1.2.156.3005.2.X") {
+			t.Fatalf("a concrete identifier reached the trace in %s", a.Key)
+		}
+	}
+}
+
+// TestTracingOffByDefault: without OTEL_* variables nothing is exported.
+func TestTracingOffByDefault(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}, true},
+		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318/v1/traces"}, true},
+		{map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}, true},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_SDK_DISABLED": "true"}, false},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_TRACES_EXPORTER": "none"}, false},
+	} {
+		if got := tracingEnabled(func(k string) string { return c.env[k] }); got != c.want {
+			t.Errorf("%v: enabled %v", c.env, got)
+		}
 	}
 }

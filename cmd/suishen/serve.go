@@ -72,6 +72,16 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	defer st.Close()
 
+	tp, stopTracing, err := setupTracing(ctx, log, versionString())
+	if err != nil {
+		return exitError{code: 2, msg: err.Error()}
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = stopTracing(sctx)
+	}()
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -111,6 +121,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		Admin:    principal.NewAdminMatcher(cfg.AdminToken),
 		Registry: reg,
 		Version:  versionString(),
+		Tracer:   tp,
 	})
 
 	log.Info("suishen serving", "addr", l.Addr().String(), "backend", st.Backend(), "version", versionString(), "public_url", cfg.PublicURL)
