@@ -66,7 +66,7 @@ Exit status:
 		Example: `  # once, when the service is set up: pin the anchor, kept apart from the database
   suishen keys export > anchor.pem
   # regularly, from outside: keep a bundle (each carries the audit head)
-  suishen trust fetch --server https://suishen.example.gov.cn --anchor anchor.pem --out trust-$(date +%F).jws
+  suishen trust fetch --server https://suishen.example.gov.cn --anchor anchor.pem --lists none --out trust-$(date +%F).jws
   # audit: the log must be intact and still reach every kept head
   suishen audit verify --anchor anchor.pem --trust trust-2026-11-30.jws --trust trust-2026-12-01.jws`,
 		Args: cobra.NoArgs,
