@@ -398,3 +398,50 @@ func TestAuditVerifyUsage(t *testing.T) {
 		t.Fatalf("help: %s", out)
 	}
 }
+
+// TestAuditVerifyAcrossAnchorRotation: the operator pinned the anchor, then
+// rotated it with the CLI while a node ran. The log, with checkpoints by
+// both anchors, and a bundle signed by the new anchor verify with the old
+// pin and with the new one.
+func TestAuditVerifyAcrossAnchorRotation(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			token := "operator-token-0123456789abcdef0123"
+			env := []string{"SUISHEN_ADMIN_TOKEN=" + token, "SUISHEN_MASTER_KEY=00112233445566778899aabbccddeeff",
+				"SUISHEN_DATA_DIR=" + t.TempDir(), "SUISHEN_DATABASE_URL="}
+			if backend == "postgres" {
+				env[3] = "SUISHEN_DATABASE_URL=" + teststore.PostgresURL(t)
+			}
+			n := startNode(t, env)
+			oldPin := exportAnchor(t, env)
+			waitSealed(t, env, oldPin)
+			if out, errOut, code := run(t, env, "keys", "rotate", "anchor"); code != 0 || !strings.Contains(out, "retired") {
+				t.Fatalf("rotate anchor: %d %s %s", code, out, errOut)
+			}
+			newPin := exportAnchor(t, env)
+			if status, _ := n.call("POST", "/v1/admin/departments", token, map[string]any{"name": "某局", "uscc": "11100000000013338W",
+				"level": "区县级", "certificate_types": []string{"11100000000021001C001"}}); status != 201 {
+				t.Fatalf("department: %d", status)
+			}
+			waitSealed(t, env, newPin)
+			bundle := filepath.Join(t.TempDir(), "trust.jws")
+			if out, errOut, code := run(t, env, "trust", "fetch", "--server", "http://"+n.addr, "--anchor", oldPin, "--lists", "none", "--out", bundle); code != 0 {
+				t.Fatalf("trust fetch with the old pin: %s %s", out, errOut)
+			}
+			n.stop()
+			for name, pin := range map[string]string{"old": oldPin, "new": newPin} {
+				out, errOut, code := auditVerify(t, env, pin, "--trust", bundle, "--json")
+				var r struct {
+					OK      bool     `json:"ok"`
+					Signed  int      `json:"signed_checkpoints"`
+					Anchors []string `json:"anchors"`
+					Heads   int      `json:"audit_heads_reached"`
+					Problem string   `json:"problem"`
+				}
+				if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || !r.OK || len(r.Anchors) != 2 || r.Heads != 1 || r.Signed < 2 {
+					t.Errorf("%s pin: exit %d %+v\n%s%s", name, code, r, out, errOut)
+				}
+			}
+		})
+	}
+}
