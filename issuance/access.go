@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 
+	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 )
@@ -28,12 +30,24 @@ func (s *Service) refreshSeeded(ctx context.Context, code string, spec []byte) e
 	return err
 }
 
-// serialKey keys the permutation of new certificates' serials
-// (issuer.OpaqueSerial); it is derived from ShuffleKey, itself derived from
-// the master key, so every node computes the same serials.
-func (s *Service) serialKey() []byte {
-	if len(s.ShuffleKey) == 0 {
-		return nil // OpaqueSerial refuses: no identifier without a key
+// serialKeys caches the scheduled serial key per ShuffleKey (a node has
+// one).
+var serialKeys sync.Map // string(ShuffleKey) → *issuer.SerialKey
+
+// opaqueSerial is the serial of a new certificate (issuer.OpaqueSerial),
+// keyed by a key derived from ShuffleKey — itself derived from the master
+// key, so every node computes the same serials.
+func (s *Service) opaqueSerial(year int, n int64) (string, error) {
+	if k, ok := serialKeys.Load(string(s.ShuffleKey)); ok {
+		return k.(*issuer.SerialKey).Serial(year, n)
 	}
-	return signing.DeriveKey(s.ShuffleKey, "suishen/certificate-serial/v1")
+	if len(s.ShuffleKey) == 0 {
+		return "", errors.New("issuance: no ShuffleKey: no identifier without a serial key")
+	}
+	k, err := issuer.NewSerialKey(signing.DeriveKey(s.ShuffleKey, "suishen/certificate-serial/v1"))
+	if err != nil {
+		return "", err
+	}
+	serialKeys.Store(string(s.ShuffleKey), k)
+	return k.Serial(year, n)
 }

@@ -209,7 +209,7 @@ func (s *Service) build(ctx context.Context, t issuer.CertificateType, dept stor
 	predID := ""
 	if pred == nil {
 		var serial string
-		if serial, err = issuer.OpaqueSerial(s.serialKey(), now.In(cst).Year(), n); err == nil {
+		if serial, err = s.opaqueSerial(now.In(cst).Year(), n); err == nil {
 			id, err = ident.NewCertificateID(t.Code, dept.USCC, serial, version)
 		}
 	} else {

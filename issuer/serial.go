@@ -1,12 +1,12 @@
 package issuer
 
 import (
-	"crypto/hmac"
+	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
 	"strconv"
 
-	"github.com/emmansun/gmsm/sm3"
+	"github.com/emmansun/gmsm/sm4"
 )
 
 // opaqueHalf is the size of each half of OpaqueSerial's Feistel network:
@@ -26,7 +26,8 @@ const (
 // (GB/T 36904) that cannot be walked: the four-digit issue year (China
 // Standard Time) followed by 12 digits that are a keyed permutation of n —
 // an 8-round Feistel network over two 6-digit halves whose round function is
-// HMAC-SM3 under key. Distinct n of one year give distinct serials (it is a
+// the SM4 block cipher under the first 16 bytes of key (a pseudo-random
+// permutation used as a pseudo-random function on distinct inputs). Distinct n of one year give distinct serials (it is a
 // permutation), so uniqueness still comes from the counter, yet without the
 // key neither the next serial nor any other issued one can be derived from
 // one seen: an anonymous client walking serials at the public status
@@ -37,21 +38,40 @@ const (
 // n must be 1 to 10^12−1, year 1000 to 9999 and key at least
 // MinSerialKeyLen bytes; anything else is an error.
 func OpaqueSerial(key []byte, year int, n int64) (string, error) {
-	if len(key) < MinSerialKeyLen {
-		return "", fmt.Errorf("issuer: serial key of %d bytes, want at least %d", len(key), MinSerialKeyLen)
+	k, err := NewSerialKey(key)
+	if err != nil {
+		return "", err
 	}
+	return k.Serial(year, n)
+}
+
+// SerialKey is OpaqueSerial's key, scheduled once; safe for concurrent use.
+type SerialKey struct{ block cipher.Block }
+
+// NewSerialKey schedules key (at least MinSerialKeyLen bytes) for Serial.
+func NewSerialKey(key []byte) (*SerialKey, error) {
+	if len(key) < MinSerialKeyLen {
+		return nil, fmt.Errorf("issuer: serial key of %d bytes, want at least %d", len(key), MinSerialKeyLen)
+	}
+	block, err := sm4.NewCipher(key[:MinSerialKeyLen])
+	if err != nil {
+		return nil, err
+	}
+	return &SerialKey{block: block}, nil
+}
+
+// Serial is OpaqueSerial under k.
+func (k *SerialKey) Serial(year int, n int64) (string, error) {
 	if year < 1000 || year > 9999 || n < 1 || n >= opaqueHalf*opaqueHalf {
 		return "", fmt.Errorf("issuer: OpaqueSerial(%d, %d): year must be 1000..9999 and n 1..10^12-1", year, n)
 	}
-	mac := hmac.New(sm3.New, key)
-	var buf [12]byte
+	var in, out [16]byte
 	left, right := uint64(n)/opaqueHalf, uint64(n)%opaqueHalf
 	for round := range opaqueRounds {
-		binary.BigEndian.PutUint32(buf[:4], uint32(year)<<8|uint32(round))
-		binary.BigEndian.PutUint64(buf[4:], right)
-		mac.Reset()
-		mac.Write(buf[:])
-		f := binary.BigEndian.Uint64(mac.Sum(nil)[:8]) % opaqueHalf
+		binary.BigEndian.PutUint32(in[:4], uint32(year)<<8|uint32(round))
+		binary.BigEndian.PutUint64(in[4:12], right)
+		k.block.Encrypt(out[:], in[:])
+		f := binary.BigEndian.Uint64(out[:8]) % opaqueHalf
 		left, right = right, (left+f)%opaqueHalf
 	}
 	v := left*opaqueHalf + right

@@ -68,3 +68,21 @@ func parseInt(s string) (int64, error) {
 	}
 	return v, nil
 }
+
+func BenchmarkOpaqueSerial(b *testing.B) {
+	key, err := NewSerialKey([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		if _, err := key.Serial(2026, int64(i+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSequentialSerial(b *testing.B) {
+	for i := 0; b.Loop(); i++ {
+		_ = Serial(2026, int64(i+1))
+	}
+}
