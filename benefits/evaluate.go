@@ -1,0 +1,181 @@
+package benefits
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Certificate is what a matcher hands in for one of a holder's certificates:
+// only the types the policy reads, only the fields it reads, and only
+// certificates whose status is valid (Valid also checks the validity period).
+type Certificate struct {
+	ID         string
+	TypeCode   string
+	AreaCode   string
+	ValidFrom  time.Time
+	ValidUntil *time.Time // nil: long-term
+	Fields     map[string]any
+}
+
+// Valid reports whether the certificate is within its validity period at now.
+func (c Certificate) Valid(now time.Time) bool {
+	return !now.Before(c.ValidFrom) && (c.ValidUntil == nil || now.Before(*c.ValidUntil))
+}
+
+// Decision is a policy's verdict on one holder.
+type Decision struct {
+	Eligible bool
+	// Evidence lists the certificates that satisfied the criteria, one per
+	// type, in criteria order (empty when not eligible).
+	Evidence []Evidence
+}
+
+// Evidence names a certificate that made a holder eligible.
+type Evidence struct {
+	CertificateID string `json:"certificate_id"`
+	TypeCode      string `json:"type_code"`
+}
+
+// Evaluate decides whether a holder with these certificates qualifies at
+// now. Certificates of other types, outside the policy's areas or outside
+// their validity period never count.
+func (c *Compiled) Evaluate(certs []Certificate, now time.Time) Decision {
+	if !c.Active(now) {
+		return Decision{}
+	}
+	today := dateIn(now)
+	var ev []Evidence
+	for _, code := range c.types {
+		var found *Certificate
+		for i := range certs {
+			ct := &certs[i]
+			if ct.TypeCode != code || !ct.Valid(now) || !c.inArea(ct.AreaCode) {
+				continue
+			}
+			if c.satisfies(code, ct.Fields, today) {
+				found = ct
+				break
+			}
+		}
+		if found == nil {
+			return Decision{}
+		}
+		ev = append(ev, Evidence{CertificateID: found.ID, TypeCode: code})
+	}
+	return Decision{Eligible: true, Evidence: ev}
+}
+
+func (c *Compiled) inArea(area string) bool {
+	if len(c.Policy.AreaCodes) == 0 {
+		return true
+	}
+	for _, a := range c.Policy.AreaCodes {
+		if strings.HasPrefix(area, a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Compiled) satisfies(code string, fields map[string]any, today time.Time) bool {
+	for _, r := range c.byType[code] {
+		if !r.holds(fields[r.field], today) {
+			return false
+		}
+	}
+	return true
+}
+
+// dateIn is the calendar date of t in China Standard Time, at midnight UTC
+// (so that dates compare and add as calendar dates).
+func dateIn(t time.Time) time.Time {
+	y, m, d := t.In(CST).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func (r rule) holds(v any, today time.Time) bool {
+	if v == nil {
+		return false
+	}
+	if s, ok := v.(string); ok && s == "" {
+		return false
+	}
+	switch r.op {
+	case OpExists:
+		return true
+	case OpEq:
+		switch r.kind {
+		case "boolean":
+			b, ok := v.(bool)
+			return ok && b == r.boolean
+		case "integer", "number":
+			n, ok := number(v)
+			return ok && n == r.num
+		default:
+			s, ok := v.(string)
+			return ok && s == r.str
+		}
+	case OpIn:
+		s, ok := v.(string)
+		return ok && r.strs[s]
+	case OpGte, OpLte, OpBetween:
+		if r.kind == "date" {
+			d, ok := date(v)
+			if !ok {
+				return false
+			}
+			switch r.op {
+			case OpGte:
+				return !d.Before(r.date)
+			case OpLte:
+				return !d.After(r.date)
+			}
+			return !d.Before(r.dlo) && !d.After(r.dhi)
+		}
+		n, ok := number(v)
+		if !ok {
+			return false
+		}
+		switch r.op {
+		case OpGte:
+			return n >= r.num
+		case OpLte:
+			return n <= r.num
+		}
+		return n >= r.lo && n <= r.hi
+	case OpAgeGte, OpYearsSinceGte:
+		d, ok := date(v)
+		if !ok || d.After(today) {
+			return false
+		}
+		// The anniversary: AddDate normalises 29 February to 1 March in
+		// common years.
+		return !d.AddDate(r.years, 0, 0).After(today)
+	}
+	return false
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+func date(v any) (time.Time, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, false
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	return d, err == nil
+}
