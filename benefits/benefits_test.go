@@ -198,11 +198,15 @@ func TestCompileRefuses(t *testing.T) {
 		{"age on a string", func(p *Policy) { p.Criteria[0].Field = "address" }, "criteria[0].op", "op_not_for_type"},
 		{"gte on an enum", func(p *Policy) { p.Criteria[0].Field, p.Criteria[0].Op = "sex", OpGte }, "criteria[0].op", "op_not_for_type"},
 		{"in on a date", func(p *Policy) { p.Criteria[0].Op, p.Criteria[0].Value = OpIn, raw([]string{"x"}) }, "criteria[0].op", "op_not_for_type"},
-		{"enum value", func(p *Policy) { p.Criteria[0].Field, p.Criteria[0].Op, p.Criteria[0].Value = "sex", OpEq, raw("其他") }, "criteria[0].value", issuer.CodeEnum},
+		{"enum value", func(p *Policy) {
+			p.Criteria[0].Field, p.Criteria[0].Op, p.Criteria[0].Value = "sex", OpEq, raw("其他")
+		}, "criteria[0].value", issuer.CodeEnum},
 		{"years out of range", func(p *Policy) { p.Criteria[0].Value = raw(200) }, "criteria[0].value", issuer.CodeRange},
 		{"years not a number", func(p *Policy) { p.Criteria[0].Value = raw("eighty") }, "criteria[0].value", issuer.CodeRange},
 		{"bad date", func(p *Policy) { p.Criteria[0].Op, p.Criteria[0].Value = OpGte, raw("2026-13-01") }, "criteria[0].value", issuer.CodeFormat},
-		{"between reversed", func(p *Policy) { p.Criteria[0].Op, p.Criteria[0].Value = OpBetween, raw([]string{"2000-01-01", "1999-01-01"}) }, "criteria[0].value", issuer.CodeRange},
+		{"between reversed", func(p *Policy) {
+			p.Criteria[0].Op, p.Criteria[0].Value = OpBetween, raw([]string{"2000-01-01", "1999-01-01"})
+		}, "criteria[0].value", issuer.CodeRange},
 		{"exists with a value", func(p *Policy) { p.Criteria[0].Op = OpExists }, "criteria[0].value", issuer.CodeNotAllowed},
 		{"unknown op", func(p *Policy) { p.Criteria[0].Op = "like" }, "criteria[0].op", issuer.CodeEnum},
 		{"holder kind", func(p *Policy) { p.HolderKind = "enterprise" }, "criteria[0].certificate_type", issuer.CodeKindMismatch},
