@@ -186,6 +186,9 @@ func sendCode(c *echo.Context, status int, body any, text string) error {
 	switch b := body.(type) {
 	case codeResponse:
 		c.Response().Header().Set("Suishen-Code-Expires-At", b.ExpiresAt.UTC().Format(time.RFC3339))
+		if b.Generation > 0 {
+			c.Response().Header().Set("Suishen-Code-Generation", strconv.Itoa(b.Generation))
+		}
 	case presentationResponse:
 		c.Response().Header().Set("Suishen-Code-Expires-At", b.ExpiresAt.UTC().Format(time.RFC3339))
 	}

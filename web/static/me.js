@@ -1,1 +1,249 @@
-/* holder page */
+// The holder page /me (and its 长者专版, /me?elder=1): everything it shows
+// comes from the /v1/me API with the cookie session.
+'use strict';
+
+(function () {
+  var $ = function (id) { return document.getElementById(id); };
+  var el = suishen.el;
+  var elder = suishen.elderWanted();
+  var me = null;
+  var timer = null;
+  var codeURL = null;
+
+  var STATUS = { valid: '有效', suspended: '已暂扣', revoked: '已吊销', cancelled: '已注销', expired: '已过期', superseded: '已换发' };
+  var CHANNEL = { verify: '在线核验', use_code: '用证码', grant: '授权调用', 'case': '政务办件', online: '场所扫码', offline: '离线扫码', batch: '离线扫码' };
+  var RESULT = { success: '成功', valid: '有效', invalid: '无效', unknown: '无法确认', refused: '已拒绝' };
+
+  function notice(text) {
+    var n = $('notice');
+    n.textContent = text;
+    n.hidden = !text;
+  }
+
+  function signedOut(text) {
+    stopTimer();
+    ['code', 'actions', 'help', 'certs', 'present', 'usage', 'checkins', 'grants', 'foot'].forEach(function (id) { $(id).hidden = true; });
+    $('name').textContent = '未登录';
+    notice(text);
+  }
+
+  function failed(err) {
+    if (err instanceof suishen.ApiError && err.status === 401) {
+      signedOut('登录已失效，请从随申办应用重新进入。');
+      return true;
+    }
+    notice('暂时无法连接服务，请稍后再试。');
+    return false;
+  }
+
+  // --- the code ---
+
+  function stopTimer() {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  }
+
+  async function refreshCode() {
+    stopTimer();
+    var path = me.kind === 'enterprise' ? '/v1/me/codes/enterprise' : '/v1/me/codes/personal';
+    var img;
+    try {
+      img = await suishen.image(path);
+    } catch (err) {
+      if (!failed(err)) timer = setTimeout(refreshCode, 5000);
+      return;
+    }
+    notice('');
+    var q = $('qr');
+    q.src = img.url;
+    q.dataset.code = img.code;
+    if (codeURL) URL.revokeObjectURL(codeURL);
+    codeURL = img.url;
+    $('code').hidden = false;
+    if (isNaN(img.expiresAt)) return;
+    // Count down on the server's clock: the phone's may be wrong.
+    var lifetime = img.expiresAt - img.serverNow;
+    var deadline = performance.now() + lifetime;
+    // Ask for the next code well before this one expires.
+    var lead = Math.min(5000, lifetime / 3);
+    var tick = function () {
+      var left = deadline - performance.now();
+      if (left <= lead) { refreshCode(); return; }
+      if (!elder) $('countdown').textContent = Math.ceil(left / 1000) + ' 秒后自动刷新';
+      timer = setTimeout(tick, Math.min(1000, left - lead));
+    };
+    if (me.kind === 'enterprise' && lifetime > 86400000) {
+      $('countdown').textContent = '企业码长期有效';
+      return;
+    }
+    tick();
+  }
+
+  // --- lists ---
+
+  function fill(listId, emptyId, items, render) {
+    var ul = $(listId);
+    ul.replaceChildren();
+    items.forEach(function (it) { ul.appendChild(render(it)); });
+    $(emptyId).hidden = items.length > 0;
+  }
+
+  function row(title, lines, badge) {
+    var li = el('li', 'item');
+    var head = el('div', 'item-head');
+    head.appendChild(el('span', 'item-title', title));
+    if (badge) head.appendChild(badge);
+    li.appendChild(head);
+    lines.forEach(function (l) { if (l) li.appendChild(el('p', 'item-line', l)); });
+    return li;
+  }
+
+  function statusBadge(status) {
+    return el('span', 'badge badge-' + (status === 'valid' ? 'ok' : 'bad'), STATUS[status] || status);
+  }
+
+  async function loadCerts() {
+    var list = await suishen.json('GET', '/v1/me/certificates?limit=100');
+    fill('cert-list', 'cert-empty', list.items, function (c) {
+      // The certificate number is not shown: for some types it is the
+      // holder's identity number.
+      var li = row(c.type_name || c.type_code, [
+        c.valid_until ? '有效期至 ' + suishen.day(c.valid_until) : '长期有效',
+        '签发 ' + suishen.day(c.issued_at)
+      ], statusBadge(c.status));
+      if (c.status === 'valid') {
+        var b = el('button', 'small', '亮证');
+        b.type = 'button';
+        b.setAttribute('aria-label', '亮证：' + (c.type_name || c.type_code));
+        b.addEventListener('click', function () { present(c); });
+        li.appendChild(b);
+      }
+      return li;
+    });
+    $('certs').hidden = false;
+  }
+
+  async function present(c) {
+    var img;
+    try {
+      img = await suishen.image('/v1/me/certificates/' + encodeURIComponent(c.id) + '/presentations', { purpose: '亮证' });
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    $('present-what').textContent = c.type_name || c.type_code;
+    var q = $('present-qr');
+    q.src = img.url;
+    q.dataset.code = img.code;
+    $('use-code').textContent = img.useCode;
+    $('present-expiry').textContent = isNaN(img.expiresAt) ? '' :
+      '有效至 ' + suishen.when(new Date(Date.now() + img.expiresAt - img.serverNow)) + '，用证码仅可使用一次';
+    $('present').hidden = false;
+    $('present').scrollIntoView({ block: 'start' });
+    $('present-close').focus();
+  }
+
+  async function loadUsage() {
+    var list = await suishen.json('GET', '/v1/me/usage-records?limit=50');
+    fill('usage-list', 'usage-empty', list.items, function (u) {
+      var what = [u.item_name, u.purpose].filter(Boolean).join(' · ');
+      return row(u.org || '未知单位', [
+        suishen.when(u.at) + ' · ' + (CHANNEL[u.channel] || u.channel),
+        what,
+        u.certificate_id ? '证照 ' + u.certificate_id : (u.code_kind ? '随申码' : '')
+      ], el('span', 'badge ' + (u.result === 'success' || u.result === 'valid' ? 'badge-ok' : 'badge-bad'), RESULT[u.result] || u.result));
+    });
+    $('usage').hidden = false;
+  }
+
+  async function loadCheckins() {
+    var list = await suishen.json('GET', '/v1/me/checkins?limit=50');
+    fill('checkin-list', 'checkin-empty', list.items, function (ci) {
+      return row((ci.venue && ci.venue.name) || '场所', [suishen.when(ci.at), ci.venue && ci.venue.address]);
+    });
+    $('checkins').hidden = false;
+  }
+
+  async function loadGrants() {
+    var list = await suishen.json('GET', '/v1/me/authorizations?limit=100');
+    var live = list.items.filter(function (g) { return !g.revoked_at && Date.parse(g.expires_at) > Date.now(); });
+    fill('grant-list', 'grant-empty', live, function (g) {
+      var li = row(g.app_name || g.app_id, [g.purpose, '到期 ' + suishen.day(g.expires_at), g.certificate_types.length + ' 类证照']);
+      var b = el('button', 'small danger', '撤销');
+      b.type = 'button';
+      b.setAttribute('aria-label', '撤销对 ' + (g.app_name || g.app_id) + ' 的授权');
+      b.addEventListener('click', async function () {
+        b.disabled = true;
+        try {
+          await suishen.json('DELETE', '/v1/me/authorizations/' + encodeURIComponent(g.id));
+          await loadGrants();
+        } catch (err) {
+          b.disabled = false;
+          failed(err);
+        }
+      });
+      li.appendChild(b);
+      return li;
+    });
+    $('grants').hidden = false;
+  }
+
+  // --- page ---
+
+  function wire() {
+    $('show-code').addEventListener('click', function () {
+      refreshCode();
+      $('code').scrollIntoView({ block: 'start' });
+    });
+    $('help-toggle').addEventListener('click', function () {
+      var open = $('help').hidden;
+      $('help').hidden = !open;
+      $('help-toggle').setAttribute('aria-expanded', String(open));
+    });
+    $('present-close').addEventListener('click', function () {
+      $('present').hidden = true;
+      loadUsage().catch(failed);
+    });
+    $('elder-switch').checked = elder;
+    $('elder-switch').addEventListener('change', function () {
+      location.search = this.checked ? '?elder=1' : '?elder=0';
+    });
+    $('sign-out').addEventListener('click', async function () {
+      try { await suishen.json('DELETE', '/v1/me/session'); } catch (err) { /* ended already */ }
+      signedOut('您已退出登录。');
+    });
+    document.addEventListener('visibilitychange', function () {
+      if (!document.hidden && me) refreshCode();
+    });
+  }
+
+  async function start() {
+    document.body.classList.toggle('elder', elder);
+    if (elder) {
+      $('print-link').href = '/print/offline?elder=1';
+      document.title = '我的随申码（长者模式）';
+    }
+    wire();
+    if (new URLSearchParams(location.search).get('login') === 'invalid') {
+      signedOut('登录链接无效或已过期，请从随申办应用重新进入。');
+      return;
+    }
+    try {
+      me = await suishen.json('GET', '/v1/me');
+    } catch (err) {
+      if (!failed(err)) return;
+      if (err.status === 401) signedOut('请从随申办应用进入本页面。');
+      return;
+    }
+    $('name').textContent = me.masked_name;
+    $('kind').textContent = me.kind === 'enterprise' ? '企业' : '个人';
+    $('code-title').textContent = me.kind === 'enterprise' ? '企业码' : '我的随申码';
+    $('foot').hidden = false;
+    if (elder) $('actions').hidden = false;
+    await refreshCode();
+    if (elder) return;
+    await Promise.all([loadCerts(), loadUsage(), loadCheckins(), loadGrants()]).catch(failed);
+  }
+
+  start();
+})();

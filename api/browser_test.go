@@ -1,0 +1,336 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/suishen/suishen/config"
+	"github.com/suishen/suishen/internal/browsertest"
+	"github.com/suishen/suishen/store/teststore"
+	"github.com/suishen/suishen/verifier"
+)
+
+// One browser for the whole test binary.
+func TestMain(m *testing.M) { browsertest.Main(m) }
+
+// browserHarness is a server on the wall clock with the shortest code TTL
+// (10 s), so a test sees the page replace a code.
+func browserHarness(t *testing.T, b teststore.Backend) *harness {
+	h := newHarnessWith(t, b.Open(t), func(c *config.Config) { c.CodeTTL = 10 * time.Second })
+	h.clock.mu.Lock()
+	h.clock.real = true
+	h.clock.mu.Unlock()
+	return h
+}
+
+// pageFixture gives the holder a certificate, a check-in, a grant and a
+// usage record, and returns the gateway key.
+func pageFixture(t *testing.T, h *harness) (gw, grantID string) {
+	t.Helper()
+	_, dep := h.department(uscc2)
+	_, gw = h.app("identity-gateway")
+	appID, appKey := h.app("verify", "use")
+	cert := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("P-1")))
+	hol := h.holder(gw)
+	_, ven := h.venue()
+	venueCode := h.must(200, h.do("GET", "/v1/venue/code", ven, nil))["code"].(string)
+	h.must(201, h.do("POST", "/v1/me/checkins", hol, map[string]any{"code": venueCode}))
+	g := h.must(201, h.do("POST", "/v1/me/authorizations", hol, map[string]any{"app_id": appID, "certificate_types": []string{typeIDCard},
+		"purpose": "开立银行账户", "expires_at": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}))
+	h.must(200, h.do("GET", "/v1/certificates/"+cert["id"].(string), appKey, nil)) // a use under the grant
+	return gw, g["id"].(string)
+}
+
+// loginURL mints a session and returns its login_url on the test server.
+func (h *harness) browserLoginURL(gw string) string {
+	h.t.Helper()
+	m := h.must(201, h.do("POST", "/v1/sessions", gw, map[string]any{"kind": "person", "name": "张三", "id_number": personID}))
+	return strings.Replace(m["login_url"].(string), h.cfg.PublicURL, h.ts.URL, 1)
+}
+
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, a)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	run(t, ctx, chromedp.Steps(steps...))
+}
+
+// waitJS polls a JavaScript expression until it is true (navigations in
+// between are fine).
+func waitJS(t *testing.T, ctx context.Context, expr string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+expr+`); } catch (e) { return false; } })()`))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		lastErr = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+	t.Fatalf("waiting for %s: %v\npage: %s", expr, lastErr, body)
+}
+
+// screenQR decodes the QR code visible on the screen.
+func screenQR(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	shot, err := browsertest.Screenshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decodePNG(t, shot)
+}
+
+func noSeriousViolations(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	vs, err := browsertest.Axe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		t.Errorf("%s: axe: %s", page, v)
+	}
+}
+
+// screenshotDir is where the tests leave the README's screenshots.
+func screenshotDir() string { return filepath.Join("..", "docs", "screenshots") }
+
+func saveScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if err := browsertest.SaveScreenshot(ctx, filepath.Join(screenshotDir(), name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pageText(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return run(t, ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML + document.body.innerText`))
+}
+
+// noIdentity checks that a page shows no identity number and no full name.
+func noIdentity(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	text := pageText(t, ctx)
+	for _, secret := range []string{personID, strings.ToLower(personID), "张三"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s shows %q", page, secret)
+		}
+	}
+}
+
+// The holder page, as a person sees it after the identity gateway sends the
+// browser to its login_url: the QR on the screen decodes to a code that
+// verifies offline, and is replaced by another valid code before it expires.
+func TestHolderPageShowsALiveCode(t *testing.T) {
+	for _, b := range teststore.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			h := browserHarness(t, b)
+			gw, _ := pageFixture(t, h)
+			ctx := browsertest.Tab(t)
+			do(t, ctx, chromedp.Navigate(h.browserLoginURL(gw)))
+			waitJS(t, ctx, `location.pathname === '/me' && !!document.getElementById('qr').dataset.code && document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0`, 15*time.Second)
+
+			first := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('qr').dataset.code`))
+			if got := screenQR(t, ctx); got != first {
+				t.Fatalf("the QR on the screen decodes to %q, the page shows %q", got, first)
+			}
+			if r := h.offline(t, first); r.Result != verifier.Valid || r.Kind != "personal" {
+				t.Fatalf("the code on the screen: %+v", r)
+			}
+			countdown := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('countdown').textContent`))
+			if !strings.Contains(countdown, "秒后自动刷新") {
+				t.Fatalf("countdown %q", countdown)
+			}
+
+			// Within one TTL the page shows a new code, which verifies too.
+			waitJS(t, ctx, fmt.Sprintf(`document.getElementById('qr').dataset.code !== %q && document.getElementById('qr').complete`, first), 15*time.Second)
+			second := screenQR(t, ctx)
+			if second == first {
+				t.Fatal("the code on the screen did not change")
+			}
+			if r := h.offline(t, second); r.Result != verifier.Valid {
+				t.Fatalf("the refreshed code: %+v", r)
+			}
+			noIdentity(t, ctx, "/me")
+		})
+	}
+}
+
+// Everything else on the holder page, its 长者专版 and the offline card:
+// content, actions, accessibility, screenshots.
+func TestHolderPages(t *testing.T) {
+	h := browserHarness(t, teststore.Backends()[0])
+	gw, grantID := pageFixture(t, h)
+	ctx := browsertest.Tab(t)
+	do(t, ctx, chromedp.Navigate(h.browserLoginURL(gw)))
+	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.querySelectorAll('#cert-list li').length > 0 && document.querySelectorAll('#usage-list li').length > 0 && document.querySelectorAll('#grant-list li').length > 0`, 15*time.Second)
+
+	text := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	for _, want := range []string{"张*", "居民身份证", "有效", "徐汇区图书馆", "开立银行账户", "某银行", "用证记录", "授权用证", "场所登记"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/me does not show %q:\n%s", want, text)
+		}
+	}
+	noIdentity(t, ctx, "/me")
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	noSeriousViolations(t, ctx, "/me")
+	saveScreenshot(t, ctx, "me.png")
+
+	// 亮证: a presentation code that verifies with the use code shown.
+	do(t, ctx, chromedp.Click(`#cert-list button`))
+	waitJS(t, ctx, `!document.getElementById('present').hidden && document.getElementById('use-code').textContent.length >= 6 && document.getElementById('present-qr').complete`, 10*time.Second)
+	useCode := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('use-code').textContent`))
+	presented := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('present-qr').dataset.code`))
+	if r := h.offline(t, presented); r.Result != verifier.Valid || r.Kind != "presentation" || r.UseCode != useCode {
+		t.Fatalf("presentation on the page: %+v (use code %q)", r, useCode)
+	}
+	noSeriousViolations(t, ctx, "/me (亮证)")
+	do(t, ctx, chromedp.Click(`#present-close`))
+
+	// Revoking a grant from the page revokes it.
+	do(t, ctx, chromedp.Click(`#grant-list button`))
+	waitJS(t, ctx, `document.querySelectorAll('#grant-list li').length === 0`, 10*time.Second)
+	tok := h.holder(gw)
+	for _, g := range h.must(200, h.do("GET", "/v1/me/authorizations", tok, nil))["items"].([]any) {
+		if g := g.(map[string]any); g["id"] == grantID && g["revoked_at"] == nil {
+			t.Fatal("the grant revoked on the page is still live")
+		}
+	}
+
+	// 长者专版: large type, the code and at most three large actions, no
+	// countdown; the choice is remembered.
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=1"))
+	waitJS(t, ctx, `document.body.classList.contains('elder') && !!document.getElementById('qr').dataset.code && document.getElementById('qr').complete`, 10*time.Second)
+	size := run(t, ctx, chromedp.Evaluate[float64](`parseFloat(getComputedStyle(document.body).fontSize)`))
+	if size < 24 {
+		t.Fatalf("elder body font size %v px, want ≥ 24", size)
+	}
+	for _, sel := range []string{"#help p", "#name"} {
+		if px := run(t, ctx, chromedp.Evaluate[float64](fmt.Sprintf(`parseFloat(getComputedStyle(document.querySelector(%q)).fontSize)`, sel))); px < 24 {
+			t.Errorf("elder %s font size %v px", sel, px)
+		}
+	}
+	visible := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('button, a.button')].filter(b => b.offsetParent !== null && b.getBoundingClientRect().height >= 60).map(b => b.textContent.trim())`))
+	if len(visible) == 0 || len(visible) > 3 {
+		t.Fatalf("elder page large actions %v, want 1 to 3", visible)
+	}
+	if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById('countdown').offsetParent !== null || document.getElementById('certs').offsetParent !== null`)); shown {
+		t.Fatal("the elder page shows a countdown or the certificate list")
+	}
+	if r := h.offline(t, screenQR(t, ctx)); r.Result != verifier.Valid {
+		t.Fatalf("elder page code: %+v", r)
+	}
+	noIdentity(t, ctx, "/me?elder=1")
+	noSeriousViolations(t, ctx, "/me?elder=1")
+	saveScreenshot(t, ctx, "me-elder.png")
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me"))
+	waitJS(t, ctx, `document.readyState === 'complete' && document.body.classList.contains('elder')`, 10*time.Second)
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=0"))
+	waitJS(t, ctx, `document.readyState === 'complete' && !document.body.classList.contains('elder') && !!document.getElementById('qr').dataset.code`, 10*time.Second)
+
+	// The offline card: printing a new one invalidates the old.
+	card := func() string {
+		do(t, ctx, chromedp.Navigate(h.ts.URL+"/print/offline"))
+		waitJS(t, ctx, `!document.getElementById('intro').hidden`, 10*time.Second)
+		do(t, ctx, chromedp.Click(`#make`))
+		waitJS(t, ctx, `!!document.getElementById('card-qr').dataset.code && document.getElementById('card-qr').complete && document.getElementById('card-qr').naturalWidth > 0`, 10*time.Second)
+		return run(t, ctx, chromedp.Evaluate[string](`document.getElementById('card-qr').dataset.code`))
+	}
+	old := card()
+	if r := h.offline(t, old); r.Result != verifier.Valid || r.Kind != "offline" {
+		t.Fatalf("printed offline code: %+v", r)
+	}
+	fresh := card()
+	if got := screenQR(t, ctx); got != fresh {
+		t.Fatalf("the card's QR decodes to %q, want %q", got, fresh)
+	}
+	if r := h.offline(t, fresh); r.Result != verifier.Valid {
+		t.Fatalf("new offline code: %+v", r)
+	}
+	if r := h.offline(t, old); r.Result != verifier.Invalid {
+		t.Fatalf("the card printed before: %+v, want invalid", r)
+	}
+	cardText := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('offline-card').innerText`))
+	if !strings.Contains(cardText, "张*") || !strings.Contains(cardText, "第 2 版") || !strings.Contains(cardText, "打印日期") {
+		t.Fatalf("card text %q", cardText)
+	}
+	noIdentity(t, ctx, "/print/offline")
+	noSeriousViolations(t, ctx, "/print/offline")
+	saveScreenshot(t, ctx, "print-offline.png")
+	// Sign-out ends the session: the page then says so, and the API refuses
+	// the cookie.
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me"))
+	waitJS(t, ctx, `!document.getElementById('foot').hidden`, 10*time.Second)
+	do(t, ctx, chromedp.Click(`#sign-out`))
+	waitJS(t, ctx, `document.getElementById('notice').textContent.includes('退出登录')`, 10*time.Second)
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me"))
+	waitJS(t, ctx, `document.getElementById('notice').textContent.includes('随申办')`, 10*time.Second)
+}
+
+// A login URL works once: opened a second time (in another browser) it signs
+// nobody in.
+func TestLoginURLOnceInBrowser(t *testing.T) {
+	h := browserHarness(t, teststore.Backends()[0])
+	_, gw := h.app("identity-gateway")
+	u := h.browserLoginURL(gw)
+	a := browsertest.Tab(t)
+	do(t, a, chromedp.Navigate(u))
+	waitJS(t, a, `!!document.getElementById('qr').dataset.code`, 10*time.Second)
+	b := browsertest.Tab(t)
+	do(t, b, chromedp.Navigate(u))
+	waitJS(t, b, `document.getElementById('notice').textContent.includes('无效或已过期')`, 10*time.Second)
+	if run(t, b, chromedp.Evaluate[bool](`!!document.getElementById('qr').dataset.code`)) {
+		t.Fatal("a used login URL signed a second browser in")
+	}
+	noSeriousViolations(t, b, "/me (signed out)")
+}
+
+// A page of another origin that posts to the API with the holder's cookies
+// (same site, other port: the browser sends SameSite=Strict cookies) is
+// refused, and nothing changes.
+func TestCrossSitePostRefusedInBrowser(t *testing.T) {
+	h := browserHarness(t, teststore.Backends()[0])
+	_, gw := h.app("identity-gateway")
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><title>x</title><body><form id="f" method="post" action="%s/v1/me/codes/offline" enctype="text/plain"><input name="x" value="y"></form></body></html>`, h.ts.URL)
+	}))
+	defer evil.Close()
+	ctx := browsertest.Tab(t)
+	do(t, ctx, chromedp.Navigate(h.browserLoginURL(gw)))
+	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code`, 10*time.Second)
+	do(t, ctx, chromedp.Navigate(evil.URL))
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('f').submit()`))
+	waitJS(t, ctx, `location.pathname === '/v1/me/codes/offline' && document.readyState === 'complete'`, 10*time.Second)
+	body := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	if !strings.Contains(body, `"status":403`) || !strings.Contains(body, "cross_site") {
+		t.Fatalf("cross-site POST answered: %s", body)
+	}
+	// No offline code was issued.
+	tok := h.holder(gw)
+	oc := h.must(201, h.do("POST", "/v1/me/codes/offline", tok, nil))
+	if g := oc["generation"]; g != float64(1) {
+		t.Fatalf("after the refused cross-site POST the next offline code is generation %v, want 1", g)
+	}
+}
