@@ -186,6 +186,19 @@ func TestHolderPages(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(h.browserLoginURL(gw)))
 	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.querySelectorAll('#cert-list li').length > 0 && document.querySelectorAll('#usage-list li').length > 0 && document.querySelectorAll('#grant-list li').length > 0`, 15*time.Second)
 
+	// Budget: the first visit (cold cache) transfers at most 150 KB — the
+	// page, its assets, the code image and the API answers.
+	weight := run(t, ctx, chromedp.Evaluate[[]int](`(() => {
+	  const es = [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')];
+	  const assets = es.filter(e => e.name.includes('/assets/') || e.entryType === 'navigation');
+	  const sum = l => l.reduce((s, e) => s + (e.transferSize || 0), 0);
+	  return [sum(es), sum(assets), es.length];
+	})()`))
+	t.Logf("holder page, first visit: %d bytes transferred in %d requests (page and assets: %d bytes)", weight[0], weight[2], weight[1])
+	if weight[0] > 150*1024 || weight[1] == 0 {
+		t.Errorf("the holder page transferred %d bytes, budget 150 KB", weight[0])
+	}
+
 	text := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`))
 	for _, want := range []string{"张*", "居民身份证", "有效", "徐汇区图书馆", "开立银行账户", "某银行", "用证记录", "授权用证", "场所登记"} {
 		if !strings.Contains(text, want) {
