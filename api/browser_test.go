@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,13 +114,24 @@ func noSeriousViolations(t *testing.T, ctx context.Context, page string) {
 	}
 }
 
-// screenshotDir is where the tests leave the README's screenshots.
-func screenshotDir() string { return filepath.Join("..", "docs", "screenshots") }
+// screenshotDir is where the tests leave their screenshots: the README's
+// docs/screenshots with SUISHEN_UPDATE_SCREENSHOTS=1, a temporary folder
+// otherwise (so that a test run leaves the work tree clean).
+func screenshotDir(t *testing.T) string {
+	if os.Getenv("SUISHEN_UPDATE_SCREENSHOTS") != "" {
+		return filepath.Join("..", "docs", "screenshots")
+	}
+	return t.TempDir()
+}
 
 func saveScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	if err := browsertest.SaveScreenshot(ctx, filepath.Join(screenshotDir(), name)); err != nil {
+	path := filepath.Join(screenshotDir(t), name)
+	if err := browsertest.SaveScreenshot(ctx, path); err != nil {
 		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() < 1000 {
+		t.Fatalf("screenshot %s: %v", path, err)
 	}
 }
 
