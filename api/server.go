@@ -136,7 +136,7 @@ func New(d Deps) *Server {
 	for _, r := range s.routes {
 		h := r.Handler
 		mws := []echo.MiddlewareFunc{s.authorize(r.Access)}
-		if r.Access.public() {
+		if r.Access.public() && !isProbe(r.Path) {
 			mws = append([]echo.MiddlewareFunc{s.rateLimit}, mws...)
 		}
 		e.Add(r.Method, echoPath(r.Path), h, mws...)
@@ -341,6 +341,11 @@ func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
+
+// isProbe reports whether path is a liveness or readiness probe: probes are
+// never rate-limited, or a load balancer behind one address would take a
+// busy node out of service.
+func isProbe(path string) bool { return path == "/healthz" || path == "/readyz" }
 
 // rateLimit limits public endpoints per client address (SUISHEN_PUBLIC_RATE).
 func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {

@@ -189,7 +189,12 @@ func (s *Store) tryTx(ctx context.Context, fn func(q store.Queries) error) error
 		}
 		return ferr
 	}
-	if err := tx.Commit(ctx); err != nil {
+	// fn succeeded: commit on a context a client disconnect or a request
+	// deadline cannot cancel. Cancelling while COMMIT is on the wire would
+	// report a failure for a transaction PostgreSQL may have committed.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sqldb.CommitTimeout)
+	defer cancel()
+	if err := tx.Commit(cctx); err != nil {
 		err = fmt.Errorf("store: postgres: commit: %w", mapErr(err))
 		if txdb.sawRetryable.Load() {
 			// fn swallowed a serialization failure; the transaction

@@ -69,6 +69,11 @@ func Classify(sentinel, cause error) error {
 // that keeps failing with store.ErrRetryable before it gives up.
 const DefaultTxAttempts = 10
 
+// CommitTimeout bounds a COMMIT, which runs on a context the caller's
+// cancellation does not reach (a request whose transaction committed must
+// answer its success).
+const CommitTimeout = 10 * time.Second
+
 // Retry runs attempt until it returns nil, returns an error that is not
 // store.ErrRetryable, the context ends or maxAttempts runs are spent
 // (maxAttempts < 1 means DefaultTxAttempts). Between runs it sleeps with

@@ -276,7 +276,11 @@ func (s *Store) tryTx(ctx context.Context, fn func(q store.Queries) error) error
 		return fmt.Errorf("store: sqlite: begin transaction: %w", err)
 	}
 	defer s.releaseWriter()
-	tx, err := s.writer.BeginTx(ctx, nil)
+	// database/sql rolls a transaction back when its BeginTx context ends,
+	// even between fn's last statement and COMMIT; statements inside fn
+	// still use the caller's ctx, so a cancellation aborts fn, but once fn
+	// has succeeded the commit is not cancellable.
+	tx, err := s.writer.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("store: sqlite: begin transaction: %w", s.mapErr(err))
 	}

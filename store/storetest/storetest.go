@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TimeOrdering", testTimeOrdering},
 		{"ContextCancelled", testContextCancelled},
 		{"TxCommit", testTxCommit},
+		{"TxCommitOutlivesCancel", testTxCommitOutlivesCancel},
 		{"TxRollback", testTxRollback},
 		{"TxPanic", testTxPanic},
 		{"TxRetry", testTxRetry},
