@@ -1,7 +1,12 @@
 package api
 
 import (
+	"context"
 	"testing"
+	"time"
+
+	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/verifier"
 )
 
 // Probes are never rate-limited: a client that used up its public rate on
@@ -21,6 +26,62 @@ func TestProbesNotRateLimited(t *testing.T) {
 					t.Fatalf("%s answered %d after the client was rate-limited: %s", p, r.Status, r.Body)
 				}
 			}
+		}
+	})
+}
+
+// verifierNow is a verifier holding this node's current bundle, pinned to
+// the current anchor (as a scanner that re-pinned after a rotation).
+func (h *harness) currentVerifier(t *testing.T) *verifier.Verifier {
+	t.Helper()
+	bundle := h.do("GET", "/v1/trust", "", nil)
+	anchor, err := h.srv.deps.Keys.Signer(context.Background(), store.RoleAnchor, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verifier.New(string(bundle.Body), anchor.Public(), verifier.Options{Now: h.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (h *harness) activeKID(t *testing.T, role store.KeyRole, uscc string) string {
+	t.Helper()
+	s, err := h.srv.deps.Keys.Signer(context.Background(), role, uscc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.KeyID()
+}
+
+// After the anchor is rotated and the old one compromised, certificates
+// still verify at once: the status lists are re-signed by the new anchor
+// (before, the cached lists signed by the compromised anchor made every
+// certificate "unknown" for up to 4.8 h).
+func TestAnchorCompromiseResignsStatusLists(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		_, dep := h.department(uscc2)
+		cert := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("A-1")))
+		jws := cert["jws"].(string)
+		if r := h.currentVerifier(t).VerifyCertificate(jws); r.Result != verifier.Valid {
+			t.Fatalf("before: %+v", r)
+		}
+		old := h.activeKID(t, store.RoleAnchor, "")
+		h.must(201, h.do("POST", "/v1/admin/keys/rotate", testAdminToken, map[string]any{"role": "anchor"}))
+		h.clock.Add(time.Minute)
+		if r := h.currentVerifier(t).VerifyCertificate(jws); r.Result != verifier.Valid {
+			t.Fatalf("after rotation: %+v", r)
+		}
+		h.must(200, h.do("POST", "/v1/admin/keys/"+old+"/compromised", testAdminToken, nil))
+		h.clock.Add(time.Minute)
+		if r := h.currentVerifier(t).VerifyCertificate(jws); r.Result != verifier.Valid {
+			t.Fatalf("after the old anchor's compromise: %+v", r)
+		}
+		// And the online verifier agrees.
+		_, app := h.app("verify")
+		if v := h.must(200, h.do("POST", "/v1/verify", app, map[string]any{"jws": jws})); v["result"] != "valid" {
+			t.Fatalf("online: %v", v)
 		}
 	})
 }
