@@ -275,15 +275,24 @@ type departmentTypesRequest struct {
 	CertificateTypes []string `json:"certificate_types"`
 }
 
-// setDepartmentTypes changes which certificate types a department may issue.
-// Its key's entry in the JWKS and the trust bundle follows at once on this
-// node (other nodes within their bundle refresh).
+// setDepartmentTypes changes which certificate types a department may issue
+// from now on. Each type's authorisation periods are kept, and published
+// with the department's keys, so certificates issued while a type was
+// authorised keep their verdict. Its key's entry in the JWKS and the trust
+// bundle follows at once on this node (other nodes within their bundle
+// refresh).
 func (s *Server) setDepartmentTypes(c *echo.Context) error {
 	var req departmentTypesRequest
 	if _, err := readBody(c, &req); err != nil {
 		return err
 	}
 	var v checks
+	// An empty or missing list would silently withdraw every type: a
+	// department that must stop issuing is handled by its key, not by a
+	// body that lost a field.
+	if len(req.CertificateTypes) == 0 {
+		v.add("certificate_types", "required", "must list at least one certificate type")
+	}
 	v.typeCodes("certificate_types", req.CertificateTypes, 500)
 	if len(v.errs) == 0 {
 		s.catalogued(c.Request().Context(), &v, "certificate_types", req.CertificateTypes)
@@ -291,14 +300,12 @@ func (s *Server) setDepartmentTypes(c *echo.Context) error {
 	if err := v.err(); err != nil {
 		return err
 	}
-	if req.CertificateTypes == nil {
-		req.CertificateTypes = []string{}
-	}
 	ctx := c.Request().Context()
 	id := c.Param("id")
 	var d store.Department
+	at := s.now().UTC().Truncate(time.Microsecond)
 	err := s.store.InTx(ctx, func(q store.Queries) error {
-		if err := q.SetDepartmentTypes(ctx, id, req.CertificateTypes); err != nil {
+		if err := q.SetDepartmentTypes(ctx, id, req.CertificateTypes, at); err != nil {
 			return err
 		}
 		var err error

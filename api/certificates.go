@@ -12,6 +12,7 @@ import (
 
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/store"
 )
 
@@ -198,19 +199,27 @@ func (s *Server) issueCertificate(c *echo.Context) error {
 	if replayed, err := s.replay(c, raw); replayed || err != nil {
 		return err
 	}
-	p, err := s.deps.Issuance.Prepare(ctx, dept, req)
-	if err != nil {
-		return issuanceProblem(err)
-	}
-	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
-		if err := s.deps.Issuance.Save(ctx, q, p, s.actor(c)); err != nil {
-			if isExists(err) {
-				return 0, nil, problemConflict("number", "a certificate of this type with this number was already issued by this department")
-			}
-			return 0, nil, err
+	for attempt := 0; ; attempt++ {
+		p, err := s.deps.Issuance.Prepare(ctx, dept, req)
+		if err != nil {
+			return issuanceProblem(err)
 		}
-		return http.StatusCreated, s.viewCertificate(p.Record), nil
-	})
+		err = s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+			if err := s.deps.Issuance.Save(ctx, q, p, s.actor(c)); err != nil {
+				if isExists(err) {
+					return 0, nil, problemConflict("number", "a certificate of this type with this number was already issued by this department")
+				}
+				return 0, nil, err
+			}
+			return http.StatusCreated, s.viewCertificate(p.Record), nil
+		})
+		// The key was retired or compromised (on any node) between
+		// signing and storing: sign again with its replacement.
+		if errors.Is(err, keyring.ErrKeyNotActive) && attempt == 0 {
+			continue
+		}
+		return err
+	}
 }
 
 func (s *Server) issueBatch(c *echo.Context) error {

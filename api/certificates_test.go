@@ -367,7 +367,7 @@ func TestDepartmentTypesChange(t *testing.T) {
 		if r := h.do("PUT", "/v1/admin/departments/"+depID+"/certificate-types", testAdminToken, map[string]any{"certificate_types": []string{"11100000000021001C099"}}); r.Status != 422 {
 			t.Fatalf("uncatalogued type: %d", r.Status)
 		}
-		if r := h.do("PUT", "/v1/admin/departments/nope/certificate-types", testAdminToken, map[string]any{"certificate_types": []string{}}); r.Status != 404 {
+		if r := h.do("PUT", "/v1/admin/departments/nope/certificate-types", testAdminToken, map[string]any{"certificate_types": []string{typeIDCard}}); r.Status != 404 {
 			t.Fatalf("unknown department: %d", r.Status)
 		}
 	})

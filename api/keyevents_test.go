@@ -85,3 +85,61 @@ func TestAnchorCompromiseResignsStatusLists(t *testing.T) {
 		}
 	})
 }
+
+// Changing a department's types never changes the verdict on certificates
+// issued while a type was authorised (before: invalid
+// key_not_trusted_for_type); an empty or missing list is a 422, not a wipe.
+func TestDepartmentTypeChangesKeepVerdicts(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		id, dep := h.department(uscc2)
+		_, app := h.app("verify")
+		cert := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("T-1")))
+		jws := cert["jws"].(string)
+		path := "/v1/admin/departments/" + id + "/certificate-types"
+		for _, body := range []any{map[string]any{"certificate_types": []string{}}, map[string]any{}, map[string]any{"certificate_types": nil}} {
+			r := h.do("PUT", path, testAdminToken, body)
+			if p := r.problem(t); r.Status != 422 || len(p.Errors) == 0 || p.Errors[0].Field != "certificate_types" {
+				t.Fatalf("PUT %v: %d %s", body, r.Status, r.Body)
+			}
+		}
+		h.clock.Add(time.Minute)
+		h.must(200, h.do("PUT", path, testAdminToken, map[string]any{"certificate_types": []string{typeLicence}}))
+		h.clock.Add(time.Minute)
+		if r := h.currentVerifier(t).VerifyCertificate(jws); r.Result != verifier.Valid {
+			t.Fatalf("a certificate issued while its type was authorised, after the type was withdrawn: %+v", r)
+		}
+		if v := h.must(200, h.do("POST", "/v1/verify", app, map[string]any{"jws": jws})); v["result"] != "valid" {
+			t.Fatalf("online: %v", v)
+		}
+		if r := h.do("POST", "/v1/certificates", dep, idCardBody("T-2")); r.Status != 403 {
+			t.Fatalf("issuing a withdrawn type: %d %s", r.Status, r.Body)
+		}
+		// The JWKS carries the periods verifiers judge by.
+		found := false
+		for _, k := range h.must(200, h.do("GET", "/.well-known/jwks.json", "", nil))["keys"].([]any) {
+			m := k.(map[string]any)
+			if m["key_role"] != "department" {
+				continue
+			}
+			for _, p := range m["certificate_type_periods"].([]any) {
+				pm := p.(map[string]any)
+				if pm["type_code"] == typeIDCard && pm["until"] != nil {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Fatal("the JWKS does not show the ended period")
+		}
+		// Re-authorised: new certificates verify, and so does the old one.
+		h.clock.Add(time.Minute)
+		h.must(200, h.do("PUT", path, testAdminToken, map[string]any{"certificate_types": []string{typeLicence, typeIDCard}}))
+		c2 := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("T-3")))
+		v := h.currentVerifier(t)
+		for _, j := range []string{jws, c2["jws"].(string)} {
+			if r := v.VerifyCertificate(j); r.Result != verifier.Valid {
+				t.Fatalf("after re-authorisation: %+v", r)
+			}
+		}
+	})
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/store"
 )
 
@@ -82,6 +83,8 @@ func toProblem(err error) (*Problem, bool) {
 		return problem(http.StatusConflict, "already_exists", "a resource with the same unique key exists"), false
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrRetryable):
 		return problem(http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry later"), true
+	case errors.Is(err, keyring.ErrKeyNotActive):
+		return problem(http.StatusServiceUnavailable, "key_changed", "the signing key changed during the request; retry"), false
 	case errors.Is(err, context.DeadlineExceeded):
 		return problem(http.StatusServiceUnavailable, "timeout", "the request took too long; retry later"), true
 	case errors.As(err, &he):

@@ -11,6 +11,7 @@
 package codeservice
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/suishen/suishen/codes"
 	"github.com/suishen/suishen/ident"
 	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
@@ -28,14 +30,23 @@ import (
 
 // Lifetimes of the long-lived kinds.
 const (
-	OfflineLifetime      = 180 * 24 * time.Hour
-	StaticLifetime       = 10 * 365 * 24 * time.Hour
+	OfflineLifetime = 180 * 24 * time.Hour
+	// StaticLifetime bounds enterprise and venue codes by the time a
+	// retired code key keeps verifying (keyring.Retention, 181 days): a
+	// code never outlives its key. Handing a code out re-signs it within
+	// StaticRenewBefore of its end.
+	StaticLifetime       = 180 * 24 * time.Hour
+	StaticRenewBefore    = 60 * 24 * time.Hour
 	PresentationLifetime = 5 * time.Minute
 )
 
-// Keys gives the active signer of a role.
+// Keys gives the active signer of a role, confirmed against the database,
+// and confirms inside a transaction that a key is still active
+// (keyring.Ring): nothing signed by a key is stored or handed out once its
+// compromise has committed, on any node.
 type Keys interface {
-	Signer(ctx context.Context, role store.KeyRole, uscc string) (signing.Signer, error)
+	ConfirmedSigner(ctx context.Context, role store.KeyRole, uscc string) (signing.Signer, error)
+	Confirm(ctx context.Context, q store.Queries, kid string) error
 }
 
 // Errors.
@@ -106,7 +117,18 @@ func (s *Service) holderRef(ctx context.Context, subject, kind string) (uint64, 
 }
 
 func (s *Service) signer(ctx context.Context) (signing.Signer, error) {
-	return s.Keys.Signer(ctx, store.RoleCode, "")
+	return s.Keys.ConfirmedSigner(ctx, store.RoleCode, "")
+}
+
+// again runs f once more when the code key changed (on any node) between
+// signing and storing — the ring has reloaded, so the second run signs with
+// the replacement — or a stored static code ended meanwhile.
+func again[T any](f func() (T, error)) (T, error) {
+	v, err := f()
+	if errors.Is(err, keyring.ErrKeyNotActive) || errors.Is(err, errSlotNeeded) {
+		v, err = f()
+	}
+	return v, err
 }
 
 // Personal issues a fresh dynamic personal code: never stored, unlinkable to
@@ -146,6 +168,10 @@ func (s *Service) slot(ctx context.Context, prefix string) (string, int, error) 
 // Offline issues a new printable offline code; the previous generation is
 // revoked in the same transaction (only the latest is valid).
 func (s *Service) Offline(ctx context.Context, h principal.Principal, actor Actor) (Issued, error) {
+	return again(func() (Issued, error) { return s.offline(ctx, h, actor) })
+}
+
+func (s *Service) offline(ctx context.Context, h principal.Principal, actor Actor) (Issued, error) {
 	ref, err := s.holderRef(ctx, h.ID, h.HolderKind)
 	if err != nil {
 		return Issued{}, err
@@ -162,6 +188,9 @@ func (s *Service) Offline(ctx context.Context, h principal.Principal, actor Acto
 	var revoked bool
 	err = s.Store.InTx(ctx, func(q store.Queries) error {
 		revoked = false
+		if err := s.Keys.Confirm(ctx, q, sg.KeyID()); err != nil {
+			return err
+		}
 		now := s.now().UTC().Truncate(time.Second)
 		gen := 1
 		prev, err := q.LatestCode(ctx, "offline", h.ID)
@@ -210,36 +239,89 @@ func (s *Service) Offline(ctx context.Context, h principal.Principal, actor Acto
 
 // static returns the owner's valid static code of kind, issuing it on first
 // use; claims builds its claims.
+//
+// A static code never outlives its key: it lives StaticLifetime (no longer
+// than a retired code key keeps verifying), and the stored code is signed
+// again — same generation, same status slot — when it is handed out and its
+// key is no longer the active code key (rotated or compromised), or it is
+// within StaticRenewBefore of its expiry.
 func (s *Service) static(ctx context.Context, kind codes.Kind, owner string, actor Actor, auditObject string,
 	claims func(list string, index int) codes.Claims) (Issued, error) {
+	return again(func() (Issued, error) { return s.staticOnce(ctx, kind, owner, actor, auditObject, claims) })
+}
+
+// current reports whether a stored static code may be handed out as it is.
+func (s *Service) current(c store.Code, sg signing.Signer, now time.Time) bool {
+	if c.Status != "valid" || !now.Before(c.ExpiresAt) || c.ExpiresAt.Sub(now) < StaticRenewBefore ||
+		c.ExpiresAt.Sub(c.IssuedAt) > StaticLifetime {
+		return false
+	}
+	parsed, err := codes.Parse(c.Text)
+	return err == nil && bytes.Equal(parsed.KeyHint, codes.KeyHint(sg.Public()))
+}
+
+func (s *Service) staticOnce(ctx context.Context, kind codes.Kind, owner string, actor Actor, auditObject string,
+	claims func(list string, index int) codes.Claims) (Issued, error) {
 	name := kind.String()
-	if c, err := s.Store.LatestCode(ctx, name, owner); err == nil && c.Status == "valid" && s.now().Before(c.ExpiresAt) {
-		return Issued{Text: c.Text, Kind: kind, ExpiresAt: c.ExpiresAt, Generation: c.Generation}, nil
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return Issued{}, err
-	}
-	list, index, err := s.slot(ctx, name[:1])
-	if err != nil {
-		return Issued{}, err
-	}
 	sg, err := s.signer(ctx)
 	if err != nil {
 		return Issued{}, err
 	}
+	c, lerr := s.Store.LatestCode(ctx, name, owner)
+	switch {
+	case lerr == nil && s.current(c, sg, s.now()):
+		return Issued{Text: c.Text, Kind: kind, ExpiresAt: c.ExpiresAt, Generation: c.Generation}, nil
+	case lerr != nil && !errors.Is(lerr, store.ErrNotFound):
+		return Issued{}, lerr
+	}
+	var list string
+	var index int
+	if lerr != nil || c.Status != "valid" || !s.now().Before(c.ExpiresAt) {
+		if list, index, err = s.slot(ctx, name[:1]); err != nil {
+			return Issued{}, err
+		}
+	}
 	var out Issued
+	var resigned bool
 	err = s.Store.InTx(ctx, func(q store.Queries) error {
+		resigned = false
+		now := s.now().UTC().Truncate(time.Second)
 		gen := 1
 		prev, err := q.LatestCode(ctx, name, owner)
 		switch {
-		case err == nil && prev.Status == "valid" && s.now().Before(prev.ExpiresAt):
+		case err == nil && s.current(prev, sg, now):
 			out = Issued{Text: prev.Text, Kind: kind, ExpiresAt: prev.ExpiresAt, Generation: prev.Generation}
 			return nil // another request made it meanwhile
+		case err == nil && prev.Status == "valid" && now.Before(prev.ExpiresAt):
+			resigned = true // same generation, same slot, signed again
 		case err == nil:
 			gen = prev.Generation + 1
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		now := s.now().UTC().Truncate(time.Second)
+		if err := s.Keys.Confirm(ctx, q, sg.KeyID()); err != nil {
+			return err
+		}
+		if resigned {
+			c := claims(prev.StatusList, int(prev.StatusIndex))
+			c.IssuedAt, c.ExpiresAt = now, now.Add(StaticLifetime)
+			text, err := codes.Issue(sg, c)
+			if err != nil {
+				return err
+			}
+			if err := q.ResignCode(ctx, prev.ID, prev.Text, text, now, c.ExpiresAt, now); err != nil {
+				return err
+			}
+			if _, err := q.AppendAudit(ctx, audit.New(now, actor.Actor, "code."+name+".resign", auditObject, owner, actor.RequestID,
+				map[string]any{"generation": prev.Generation, "key_id": sg.KeyID()})); err != nil {
+				return err
+			}
+			out = Issued{Text: text, Kind: kind, ExpiresAt: c.ExpiresAt, Generation: prev.Generation}
+			return nil
+		}
+		if list == "" { // the stored code ended meanwhile: it needs a slot
+			return errSlotNeeded
+		}
 		c := claims(list, index)
 		c.IssuedAt, c.ExpiresAt = now, now.Add(StaticLifetime)
 		text, err := codes.Issue(sg, c)
@@ -258,11 +340,13 @@ func (s *Service) static(ctx context.Context, kind codes.Kind, owner string, act
 		out = Issued{Text: text, Kind: kind, ExpiresAt: c.ExpiresAt, Generation: gen}
 		return nil
 	})
-	if err == nil {
+	if err == nil && list != "" && !resigned {
 		s.placed(list)
 	}
 	return out, err
 }
+
+var errSlotNeeded = errors.New("codeservice: a new slot is needed")
 
 // RevokeStatic revokes the owner's current static code of kind (enterprise
 // or venue): offline verifiers learn it from the status list in the next
@@ -332,6 +416,18 @@ func shortName(n string) string {
 // Presentation issues a 亮证 code for one of the holder's valid certificates,
 // carrying a one-time use code that an app can redeem within its lifetime.
 func (s *Service) Presentation(ctx context.Context, h principal.Principal, cert store.Certificate, status issuer.Status, purpose string, actor Actor) (Issued, string, error) {
+	type shown struct {
+		code    Issued
+		useCode string
+	}
+	r, err := again(func() (shown, error) {
+		c, u, err := s.presentation(ctx, h, cert, status, purpose, actor)
+		return shown{c, u}, err
+	})
+	return r.code, r.useCode, err
+}
+
+func (s *Service) presentation(ctx context.Context, h principal.Principal, cert store.Certificate, status issuer.Status, purpose string, actor Actor) (Issued, string, error) {
 	if cert.HolderSubject != h.ID {
 		return Issued{}, "", ErrNotHolder
 	}
@@ -363,6 +459,9 @@ func (s *Service) Presentation(ctx context.Context, h principal.Principal, cert 
 		return Issued{}, "", err
 	}
 	err = s.Store.InTx(ctx, func(q store.Queries) error {
+		if err := s.Keys.Confirm(ctx, q, sg.KeyID()); err != nil {
+			return err
+		}
 		if err := q.CreateUseCode(ctx, store.UseCode{Hash: UseCodeHash(useCode), CertificateID: cert.ID, HolderSubject: h.ID,
 			Purpose: purpose, CreatedAt: now, ExpiresAt: c.ExpiresAt}); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/suishen/suishen/audit"
 	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/store"
 )
 
@@ -31,12 +32,21 @@ var ErrDuplicate = errors.New("issuance: a certificate with this number was alre
 // transaction with one audit entry. An item whose number was already issued
 // reports ErrDuplicate with the existing ID, so re-running a file issues
 // nothing twice.
+//
+// When the department's key is retired or compromised (on any node) between
+// signing and storing, the batch is signed again once with the new key.
 func (s *Service) Batch(ctx context.Context, dept store.Department, reqs []issuer.IssueRequest, actor Actor) ([]ItemResult, error) {
-	pb, err := s.PrepareBatch(ctx, dept, reqs)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		pb, err := s.PrepareBatch(ctx, dept, reqs)
+		if err != nil {
+			return nil, err
+		}
+		err = s.SaveBatch(ctx, pb, actor)
+		if errors.Is(err, keyring.ErrKeyNotActive) && attempt == 0 {
+			continue
+		}
+		return pb.Results, err
 	}
-	return pb.Results, s.SaveBatch(ctx, pb, actor)
 }
 
 // PreparedBatch is a batch validated, numbered and signed, not yet stored.
@@ -91,6 +101,9 @@ func (s *Service) PrepareBatch(ctx context.Context, dept store.Department, reqs 
 	if len(pb.good) == 0 {
 		return pb, nil
 	}
+	if _, err := s.Keys.ConfirmedSigner(ctx, store.RoleDepartment, dept.USCC); err != nil {
+		return nil, err
+	}
 	first, err := s.Store.NextCertificateNumbers(ctx, len(pb.good))
 	if err != nil {
 		return nil, err
@@ -137,7 +150,16 @@ func (s *Service) SaveBatch(ctx context.Context, pb *PreparedBatch, actor Actor)
 		recs[j] = pb.prepared[j].Record
 	}
 	var inserted []string
+	kids := map[string]bool{}
+	for _, r := range recs {
+		kids[r.KeyID] = true
+	}
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
+		for kid := range kids { // fail closed: see Save
+			if err := s.Keys.Confirm(ctx, q, kid); err != nil {
+				return err
+			}
+		}
 		var err error
 		if inserted, err = q.CreateCertificates(ctx, recs); err != nil {
 			return err

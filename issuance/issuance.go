@@ -26,9 +26,14 @@ import (
 	"github.com/suishen/suishen/store"
 )
 
-// Keys gives the signer of a role (department keys by USCC).
+// Keys gives the signer of a role (department keys by USCC) and confirms,
+// failing closed, that a key is still active (keyring.Ring).
 type Keys interface {
 	Signer(ctx context.Context, role store.KeyRole, uscc string) (signing.Signer, error)
+	// ConfirmedSigner is Signer confirmed against the database.
+	ConfirmedSigner(ctx context.Context, role store.KeyRole, uscc string) (signing.Signer, error)
+	// Confirm fails (keyring.ErrKeyNotActive) unless kid is active in q.
+	Confirm(ctx context.Context, q store.Queries, kid string) error
 }
 
 // Errors callers map to API problems.
@@ -180,6 +185,9 @@ func (s *Service) Prepare(ctx context.Context, dept store.Department, req issuer
 	if errs := issuer.ValidateRequest(t, req, now); len(errs) > 0 {
 		return Prepared{}, &InvalidError{Fields: errs}
 	}
+	if _, err := s.Keys.ConfirmedSigner(ctx, store.RoleDepartment, dept.USCC); err != nil {
+		return Prepared{}, fmt.Errorf("issuance: department key: %w", err)
+	}
 	n, err := s.Store.NextCertificateNumbers(ctx, 1)
 	if err != nil {
 		return Prepared{}, err
@@ -256,7 +264,14 @@ var cst = time.FixedZone("CST", 8*3600)
 // Save stores a prepared certificate and its audit entry in q's transaction.
 // A certificate with the same type, issuer and number already issued gives
 // store.ErrAlreadyExists.
+//
+// It fails closed with keyring.ErrKeyNotActive when the signing key was
+// retired or compromised since the document was signed (on any node):
+// prepare again, the ring has reloaded.
 func (s *Service) Save(ctx context.Context, q store.Queries, p Prepared, actor Actor) error {
+	if err := s.Keys.Confirm(ctx, q, p.Record.KeyID); err != nil {
+		return err
+	}
 	if err := q.CreateCertificate(ctx, p.Record); err != nil {
 		return err
 	}

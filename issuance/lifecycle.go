@@ -7,6 +7,7 @@ import (
 
 	"github.com/suishen/suishen/audit"
 	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 )
@@ -75,6 +76,16 @@ type Renewal struct {
 // same type, issuer, serial and holder, version+1, a new signature, linked
 // to its predecessor, which becomes superseded.
 func (s *Service) Renew(ctx context.Context, dept store.Department, id string, r Renewal, actor Actor) (Prepared, error) {
+	for attempt := 0; ; attempt++ {
+		p, err := s.renewOnce(ctx, dept, id, r, actor)
+		if errors.Is(err, keyring.ErrKeyNotActive) && attempt == 0 {
+			continue // the key changed between signing and storing: sign again
+		}
+		return p, err
+	}
+}
+
+func (s *Service) renewOnce(ctx context.Context, dept store.Department, id string, r Renewal, actor Actor) (Prepared, error) {
 	old, err := s.Owned(ctx, s.Store, dept, id)
 	if err != nil {
 		return Prepared{}, err
@@ -113,6 +124,9 @@ func (s *Service) Renew(ctx context.Context, dept store.Department, id string, r
 	if errs := issuer.ValidateRequest(t, req, now); len(errs) > 0 {
 		return Prepared{}, &InvalidError{Fields: errs}
 	}
+	if _, err := s.Keys.ConfirmedSigner(ctx, store.RoleDepartment, dept.USCC); err != nil {
+		return Prepared{}, err
+	}
 	n, err := s.Store.NextCertificateNumbers(ctx, 1)
 	if err != nil {
 		return Prepared{}, err
@@ -122,6 +136,9 @@ func (s *Service) Renew(ctx context.Context, dept store.Department, id string, r
 		return Prepared{}, err
 	}
 	err = s.Store.InTx(ctx, func(q store.Queries) error {
+		if err := s.Keys.Confirm(ctx, q, p.Record.KeyID); err != nil { // fail closed: see Save
+			return err
+		}
 		at := now.UTC().Truncate(time.Microsecond)
 		if err := q.ChangeCertificateStatus(ctx, store.CertificateStatusChange{ID: old.ID, From: old.Status,
 			To: string(issuer.StatusSuperseded), Reason: r.Reason, SuccessorID: p.Record.ID, At: at}); err != nil {

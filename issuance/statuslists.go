@@ -113,6 +113,10 @@ func (s *Service) ensureSigned(ctx context.Context, in store.StatusListInfo, anc
 	if err != nil {
 		return in, err
 	}
+	// Fail closed: never sign with an anchor compromised on another node.
+	if anchor, err = s.Keys.ConfirmedSigner(ctx, store.RoleAnchor, ""); err != nil {
+		return in, err
+	}
 	jws, err := issuer.SignStatusList(anchor, p)
 	if err != nil {
 		return in, err

@@ -63,6 +63,7 @@ func (p *Publisher) now() time.Time {
 func (p *Publisher) Keys(ctx context.Context) ([]trust.Key, error) {
 	now := p.now()
 	types := map[string][]string{}
+	periods := map[string][]trust.TypePeriod{}
 	var out []trust.Key
 	for _, k := range p.Ring.Keys() {
 		if k.Status == store.KeyRetired && k.NotAfter != nil && now.After(*k.NotAfter) {
@@ -87,8 +88,21 @@ func (p *Publisher) Keys(ctx context.Context) ([]trust.Key, error) {
 					t = []string{}
 				}
 				types[k.DepartmentUSCC] = t
+				ps, err := p.Store.DepartmentTypePeriods(ctx, k.DepartmentUSCC)
+				if err != nil {
+					return nil, err
+				}
+				tp := make([]trust.TypePeriod, len(ps))
+				for i, x := range ps {
+					tp[i] = trust.TypePeriod{TypeCode: x.TypeCode, From: x.From.UTC()}
+					if x.Until != nil {
+						u := x.Until.UTC()
+						tp[i].Until = &u
+					}
+				}
+				periods[k.DepartmentUSCC] = tp
 			}
-			tk.CertificateTypes = t
+			tk.CertificateTypes, tk.TypePeriods = t, periods[k.DepartmentUSCC]
 		}
 		out = append(out, tk)
 	}
@@ -121,6 +135,12 @@ func (p *Publisher) Current(ctx context.Context) (*Published, error) {
 	if c := p.cached; c != nil && c.version == v && now.Sub(c.Bundle.IssuedAt) < Refresh {
 		return c, nil
 	}
+	// Fail closed: never sign with an anchor compromised on another node.
+	anchor, err := p.Ring.ConfirmedSigner(ctx, store.RoleAnchor, "")
+	if err != nil {
+		return nil, err
+	}
+	v = p.Ring.Version() // the confirmation may have reloaded the ring
 	keys, err := p.Keys(ctx)
 	if err != nil {
 		return nil, err
@@ -130,10 +150,6 @@ func (p *Publisher) Current(ctx context.Context) (*Published, error) {
 		if lists, err = p.StatusLists(ctx); err != nil {
 			return nil, err
 		}
-	}
-	anchor, err := p.Ring.Signer(ctx, store.RoleAnchor, "")
-	if err != nil {
-		return nil, err
 	}
 	b := trust.Bundle{Issuer: p.Issuer, IssuedAt: now, NextUpdate: now.Add(NextUpdate), ExpiresAt: now.Add(MaxAge),
 		Keys: keys, StatusLists: lists}

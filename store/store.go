@@ -300,6 +300,19 @@ type CertificateFilter struct {
 	HolderSubject string // "" : any
 	IssuerUSCC    string // "" : any
 	TypeCode      string // "" : any
+	// KeyIDs keeps certificates signed by one of these keys (nil: any), and
+	// InEffect those that are valid or suspended: the certificates to
+	// re-issue after a compromise.
+	KeyIDs   []string
+	InEffect bool
+}
+
+// TypePeriod is a period in which a department was authorised to issue a
+// certificate type: from From, until Until (nil: still authorised).
+type TypePeriod struct {
+	TypeCode string
+	From     time.Time
+	Until    *time.Time
 }
 
 // Holder maps a pseudonymous subject to a small number that 随申码 codes
@@ -403,8 +416,12 @@ type Queries interface {
 	GetDepartment(ctx context.Context, id string) (Department, error)
 	GetDepartmentByUSCC(ctx context.Context, uscc string) (Department, error)
 	// SetDepartmentTypes replaces the certificate types a department may
-	// issue (ErrNotFound for an unknown ID).
-	SetDepartmentTypes(ctx context.Context, id string, types []string) error
+	// issue from at on: periods of types no longer listed end at at, types
+	// newly listed open a period at at (see DepartmentTypePeriods).
+	SetDepartmentTypes(ctx context.Context, id string, types []string, at time.Time) error
+	// DepartmentTypePeriods lists when the department with this USCC was
+	// authorised for each certificate type, by type and start.
+	DepartmentTypePeriods(ctx context.Context, uscc string) ([]TypePeriod, error)
 	ListDepartments(ctx context.Context, after string, limit int) ([]Department, error)
 	CreateApp(ctx context.Context, a App) error
 	GetApp(ctx context.Context, id string) (App, error)
@@ -529,6 +546,10 @@ type CodeQueries interface {
 	// ChangeCodeStatus sets Status from `from` to `to` (ErrConflict if it is
 	// not `from`; ErrNotFound for an unknown ID) and bumps its status list.
 	ChangeCodeStatus(ctx context.Context, id, from, to string, at time.Time) error
+	// ResignCode replaces a valid code's text and times after it was signed
+	// again (key rotation or compromise); ErrConflict unless its text is
+	// still oldText.
+	ResignCode(ctx context.Context, id, oldText, text string, issuedAt, expiresAt, at time.Time) error
 
 	// Check-ins. A ClientID already recorded for the venue gives
 	// ErrAlreadyExists (uploads are idempotent).

@@ -54,9 +54,49 @@ type Key struct {
 	Role             string     `json:"key_role"`
 	DepartmentUSCC   string     `json:"department_uscc,omitempty"`
 	CertificateTypes []string   `json:"certificate_types,omitempty"`
-	NotBefore        time.Time  `json:"not_before"`
+	// TypePeriods says since when (and until when) the department was
+	// authorised for each certificate type, CertificateTypes being those
+	// authorised now. A verifier judges a certificate by the periods at its
+	// issued_at, so changing a department's types never changes the verdict
+	// on certificates issued while a type was authorised.
+	TypePeriods []TypePeriod `json:"certificate_type_periods,omitempty"`
+	NotBefore   time.Time    `json:"not_before"`
 	NotAfter         *time.Time `json:"not_after"`
 	Status           string     `json:"key_status"`
+}
+
+// TypePeriod is one period of a department's authorisation for a
+// certificate type: from From until Until (absent: still authorised).
+type TypePeriod struct {
+	TypeCode string     `json:"type_code"`
+	From     time.Time  `json:"from"`
+	Until    *time.Time `json:"until,omitempty"`
+}
+
+// AuthorisedAt reports whether k (a department key) was trusted for
+// certificates of typeCode issued at issuedAt (whole seconds, as
+// certificates carry it). A key without periods (a bundle of an older
+// server) is judged by CertificateTypes alone.
+func (k Key) AuthorisedAt(typeCode string, issuedAt time.Time) bool {
+	if len(k.TypePeriods) == 0 {
+		for _, t := range k.CertificateTypes {
+			if t == typeCode {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range k.TypePeriods {
+		if p.TypeCode != typeCode || issuedAt.Before(p.From.Truncate(time.Second)) {
+			continue
+		}
+		// issued_at is truncated to the second: a certificate issued in
+		// the second the period ended was issued within it.
+		if p.Until == nil || issuedAt.Before(p.Until.Truncate(time.Second).Add(time.Second)) {
+			return true
+		}
+	}
+	return false
 }
 
 // JWKS is the document at /.well-known/jwks.json.

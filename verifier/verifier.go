@@ -445,8 +445,8 @@ func (v *Verifier) VerifyCertificate(jws string) (r Result) {
 		switch {
 		case k.DepartmentUSCC != d.Issuer.USCC:
 			return "key " + k.Kid + " belongs to another department than the certificate's issuer"
-		case !slices.Contains(k.CertificateTypes, d.TypeCode):
-			return "the issuing department's key is not trusted for certificate type " + d.TypeCode
+		case !k.AuthorisedAt(d.TypeCode, d.IssuedAt):
+			return "the issuing department was not authorised for certificate type " + d.TypeCode + " at " + stamp(d.IssuedAt)
 		}
 		return ""
 	}

@@ -397,6 +397,17 @@ func (q *Queries) ListCertificates(ctx context.Context, f store.CertificateFilte
 			b.WriteString(` AND ` + cond.col + ` = $` + strconv.Itoa(len(args)))
 		}
 	}
+	if f.KeyIDs != nil {
+		b.WriteString(` AND key_id IN (''`)
+		for _, k := range f.KeyIDs {
+			args = append(args, k)
+			b.WriteString(`, $` + strconv.Itoa(len(args)))
+		}
+		b.WriteString(`)`)
+	}
+	if f.InEffect {
+		b.WriteString(` AND status IN ('valid', 'suspended')`)
+	}
 	args = append(args, pageLimit(limit))
 	b.WriteString(` ORDER BY id LIMIT $` + strconv.Itoa(len(args)))
 	out, err := list(ctx, q.db, scanCertificate, b.String(), args...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,6 +127,9 @@ func (q *Queries) CreateDepartment(ctx context.Context, d store.Department) erro
 	_, err = q.db.Exec(ctx,
 		`INSERT INTO departments (`+departmentCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
 		d.ID, d.Name, d.USCC, d.Level, types, d.CreatedAt)
+	if err == nil {
+		err = q.openTypePeriods(ctx, d.USCC, d.CertificateTypes, nil, d.CreatedAt)
+	}
 	if err != nil {
 		return fmt.Errorf("store: create department: %w", err)
 	}
@@ -153,20 +157,72 @@ func (q *Queries) GetDepartmentByUSCC(ctx context.Context, uscc string) (store.D
 	return d, nil
 }
 
-// SetDepartmentTypes replaces the certificate types a department may issue.
-func (q *Queries) SetDepartmentTypes(ctx context.Context, id string, types []string) error {
-	list, err := encodeList(types)
-	if err != nil {
+// SetDepartmentTypes replaces the certificate types a department may issue
+// from at on, closing and opening authorisation periods. It runs several
+// statements: call it in a transaction.
+func (q *Queries) SetDepartmentTypes(ctx context.Context, id string, types []string, at time.Time) error {
+	if err := q.setDepartmentTypes(ctx, id, types, at); err != nil {
 		return fmt.Errorf("store: set department types: %w", err)
-	}
-	n, err := q.db.Exec(ctx, `UPDATE departments SET certificate_types = $1 WHERE id = $2`, list, id)
-	if err != nil {
-		return fmt.Errorf("store: set department types: %w", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("store: set department types: %w", store.ErrNotFound)
 	}
 	return nil
+}
+
+func (q *Queries) setDepartmentTypes(ctx context.Context, id string, types []string, at time.Time) error {
+	enc, err := encodeList(types)
+	if err != nil {
+		return err
+	}
+	var uscc string
+	if err := q.db.QueryRow(ctx, `SELECT uscc FROM departments WHERE id = $1`, id).Scan(&uscc); err != nil {
+		return err
+	}
+	if _, err := q.db.Exec(ctx, `UPDATE departments SET certificate_types = $1 WHERE id = $2`, enc, id); err != nil {
+		return err
+	}
+	open, err := list(ctx, q.db, func(s scanner) (string, error) {
+		var t string
+		return t, s.Scan(&t)
+	}, `SELECT type_code FROM department_type_periods WHERE department_uscc = $1 AND valid_until IS NULL`, uscc)
+	if err != nil {
+		return err
+	}
+	for _, t := range open {
+		if !slices.Contains(types, t) {
+			if _, err := q.db.Exec(ctx, `UPDATE department_type_periods SET valid_until = $3
+				WHERE department_uscc = $1 AND type_code = $2 AND valid_until IS NULL`, uscc, t, at); err != nil {
+				return err
+			}
+		}
+	}
+	return q.openTypePeriods(ctx, uscc, types, open, at)
+}
+
+// openTypePeriods opens a period at at for each type not already open.
+func (q *Queries) openTypePeriods(ctx context.Context, uscc string, types, open []string, at time.Time) error {
+	for i, t := range types {
+		if slices.Contains(open, t) || slices.Contains(types[:i], t) {
+			continue
+		}
+		if _, err := q.db.Exec(ctx, `INSERT INTO department_type_periods (department_uscc, type_code, valid_from)
+			VALUES ($1, $2, $3)`, uscc, t, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DepartmentTypePeriods lists the department's authorisation periods by
+// type and start.
+func (q *Queries) DepartmentTypePeriods(ctx context.Context, uscc string) ([]store.TypePeriod, error) {
+	out, err := list(ctx, q.db, func(s scanner) (store.TypePeriod, error) {
+		var p store.TypePeriod
+		return p, s.Scan(&p.TypeCode, &p.From, &p.Until)
+	}, `SELECT type_code, valid_from, valid_until FROM department_type_periods
+		WHERE department_uscc = $1 ORDER BY type_code, valid_from`, uscc)
+	if err != nil {
+		return nil, fmt.Errorf("store: department type periods: %w", err)
+	}
+	return out, nil
 }
 
 // ListDepartments lists departments with ID > after, in byte order of ID.

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"time"
 	"context"
 
 	"github.com/suishen/suishen/store"
@@ -17,6 +18,6 @@ func (s *Store) CreateCase(ctx context.Context, c store.Case) error {
 }
 
 // SetDepartmentTypes implements store.Queries.
-func (s *Store) SetDepartmentTypes(ctx context.Context, id string, types []string) error {
-	return s.write(ctx, func(q store.Queries) error { return q.SetDepartmentTypes(ctx, id, types) })
+func (s *Store) SetDepartmentTypes(ctx context.Context, id string, types []string, at time.Time) error {
+	return s.write(ctx, func(q store.Queries) error { return q.SetDepartmentTypes(ctx, id, types, at) })
 }

@@ -70,3 +70,8 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error 
 func (s *Store) AddUsageRecord(ctx context.Context, r store.UsageRecord) error {
 	return s.write(ctx, func(q store.Queries) error { return q.AddUsageRecord(ctx, r) })
 }
+
+// ResignCode implements store.CodeQueries.
+func (s *Store) ResignCode(ctx context.Context, id, oldText, text string, issuedAt, expiresAt, at time.Time) error {
+	return s.write(ctx, func(q store.Queries) error { return q.ResignCode(ctx, id, oldText, text, issuedAt, expiresAt, at) })
+}

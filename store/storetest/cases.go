@@ -70,12 +70,12 @@ func testDepartmentTypes(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	d := store.Department{ID: "dep-types", Name: "某局", USCC: "11100000000013338W", Level: "省级", CertificateTypes: []string{"A"}, CreatedAt: base}
 	ok(t, s.CreateDepartment(ctx, d), "create")
-	ok(t, s.SetDepartmentTypes(ctx, d.ID, []string{"B", "C"}), "set types")
+	ok(t, s.SetDepartmentTypes(ctx, d.ID, []string{"B", "C"}, base.Add(time.Hour)), "set types")
 	got, err := s.GetDepartment(ctx, d.ID)
 	ok(t, err, "get")
 	same(t, "types", got.CertificateTypes, []string{"B", "C"})
-	ok(t, s.InTx(ctx, func(q store.Queries) error { return q.SetDepartmentTypes(ctx, d.ID, nil) }), "clear in tx")
+	ok(t, s.InTx(ctx, func(q store.Queries) error { return q.SetDepartmentTypes(ctx, d.ID, nil, base.Add(2*time.Hour)) }), "clear in tx")
 	got, _ = s.GetDepartment(ctx, d.ID)
 	same(t, "cleared types", got.CertificateTypes, []string{})
-	wantErr(t, s.SetDepartmentTypes(ctx, "nope", []string{"B"}), store.ErrNotFound, "unknown department")
+	wantErr(t, s.SetDepartmentTypes(ctx, "nope", []string{"B"}, base), store.ErrNotFound, "unknown department")
 }

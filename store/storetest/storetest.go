@@ -94,6 +94,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ServiceItems", testServiceItems},
 		{"Cases", testCases},
 		{"DepartmentTypes", testDepartmentTypes},
+		{"DepartmentTypePeriods", testDepartmentTypePeriods},
 		{"IssuedNumbers", testIssuedNumbers},
 		{"AccessQueries", testAccessQueries},
 	}
