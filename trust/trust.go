@@ -51,9 +51,9 @@ const (
 // product contract's /.well-known/jwks.json entry).
 type Key struct {
 	signing.JWK
-	Role             string     `json:"key_role"`
-	DepartmentUSCC   string     `json:"department_uscc,omitempty"`
-	CertificateTypes []string   `json:"certificate_types,omitempty"`
+	Role             string   `json:"key_role"`
+	DepartmentUSCC   string   `json:"department_uscc,omitempty"`
+	CertificateTypes []string `json:"certificate_types,omitempty"`
 	// TypePeriods says since when (and until when) the department was
 	// authorised for each certificate type, CertificateTypes being those
 	// authorised now. A verifier judges a certificate by the periods at its
@@ -61,8 +61,8 @@ type Key struct {
 	// on certificates issued while a type was authorised.
 	TypePeriods []TypePeriod `json:"certificate_type_periods,omitempty"`
 	NotBefore   time.Time    `json:"not_before"`
-	NotAfter         *time.Time `json:"not_after"`
-	Status           string     `json:"key_status"`
+	NotAfter    *time.Time   `json:"not_after"`
+	Status      string       `json:"key_status"`
 }
 
 // TypePeriod is one period of a department's authorisation for a

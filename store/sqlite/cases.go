@@ -1,8 +1,8 @@
 package sqlite
 
 import (
-	"time"
 	"context"
+	"time"
 
 	"github.com/suishen/suishen/store"
 )
