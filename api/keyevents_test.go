@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/store/teststore"
 	"github.com/suishen/suishen/verifier"
 )
 
@@ -140,6 +142,130 @@ func TestDepartmentTypeChangesKeepVerdicts(t *testing.T) {
 			if r := v.VerifyCertificate(j); r.Result != verifier.Valid {
 				t.Fatalf("after re-authorisation: %+v", r)
 			}
+		}
+	})
+}
+
+// twoNodes starts two API servers on one database, each with its own key
+// ring, bundle and caches (as two nodes behind a load balancer).
+func twoNodes(t *testing.T, f func(t *testing.T, a, b *harness)) {
+	for _, be := range teststore.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			st := be.Open(t)
+			a := newHarness(t, st)
+			b := newHarness(t, st)
+			f(t, a, b)
+		})
+	}
+}
+
+// A compromise made on one node is effective on the other before it signs
+// again with that key (before: it kept signing for up to its 5 s reload
+// interval).
+func TestCompromiseFailsClosedAcrossNodes(t *testing.T) {
+	twoNodes(t, func(t *testing.T, a, b *harness) {
+		_, dep := a.department(uscc2)
+		_, venue := a.venue()
+		_, gw := a.app("identity-gateway")
+		holder := a.holder(gw)
+		first := b.must(201, b.do("POST", "/v1/certificates", dep, idCardBody("N-1")))
+		b.must(200, b.do("GET", "/v1/venue/code", venue, nil))
+		b.must(201, b.do("POST", "/v1/me/codes/offline", holder, nil))
+		depKID := first["key_id"].(string)
+		codeKID := a.activeKID(t, store.RoleCode, "")
+
+		a.must(200, a.do("POST", "/v1/admin/keys/"+depKID+"/compromised", testAdminToken, nil))
+		a.must(200, a.do("POST", "/v1/admin/keys/"+codeKID+"/compromised", testAdminToken, nil))
+
+		// Node b has not reloaded its keys; it must not sign with them.
+		next := b.must(201, b.do("POST", "/v1/certificates", dep, idCardBody("N-2")))
+		if next["key_id"] == depKID {
+			t.Fatal("node b signed a certificate with a department key compromised on node a")
+		}
+		a.clock.Add(2 * time.Second) // node a looks for new status lists at most once a second
+		v := a.currentVerifier(t)
+		if r := v.VerifyCertificate(next["jws"].(string)); r.Result != verifier.Valid {
+			t.Fatalf("certificate from node b: %+v", r)
+		}
+		if r := v.VerifyCertificate(first["jws"].(string)); r.Result != verifier.Invalid || !r.HasReason(verifier.ReasonKeyCompromised) {
+			t.Fatalf("certificate signed by the compromised key: %+v", r)
+		}
+		for _, c := range []struct {
+			what string
+			r    resp
+		}{
+			{"venue code", b.do("GET", "/v1/venue/code", venue, nil)},
+			{"personal code", b.do("POST", "/v1/me/codes/personal", holder, nil)},
+			{"offline code", b.do("POST", "/v1/me/codes/offline", holder, nil)},
+		} {
+			m := b.must(c.r.Status, c.r)
+			if c.r.Status/100 != 2 {
+				t.Fatalf("%s: %d %s", c.what, c.r.Status, c.r.Body)
+			}
+			if r := v.VerifyCode(m["code"].(string)); r.Result != verifier.Valid {
+				t.Fatalf("%s from node b after the code key's compromise: %+v", c.what, r)
+			}
+		}
+		// Node b's own bundle says so too.
+		if r := b.currentVerifier(t).VerifyCertificate(first["jws"].(string)); r.Result != verifier.Invalid {
+			t.Fatalf("node b's bundle: %+v", r)
+		}
+	})
+}
+
+// Stored static codes follow their key: a venue's or enterprise's code is
+// signed again when the code key is rotated or compromised, and never
+// outlives the time a retired code key keeps verifying (before: the stored
+// 10-year code was handed out unchanged — invalid after a compromise,
+// unknown 181 days after a rotation).
+func TestStaticCodesFollowTheirKey(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		_, venue := h.venue()
+		_, gw := h.app("identity-gateway")
+		ent := func() string { // sessions are short-lived; the clock jumps
+			return h.must(201, h.do("POST", "/v1/sessions", gw, map[string]any{"kind": "enterprise", "name": "上海某某科技有限公司", "id_number": uscc1}))["token"].(string)
+		}
+		get := func(what string) (string, map[string]any) {
+			t.Helper()
+			var m map[string]any
+			if what == "venue" {
+				m = h.must(200, h.do("GET", "/v1/venue/code", venue, nil))
+			} else {
+				m = h.must(200, h.do("POST", "/v1/me/codes/enterprise", ent(), nil))
+			}
+			exp, err := time.Parse(time.RFC3339, m["expires_at"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if life := exp.Sub(h.clock.Now()); life > keyring.Retention[store.RoleCode] {
+				t.Fatalf("%s code lives %s, longer than a retired code key verifies (%s)", what, life, keyring.Retention[store.RoleCode])
+			}
+			if r := h.currentVerifier(t).VerifyCode(m["code"].(string)); r.Result != verifier.Valid {
+				t.Fatalf("%s code: %+v", what, r)
+			}
+			return m["code"].(string), m
+		}
+		for _, what := range []string{"venue", "enterprise"} {
+			before, m0 := get(what)
+			again, _ := get(what)
+			if again != before {
+				t.Fatalf("%s code changed without a key event", what)
+			}
+			h.must(201, h.do("POST", "/v1/admin/keys/rotate", testAdminToken, map[string]any{"role": "code"}))
+			rotated, m1 := get(what)
+			if rotated == before || m1["generation"] != m0["generation"] {
+				t.Fatalf("%s code after rotation: same text %v, generation %v → %v", what, rotated == before, m0["generation"], m1["generation"])
+			}
+			// Long after the old key left trust, the code handed out verifies.
+			h.clock.Add(200 * 24 * time.Hour)
+			get(what)
+			kid := h.activeKID(t, store.RoleCode, "")
+			h.must(200, h.do("POST", "/v1/admin/keys/"+kid+"/compromised", testAdminToken, nil))
+			after, _ := get(what)
+			if r := h.currentVerifier(t).VerifyCode(before); r.Result == verifier.Valid {
+				t.Fatalf("the first %s code is still valid: %+v", what, r)
+			}
+			_ = after
 		}
 	})
 }
