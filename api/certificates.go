@@ -61,6 +61,10 @@ type certificateSummary struct {
 	Number     string     `json:"number"`
 	ValidUntil *time.Time `json:"valid_until"`
 	IssuedAt   time.Time  `json:"issued_at"`
+	// VerifyResult and Reasons: what a verifier holding the current trust
+	// bundle answers for it (valid | invalid | unknown).
+	VerifyResult string       `json:"verify_result"`
+	Reasons      []reasonView `json:"reasons"`
 }
 
 type certificateList struct {
@@ -73,6 +77,10 @@ type statusView struct {
 	Status     string     `json:"status"`
 	ValidUntil *time.Time `json:"valid_until"`
 	UpdatedAt  time.Time  `json:"updated_at"`
+	// VerifyResult and Reasons: what a verifier holding the current trust
+	// bundle answers for the certificate (valid | invalid | unknown).
+	VerifyResult string       `json:"verify_result,omitempty"`
+	Reasons      []reasonView `json:"reasons,omitempty"`
 }
 
 type lifecycleRequest struct {
@@ -331,7 +339,9 @@ func (s *Server) certificateStatus(c *echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-cache")
-	return c.JSON(http.StatusOK, statusView{ID: cert.ID, Status: string(s.deps.Issuance.Effective(cert)), ValidUntil: cert.ValidUntil, UpdatedAt: cert.UpdatedAt})
+	sv := statusView{ID: cert.ID, Status: string(s.deps.Issuance.Effective(cert)), ValidUntil: cert.ValidUntil, UpdatedAt: cert.UpdatedAt}
+	sv.VerifyResult, sv.Reasons = s.verdict(c.Request().Context(), cert)
+	return c.JSON(http.StatusOK, sv)
 }
 
 func (s *Server) lifecycle(a issuer.Action) echo.HandlerFunc {
@@ -433,8 +443,10 @@ func (s *Server) listCerts(c *echo.Context, f store.CertificateFilter) error {
 		if t, err := s.deps.Issuance.Type(c.Request().Context(), ce.TypeCode); err == nil {
 			name = t.Name
 		}
-		return certificateSummary{ID: ce.ID, Version: ce.Version, Status: string(s.deps.Issuance.Effective(ce)),
-			TypeCode: ce.TypeCode, TypeName: name, IssuerUSCC: ce.IssuerUSCC, Number: ce.Number, ValidUntil: ce.ValidUntil, IssuedAt: ce.IssuedAt}, nil
+		sum := certificateSummary{ID: ce.ID, Version: ce.Version, Status: string(s.deps.Issuance.Effective(ce)),
+			TypeCode: ce.TypeCode, TypeName: name, IssuerUSCC: ce.IssuerUSCC, Number: ce.Number, ValidUntil: ce.ValidUntil, IssuedAt: ce.IssuedAt}
+		sum.VerifyResult, sum.Reasons = s.verdict(c.Request().Context(), ce)
+		return sum, nil
 	}
 	items, next, err := listPage(c, fetch, view, func(ce store.Certificate) string { return ce.ID })
 	if err != nil {

@@ -269,3 +269,86 @@ func TestStaticCodesFollowTheirKey(t *testing.T) {
 		}
 	})
 }
+
+// After a department key's compromise the public status and the wallet say
+// what verifiers say (before: "valid"), and the department gets the list of
+// certificates to re-issue; renewing one takes it off the list.
+func TestCompromiseShowsInStatusWalletAndReissueList(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		_, dep := h.department(uscc2)
+		_, other := h.department(uscc3)
+		_, gw := h.app("identity-gateway")
+		holder := h.holder(gw)
+		var ids []string
+		for _, n := range []string{"R-1", "R-2", "R-3"} {
+			ids = append(ids, h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody(n)))["id"].(string))
+		}
+		h.must(201, h.do("POST", "/v1/certificates", other, idCardBody("O-1")))
+		st := h.must(200, h.do("GET", "/v1/certificates/"+ids[0]+"/status", "", nil))
+		if st["status"] != "valid" || st["verify_result"] != "valid" {
+			t.Fatalf("status before: %v", st)
+		}
+		if l := h.must(200, h.do("GET", "/v1/certificates/to-reissue", dep, nil))["items"].([]any); len(l) != 0 {
+			t.Fatalf("to re-issue before any compromise: %v", l)
+		}
+		h.must(200, h.do("POST", "/v1/certificates/"+ids[2]+"/revoke", dep, map[string]any{"reason": "错误签发"}))
+		kid := h.activeKID(t, store.RoleDepartment, uscc2)
+		h.must(200, h.do("POST", "/v1/admin/keys/"+kid+"/compromised", testAdminToken, nil))
+
+		want := h.currentVerifier(t).VerifyCertificate(h.must(200, h.do("GET", "/v1/certificates/"+ids[0], dep, nil))["jws"].(string))
+		if want.Result != verifier.Invalid {
+			t.Fatalf("verifier: %+v", want)
+		}
+		st = h.must(200, h.do("GET", "/v1/certificates/"+ids[0]+"/status", "", nil))
+		if st["verify_result"] != "invalid" || !hasReason(st, verifier.ReasonKeyCompromised) {
+			t.Fatalf("public status after compromise: %v", st)
+		}
+		for _, it := range h.must(200, h.do("GET", "/v1/me/certificates", holder, nil))["items"].([]any) {
+			m := it.(map[string]any)
+			wantResult := "invalid"
+			if m["issuer_uscc"] == uscc3 {
+				wantResult = "valid"
+			}
+			if m["verify_result"] != wantResult {
+				t.Fatalf("wallet entry %v: verify_result %v, want %s", m["id"], m["verify_result"], wantResult)
+			}
+		}
+		// Paginated; the revoked one is not in effect; the other department sees none.
+		p1 := h.must(200, h.do("GET", "/v1/certificates/to-reissue?limit=1", dep, nil))
+		if len(p1["items"].([]any)) != 1 || p1["next_cursor"] == nil {
+			t.Fatalf("page 1: %v", p1)
+		}
+		p2 := h.must(200, h.do("GET", "/v1/certificates/to-reissue?limit=1&cursor="+p1["next_cursor"].(string), dep, nil))
+		got := []any{p1["items"].([]any)[0].(map[string]any)["id"], p2["items"].([]any)[0].(map[string]any)["id"]}
+		if len(p2["items"].([]any)) != 1 || got[0] == got[1] || got[0] == ids[2] || got[1] == ids[2] {
+			t.Fatalf("to re-issue: %v then %v", p1, p2)
+		}
+		if l := h.must(200, h.do("GET", "/v1/certificates/to-reissue", other, nil))["items"].([]any); len(l) != 0 {
+			t.Fatalf("another department's list: %v", l)
+		}
+		if r := h.do("GET", "/v1/certificates/to-reissue", holder, nil); r.Status != 403 {
+			t.Fatalf("a holder asks for the list: %d", r.Status)
+		}
+		if r := h.do("GET", "/v1/certificates/to-reissue?limit=0", dep, nil); r.Status != 422 {
+			t.Fatalf("limit=0: %d", r.Status)
+		}
+		renewed := h.must(201, h.do("POST", "/v1/certificates/"+ids[0]+"/renew", dep, map[string]any{"reason": "密钥泄露后重签"}))
+		if r := h.currentVerifier(t).VerifyCertificate(renewed["jws"].(string)); r.Result != verifier.Valid {
+			t.Fatalf("renewed: %+v", r)
+		}
+		left := h.must(200, h.do("GET", "/v1/certificates/to-reissue", dep, nil))["items"].([]any)
+		if len(left) != 1 || left[0].(map[string]any)["id"] != ids[1] {
+			t.Fatalf("after renewing one: %v", left)
+		}
+	})
+}
+
+func hasReason(m map[string]any, code string) bool {
+	rs, _ := m["reasons"].([]any)
+	for _, r := range rs {
+		if r.(map[string]any)["code"] == code {
+			return true
+		}
+	}
+	return false
+}

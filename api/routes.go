@@ -33,7 +33,7 @@ type route struct {
 }
 
 func (s *Server) routeTable() []route {
-	return append(s.coreRoutes(), s.apiKeyRoutes()...)
+	return append(append(s.coreRoutes(), s.apiKeyRoutes()...), s.keyEventRoutes()...)
 }
 
 func (s *Server) coreRoutes() []route {
