@@ -41,7 +41,7 @@ func (h *harness) currentVerifier(t *testing.T) *verifier.Verifier {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := verifier.New(string(bundle.Body), anchor.Public(), verifier.Options{Now: h.clock.Now})
+	v, err := verifier.New(string(bundle.Body), anchor.Public(), verifier.Options{Now: h.clock.Now, Lists: h.listSource(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
