@@ -556,3 +556,70 @@ func TestStatusCannotBeWalked(t *testing.T) {
 		h.must(200, h.do("GET", "/v1/certificates/"+url.PathEscape(ids[0].String())+"/status", "", nil))
 	})
 }
+
+// TestSensitiveFieldsInTheCatalogue: the catalogue shows which fields are
+// sensitive; an administrator's type may mark its own; a bare use-list entry
+// withholds them and a field-level entry names them; a database seeded by an
+// earlier release learns the flags when the node starts.
+func TestSensitiveFieldsInTheCatalogue(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		ssc := h.must(200, h.do("GET", "/v1/certificate-types/"+issuer.TypeSocialSecurityCard, "", nil))
+		for _, f := range ssc["fields"].([]any) {
+			fm := f.(map[string]any)
+			if want := fm["name"] == "social_security_number"; (fm["sensitive"] == true) != want {
+				t.Fatalf("社会保障卡 field %v", fm)
+			}
+		}
+		code := "11100000000021001C098"
+		h.must(201, h.do("POST", "/v1/admin/certificate-types", testAdminToken, map[string]any{"code": code, "name": "健康证明",
+			"defining_authority": "国家市场监督管理总局", "defining_authority_uscc": "11100000000021001C", "defining_authority_level": "国家级",
+			"holder_kind": "person", "validity_years": 1, "long_term": false, "issuing_level": "地市级", "related_items": []any{},
+			"fields": []any{
+				map[string]any{"name": "name", "label": "姓名", "type": "string", "required": true, "max_length": 50},
+				map[string]any{"name": "diagnosis", "label": "体检结论", "type": "string", "required": true, "max_length": 50, "sensitive": true},
+			}}))
+		dep := h.must(201, h.do("POST", "/v1/admin/departments", testAdminToken, map[string]any{
+			"name": "某疾控中心", "uscc": uscc3, "level": "地市级", "certificate_types": []string{code}}))["api_key"].(string)
+		cert := h.must(201, h.do("POST", "/v1/certificates", dep, map[string]any{"type_code": code, "number": "JK-1",
+			"holder":     map[string]any{"kind": "person", "name": "张三", "id_type": "111", "id_number": personID},
+			"valid_from": "2026-06-01", "valid_until": "2027-05-31", "area_code": "310104",
+			"fields": map[string]any{"name": "张三", "diagnosis": "合格"}}))
+		_, gw := h.app("identity-gateway")
+		hol := h.holder(gw)
+		read := func(useList ...any) map[string]any {
+			app := h.must(201, h.do("POST", "/v1/admin/apps", testAdminToken, map[string]any{
+				"name": "某餐饮集团", "uscc": uscc1, "scopes": []string{"use"}, "certificate_types": useList}))
+			h.must(201, h.do("POST", "/v1/me/authorizations", hol, map[string]any{"app_id": app["id"], "certificate_types": []string{code},
+				"purpose": "入职体检", "expires_at": h.clock.Now().Add(time.Hour).Format(time.RFC3339)}))
+			return h.must(200, h.do("GET", "/v1/certificates/"+url.PathEscape(cert["id"].(string)), app["api_key"].(string), nil))["fields"].(map[string]any)
+		}
+		if f := read(code); f["diagnosis"] != nil || f["name"] != "张*" {
+			t.Fatalf("bare entry: %v", f)
+		}
+		if f := read(map[string]any{"type_code": code, "fields": []string{"diagnosis"}}); f["diagnosis"] != "合格" || len(f) != 1 {
+			t.Fatalf("field-level entry: %v", f)
+		}
+
+		// A database from an earlier release: the seeded spec without the flags.
+		old := issuer.SeedCatalogue()
+		for _, ct := range old {
+			if ct.Code != issuer.TypeSocialSecurityCard {
+				continue
+			}
+			for i := range ct.Fields {
+				ct.Fields[i].Sensitive = false
+			}
+			spec, _ := json.Marshal(ct)
+			if err := h.st.UpdateSeededCertificateType(t.Context(), ct.Code, spec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := h.srv.deps.Issuance.Seed(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		st, err := h.st.GetCertificateType(t.Context(), issuer.TypeSocialSecurityCard)
+		if err != nil || !strings.Contains(string(st.Spec), `"sensitive":true`) {
+			t.Fatalf("seeded spec after start: %s %v", st.Spec, err)
+		}
+	})
+}
