@@ -245,12 +245,12 @@ func (s *Sealer) checkpoint(ctx context.Context, force bool) error {
 		if err != nil {
 			return err
 		}
-		cps, err := q.ListAuditCheckpoints(ctx)
-		if err != nil {
-			return err
-		}
-		if len(cps) > 0 && cps[len(cps)-1].Seq >= head.Seq {
+		last, err := q.LastAuditCheckpoint(ctx)
+		switch {
+		case err == nil && last.Seq >= head.Seq:
 			return nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
 		}
 		cp := store.AuditCheckpoint{Seq: head.Seq, Hash: head.Hash, At: now}
 		sig, err := signer.Sign(CheckpointMessage(cp.Seq, cp.Hash, cp.At))

@@ -24,12 +24,7 @@ type attacker struct {
 func newAttacker(t *testing.T, b backendCase, st store.Store) *attacker {
 	t.Helper()
 	a := &attacker{t: t, st: st, raw: st.(storetest.RawExecer)}
-	guards := map[string][]string{
-		"sqlite": {"DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_entries_no_delete",
-			"DROP TRIGGER audit_seals_no_delete", "DROP TRIGGER audit_checkpoints_no_delete"},
-		"postgres": {"ALTER TABLE audit_entries DISABLE TRIGGER USER", "ALTER TABLE audit_seals DISABLE TRIGGER USER",
-			"ALTER TABLE audit_checkpoints DISABLE TRIGGER USER"},
-	}[b.name]
+	guards := storetest.AuditGuardsOff(b.name)
 	for _, stmt := range guards {
 		a.exec("%s", stmt)
 	}

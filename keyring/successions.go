@@ -92,3 +92,13 @@ func (r *Ring) recordSuccessions(ctx context.Context) error {
 	}
 	return nil
 }
+
+// CheckpointSigner is the audit sealer's Anchor: the active trust anchor,
+// or nil while there is none.
+func (r *Ring) CheckpointSigner() audit.Signer {
+	s, err := r.Signer(context.Background(), store.RoleAnchor, "")
+	if err != nil {
+		return nil
+	}
+	return s
+}

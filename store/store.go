@@ -470,6 +470,9 @@ type Queries interface {
 	ListSealedAudit(ctx context.Context, afterSeq int64, limit int) ([]SealedAuditEntry, error)
 	AddAuditCheckpoint(ctx context.Context, c AuditCheckpoint) error
 	ListAuditCheckpoints(ctx context.Context) ([]AuditCheckpoint, error)
+	// LastAuditCheckpoint returns the checkpoint with the highest Seq, or
+	// ErrNotFound while there is none.
+	LastAuditCheckpoint(ctx context.Context) (AuditCheckpoint, error)
 	// AddAnchorSuccession records a succession; an OldKID or NewKID already
 	// recorded gives ErrAlreadyExists.
 	AddAnchorSuccession(ctx context.Context, a AnchorSuccession) error

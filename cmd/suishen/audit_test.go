@@ -20,6 +20,7 @@ import (
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/store/postgres"
 	"github.com/suishen/suishen/store/sqlite"
+	"github.com/suishen/suishen/store/storetest"
 	"github.com/suishen/suishen/store/teststore"
 	"github.com/suishen/suishen/trust"
 )
@@ -123,26 +124,21 @@ func (c dbCopy) open(t *testing.T) *tamperDB {
 	t.Helper()
 	ctx := context.Background()
 	d := &tamperDB{t: t}
-	var guards []string
 	if c.backend == "sqlite" {
 		st, err := sqlite.Open(ctx, filepath.Join(envValue(c.env, "SUISHEN_DATA_DIR"), "suishen.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		d.st = st
-		guards = []string{"DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_entries_no_delete",
-			"DROP TRIGGER audit_seals_no_delete", "DROP TRIGGER audit_checkpoints_no_delete"}
 	} else {
 		st, err := postgres.Open(ctx, envValue(c.env, "SUISHEN_DATABASE_URL"), postgres.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		d.st = st
-		guards = []string{"ALTER TABLE audit_entries DISABLE TRIGGER USER", "ALTER TABLE audit_seals DISABLE TRIGGER USER",
-			"ALTER TABLE audit_checkpoints DISABLE TRIGGER USER"}
 	}
 	t.Cleanup(func() { d.st.Close() })
-	for _, g := range guards {
+	for _, g := range storetest.AuditGuardsOff(c.backend) {
 		d.exec(g)
 	}
 	return d

@@ -56,13 +56,7 @@ func withRingMode(cmd *cobra.Command, readOnly bool, fn func(ctx context.Context
 	}
 	// Seal and checkpoint what the command wrote (key changes are audited),
 	// so the log it leaves behind is covered even if no server runs.
-	sealer := &audit.Sealer{Store: st, Log: log, Anchor: func() audit.Signer {
-		s, err := ring.Signer(ctx, store.RoleAnchor, "")
-		if err != nil {
-			return nil
-		}
-		return s
-	}}
+	sealer := &audit.Sealer{Store: st, Log: log, Anchor: ring.CheckpointSigner}
 	if _, err := sealer.SealAndCheckpoint(ctx); err != nil {
 		return err
 	}

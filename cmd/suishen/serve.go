@@ -20,7 +20,6 @@ import (
 	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/signing"
-	"github.com/suishen/suishen/store"
 )
 
 func serveCommand() *cobra.Command {
@@ -89,13 +88,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	sealer := &audit.Sealer{Store: st, Log: log, Anchor: func() audit.Signer {
-		s, err := ring.Signer(context.Background(), store.RoleAnchor, "")
-		if err != nil {
-			return nil
-		}
-		return s
-	}}
+	sealer := &audit.Sealer{Store: st, Log: log, Anchor: ring.CheckpointSigner}
 	subjects := principal.NewSubjects(cfg.MasterKey)
 	iss := &issuance.Service{Store: st, Keys: ring, Subjects: subjects,
 		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}

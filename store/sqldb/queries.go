@@ -661,6 +661,18 @@ func (q *Queries) ListAuditCheckpoints(ctx context.Context) ([]store.AuditCheckp
 	return out, nil
 }
 
+// LastAuditCheckpoint returns the checkpoint with the highest Seq, or
+// store.ErrNotFound while there is none.
+func (q *Queries) LastAuditCheckpoint(ctx context.Context) (store.AuditCheckpoint, error) {
+	var c store.AuditCheckpoint
+	err := q.db.QueryRow(ctx, `SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).
+		Scan(&c.Seq, &c.Hash, &c.At, &c.KeyID, &c.Signature)
+	if err != nil {
+		return store.AuditCheckpoint{}, fmt.Errorf("store: last audit checkpoint: %w", err)
+	}
+	return c, nil
+}
+
 // AddAnchorSuccession stores a; an OldKID or NewKID already recorded gives
 // store.ErrAlreadyExists.
 func (q *Queries) AddAnchorSuccession(ctx context.Context, a store.AnchorSuccession) error {

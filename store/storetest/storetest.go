@@ -31,6 +31,19 @@ type RawExecer interface {
 	RawExec(ctx context.Context, stmt string) error
 }
 
+// AuditGuardsOff lists the statements that take the append-only guards off
+// the audit tables on a backend ("sqlite" or "postgres"): what an attacker
+// with DBA rights runs first. Tests of tamper detection use it.
+func AuditGuardsOff(backend string) []string {
+	if backend == "sqlite" {
+		return []string{"DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_entries_no_delete",
+			"DROP TRIGGER audit_seals_no_update", "DROP TRIGGER audit_seals_no_delete",
+			"DROP TRIGGER audit_checkpoints_no_update", "DROP TRIGGER audit_checkpoints_no_delete"}
+	}
+	return []string{"ALTER TABLE audit_entries DISABLE TRIGGER USER", "ALTER TABLE audit_seals DISABLE TRIGGER USER",
+		"ALTER TABLE audit_checkpoints DISABLE TRIGGER USER"}
+}
+
 // Run runs the conformance suite; open must return a fresh, migrated, empty
 // store and arrange for its cleanup.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
@@ -54,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditCheckpoints", testAuditCheckpoints},
 		{"AuditAppendOnly", testAuditAppendOnly},
 		{"AnchorSuccessions", testAnchorSuccessions},
+		{"LastAuditCheckpoint", testLastAuditCheckpoint},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyRace", testIdempotencyRace},
 		{"TimePrecision", testTimePrecision},

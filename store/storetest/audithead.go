@@ -41,3 +41,17 @@ func testAnchorSuccessions(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+func testLastAuditCheckpoint(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, err := s.LastAuditCheckpoint(ctx)
+	wantErr(t, err, store.ErrNotFound, "last of none")
+	later := store.AuditCheckpoint{Seq: 20, Hash: hash(2), At: base.Add(time.Hour), KeyID: "kid-anchor", Signature: hash(3)}
+	ok(t, s.AddAuditCheckpoint(ctx, later), "add later")
+	ok(t, s.AddAuditCheckpoint(ctx, store.AuditCheckpoint{Seq: 10, Hash: hash(1), At: base.Add(2 * time.Hour), KeyID: "k", Signature: hash(4)}), "add earlier seq, later time")
+	got, err := s.LastAuditCheckpoint(ctx)
+	ok(t, err, "last")
+	checkUTC(t, "checkpoint", got.At)
+	later.At = utc(later.At)
+	same(t, "last checkpoint", got, later)
+}
