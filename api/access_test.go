@@ -468,19 +468,31 @@ func TestFailedVerificationsAreRecorded(t *testing.T) {
 		if r := h.must(200, h.do("POST", "/v1/verify", app, map[string]any{"jws": cert["jws"]})); r["result"] != "invalid" {
 			t.Fatalf("revoked certificate: %v", r)
 		}
+		// A certificate signed with a key since reported compromised.
+		cert2 := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("F-2")))
+		h.must(200, h.do("POST", "/v1/admin/keys/"+cert2["key_id"].(string)+"/compromised", testAdminToken, nil))
+		if r := h.must(200, h.do("POST", "/v1/verify", app, map[string]any{"jws": cert2["jws"]})); r["result"] != "invalid" ||
+			!strings.Contains(string(mustJSON(r["reasons"])), "key_compromised") {
+			t.Fatalf("certificate under a compromised key: %v", r)
+		}
 		jws := cert["jws"].(string)
 		forged := jws[:len(jws)-6] + map[bool]string{true: "AAAAAA", false: "BBBBBB"}[!strings.HasSuffix(jws, "AAAAAA")]
 		h.must(200, h.do("POST", "/v1/verify", app, map[string]any{"jws": forged}))
 		recs := usageOf(t, h, hol)
-		if len(recs) != 2 {
+		if len(recs) != 3 {
 			t.Fatalf("usage records %v", recs)
 		}
-		var details []string
+		var details, reasons []string
 		for _, r := range recs {
 			if r["result"] != "invalid" || r["channel"] != "verify" || r["org"] != "某银行" {
 				t.Fatalf("record %v", r)
 			}
 			details = append(details, fmt.Sprint(r["org_unit"]))
+			reasons = append(reasons, fmt.Sprint(r["detail"]))
+		}
+		slices.Sort(reasons)
+		if strings.Join(reasons, ",") != "expired,key_compromised,revoked" {
+			t.Fatalf("reasons recorded %v", reasons)
 		}
 		if !slices.Contains(details, "徐汇支行") {
 			t.Fatalf("org_unit not recorded: %v", recs)

@@ -85,6 +85,7 @@ type usageView struct {
 	CodeKind      string    `json:"code_kind,omitempty"`
 	Channel       string    `json:"channel"`
 	Result        string    `json:"result"`
+	Detail        string    `json:"detail,omitempty"` // why, for a refusal or a failed verification
 }
 
 type usageList struct {
@@ -445,7 +446,7 @@ func (s *Server) usageRecords(c *echo.Context) error {
 	view := func(r store.UsageRecord) usageView {
 		return usageView{ID: r.ID, At: r.At, Org: r.Org, OrgUSCC: r.OrgUSCC, OrgUnit: r.OrgUnit, Operator: r.Operator, ItemCode: r.ItemCode,
 			ItemName: r.ItemName, BusinessCode: r.BusinessCode, Purpose: r.Purpose, CertificateID: r.CertificateID,
-			CodeKind: r.CodeKind, Channel: r.Channel, Result: r.Result}
+			CodeKind: r.CodeKind, Channel: r.Channel, Result: r.Result, Detail: r.Detail}
 	}
 	items, next, err := listPage(c, fetch, infallible(view), func(r store.UsageRecord) string { return r.ID })
 	if err != nil {
