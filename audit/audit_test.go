@@ -65,6 +65,10 @@ type signer struct{ s signing.Signer }
 // newAnchor makes an anchor key and returns its signer and, for a time,
 // Verify options that pin it (grace one minute).
 func newAnchor(t *testing.T) (signing.Signer, func(now time.Time) audit.Options) {
+	return newAnchorTB(t)
+}
+
+func newAnchorTB(t testing.TB) (signing.Signer, func(now time.Time) audit.Options) {
 	t.Helper()
 	key, err := signing.GenerateKey(nil)
 	if err != nil {
