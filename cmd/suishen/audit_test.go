@@ -243,10 +243,14 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 			}
 			waitSealed(t, env, anchor)
 			bundle := filepath.Join(t.TempDir(), "trust.jws")
-			if out, errOut, code := run(t, env, "trust", "fetch", "--server", "http://"+n.addr, "--anchor", anchor, "--out", bundle); code != 0 {
+			out, errOut, code := run(t, env, "trust", "fetch", "--server", "http://"+n.addr, "--anchor", anchor, "--out", bundle)
+			if code != 0 {
 				t.Fatalf("trust fetch: %s %s", out, errOut)
 			}
 			head := bundleHead(t, anchor, bundle)
+			if !strings.Contains(out, fmt.Sprintf("audit head: seal %d, sm3 %s", head.Seq, head.SM3)) {
+				t.Fatalf("trust fetch does not show the audit head %+v:\n%s", head, out)
+			}
 			// More happens after the bundle was saved.
 			if status, _ := n.call("POST", "/v1/admin/departments", token, map[string]any{"name": "某局", "uscc": "11430000006122244L",
 				"level": "区县级", "certificate_types": []string{"11100000000021001C001"}}); status != 201 {
@@ -258,7 +262,7 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 			_ = n.cmd.Process.Kill()
 			_ = n.cmd.Wait()
 
-			out, errOut, code := auditVerify(t, env, anchor, "--trust", bundle)
+			out, errOut, code = auditVerify(t, env, anchor, "--trust", bundle)
 			if code != 0 || !strings.Contains(out, "audit log intact") || !strings.Contains(out, fmt.Sprintf("reaches the audit head of %s", bundle)) {
 				t.Fatalf("clean log: exit %d\n%s%s", code, out, errOut)
 			}

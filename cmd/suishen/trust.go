@@ -74,6 +74,9 @@ digest changed are downloaded.`,
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%s %s: %d keys, %d status lists referenced, issued %s, expires %s\n",
 				state, out, len(b.Keys), len(b.StatusLists), b.IssuedAt.Format(time.RFC3339), b.ExpiresAt.Format(time.RFC3339))
+			if h := b.AuditHead; h != nil {
+				fmt.Fprintf(w, "audit head: seal %d, sm3 %s ('suishen audit verify --trust %s' proves the log still reaches it)\n", h.Seq, h.SM3, out)
+			}
 			fmt.Fprintf(w, "status lists in %s: %d kept, %d fetched (%d bytes), %d removed, in %s\n",
 				d.Lists, rep.Kept, rep.Fetched, rep.FetchedBytes, rep.Removed, time.Since(start).Round(time.Millisecond))
 			if len(rep.Failed) > 0 {
