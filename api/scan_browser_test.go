@@ -243,6 +243,7 @@ func TestScanCameraOffline(t *testing.T) {
 		if r, subject, kind, reasons := resultOf(t, ctx); r != "valid" || subject != "张*" || kind != "个人随申码" {
 			t.Fatalf("personal code offline: %q %q %q %q", r, subject, kind, reasons)
 		}
+		screenshot(t, ctx, "scan-valid")
 
 		// Typed in, still offline: the revoked offline code is invalid, with the reason in words.
 		step(t, ctx, "type the old offline code", chromedp.SendKeys("#code-input", old), chromedp.Click(`#manual-form button`))
@@ -276,6 +277,104 @@ func TestScanCameraOffline(t *testing.T) {
 		waitFor(t, ctx2, "a result", `document.getElementById("result").dataset.result`)
 		if r, subject, kind, reasons := resultOf(t, ctx2); r != "invalid" || subject != "张*" || kind != "离线码" || !strings.Contains(reasons, "revoked:") {
 			t.Fatalf("revoked offline code on camera: %q %q %q %q", r, subject, kind, reasons)
+		}
+		screenshot(t, ctx2, "scan-invalid")
+	})
+}
+
+// screenshot saves what the phone shows to docs/screenshots/NAME.png.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(sctx, chromedp.Evaluate[any](`window.scrollTo(0, 0)`)); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.MkdirAll("../docs/screenshots", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("../docs/screenshots", name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestScanVenueQueue: a venue signs in on /scan with its API key; scans made
+// while the network is down are queued on the device and reach the server
+// once it returns — exactly once, even when the first upload's answer is
+// lost and the page sends the same scans again.
+func TestScanVenueQueue(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		c, base := scanHarness(t, h)
+		_, gw := h.app("identity-gateway")
+		hol := h.holder(gw)
+		_, ven := h.venue()
+		personal := h.must(200, h.do("POST", "/v1/me/codes/personal", hol, nil))["code"].(string)
+		printed := h.must(201, h.do("POST", "/v1/me/codes/offline", hol, nil))["code"].(string)
+
+		cam := filepath.Join(t.TempDir(), "camera.y4m")
+		writeY4M(t, cam, personal)
+		ctx := scanBrowser(t, cam)
+		step(t, ctx, "open /scan", chromedp.Navigate(base+"/scan"))
+		waitFor(t, ctx, "the verifier and the trust bundle", `document.body.dataset.ready === "1"`)
+
+		// A wrong key is refused, and nothing is stored.
+		step(t, ctx, "sign in with a wrong key", chromedp.SendKeys("#venue-key", "ssk_ven_AAAAAAAAAAAAAAAA."+strings.Repeat("x", 43)), chromedp.Click("#venue-login button"))
+		waitFor(t, ctx, "the refusal", `document.getElementById("venue-error").textContent !== ""`)
+		if s := eval[string](t, ctx, `document.getElementById("venue-error").textContent + "|" + (localStorage.getItem("suishen.scan.venue") || "")`); s != "密钥不正确或已失效|" {
+			t.Fatalf("wrong key: %q", s)
+		}
+		eval[any](t, ctx, `document.getElementById("venue-key").value = ""`)
+		step(t, ctx, "sign in", chromedp.SendKeys("#venue-key", ven), chromedp.Click("#venue-login button"))
+		waitFor(t, ctx, "signed in", `!document.getElementById("venue-info").hidden`)
+		if name := eval[string](t, ctx, `document.getElementById("venue-name").textContent`); name != "徐汇区图书馆" {
+			t.Fatalf("venue name: %q", name)
+		}
+
+		offline(t, ctx, c, true)
+		step(t, ctx, "start the camera", chromedp.Click("#camera-start"))
+		waitFor(t, ctx, "valid", `document.getElementById("result").dataset.result === "valid"`)
+		waitFor(t, ctx, "one queued scan", `document.getElementById("queue-count").textContent === "1"`)
+		time.Sleep(2 * time.Second) // the code stays in front of the camera: still one scan
+		step(t, ctx, "type the offline code", chromedp.SendKeys("#code-input", printed), chromedp.Click(`#manual-form button`))
+		waitFor(t, ctx, "two queued scans", `document.getElementById("queue-count").textContent === "2"`)
+		waitFor(t, ctx, "the offline note", `document.getElementById("upload-status").textContent.includes("离线")`)
+		screenshot(t, ctx, "scan-venue-offline")
+		if got := h.must(200, h.do("GET", "/v1/venue/checkins", ven, nil))["items"].([]any); len(got) != 0 {
+			t.Fatalf("scans reached the server while offline: %v", got)
+		}
+
+		c.dropBatch.Store(true) // the first upload is recorded but its answer is lost
+		offline(t, ctx, c, false)
+		waitFor(t, ctx, "the queue to empty", `document.getElementById("queue-count").textContent === "0"`)
+		if n := c.batches.Load(); n < 2 {
+			t.Fatalf("%d batch uploads; the lost answer must have caused a second", n)
+		}
+		items := h.must(200, h.do("GET", "/v1/venue/checkins", ven, nil))["items"].([]any)
+		ids := map[string]bool{}
+		kinds := map[string]int{}
+		for _, it := range items {
+			m := it.(map[string]any)
+			ids[m["client_id"].(string)] = true
+			kinds[m["code_kind"].(string)]++
+			if m["source"] != "venue_upload" || m["masked_name"] != "张*" {
+				t.Errorf("check-in: %v", m)
+			}
+		}
+		if len(items) != 2 || len(ids) != 2 || kinds["personal"] != 1 || kinds["offline"] != 1 {
+			t.Fatalf("want exactly the two scans, once each: %v", items)
+		}
+		if q := eval[string](t, ctx, `Object.keys(localStorage).filter(k => k.startsWith("suishen.scan.queue.")).join(",")`); q != "" {
+			t.Fatalf("queue left on the device: %s", q)
+		}
+		// Nothing is uploaded again later.
+		n := c.batches.Load()
+		time.Sleep(6 * time.Second)
+		if c.batches.Load() != n {
+			t.Fatalf("uploads went on after the queue emptied")
 		}
 	})
 }

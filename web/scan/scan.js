@@ -308,7 +308,7 @@
 
   function showVenue() {
     const v = venue();
-    $("venue-login").hidden = !!v;
+    $("venue-section").hidden = !!v;
     $("venue-info").hidden = !v;
     if (v) {
       $("venue-name").textContent = v.name;
@@ -319,9 +319,9 @@
   async function login(key) {
     const err = $("venue-error");
     err.textContent = "";
-    const m = /^ssk_venue_([A-Za-z0-9]+)\./.exec(key);
+    const m = /^ssk_ven_([A-Za-z0-9]{16})\./.exec(key);
     if (!m) {
-      err.textContent = "这不是场所密钥（应以 ssk_venue_ 开头）";
+      err.textContent = "这不是场所密钥（应以 ssk_ven_ 开头）";
       return;
     }
     let res;
@@ -340,9 +340,11 @@
       return;
     }
     // The venue's own code, verified here, names the venue.
+    // (A venue code issued just now may be newer than the page's status
+    // data — unknown, not invalid; its signed name is still the venue's.)
     const code = (await res.json()).code;
     const r = verifierReady ? JSON.parse(globalThis.suishenVerifier.verify(code, "venue")) : null;
-    const name = r && r.result === "valid" ? r.subject.masked : "场所 " + m[1];
+    const name = r && r.result !== "invalid" && r.subject && r.subject.masked ? r.subject.masked : "场所 " + m[1];
     localStorage.setItem(VENUE_KEY, JSON.stringify({ key, key_id: m[1], name }));
     $("venue-key").value = "";
     showVenue();
@@ -366,7 +368,11 @@
       localStorage.removeItem(VENUE_KEY); // queued scans stay, keyed by the venue's key
       showVenue();
     });
-    window.addEventListener("online", upload);
+    window.addEventListener("online", () => { upload(); loadTrust(); });
+    window.addEventListener("offline", () => {
+      if (bundle) bundle.fresh = false;
+      showTrust();
+    });
     setInterval(upload, UPLOAD_EVERY_MS);
     showVenue();
 
