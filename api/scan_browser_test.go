@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/suishen/suishen/codes"
+	"github.com/suishen/suishen/internal/browsertest"
 )
 
 // --- a camera for Chromium: a Y4M video of a code's QR image ---
@@ -98,28 +98,26 @@ func (c *cuttable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // --- the browser ---
 
-// scanBrowser starts a headless Chromium whose camera shows the Y4M video at
-// camera, with a phone-sized window, and returns a tab.
+// scanBrowser starts a headless Chromium of its own (browsertest's flags)
+// whose camera shows the Y4M video at camera — the fake camera is fixed when
+// the browser starts — and returns a phone-sized tab.
 func scanBrowser(t *testing.T, camera string) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
+	path, err := browsertest.ChromiumPath()
 	if err != nil {
-		t.Fatalf("the /scan browser tests need Debian's chromium (apt-get install chromium): %v", err)
+		if browsertest.Required() {
+			t.Fatalf("browser tests are required here (CI) but the browser cannot run: %v", err)
+		}
+		t.Skipf("%s: %v", browsertest.SkipMessage, err)
 	}
-	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
-	opts = append(opts, chromedp.ExecPath(path), chromedp.DisableGPU, chromedp.WindowSize(390, 844),
-		chromedp.Flag("lang", "zh-CN"),
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), browsertest.AllocatorOptions(path,
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", camera),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	)...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); acancel() })
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+	if err := chromedp.Do(ctx, browsertest.Phone()); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
@@ -236,6 +234,7 @@ func TestScanCameraOffline(t *testing.T) {
 		step(t, ctx, "open /scan", chromedp.Navigate(base+"/scan"))
 		waitFor(t, ctx, "the verifier and the trust bundle", `document.body.dataset.ready === "1"`)
 		waitFor(t, ctx, "the service worker", `navigator.serviceWorker.controller !== null`)
+		noSeriousA11yViolations(t, ctx, "/scan")
 
 		offline(t, ctx, c, true)
 		step(t, ctx, "start the camera", chromedp.Click("#camera-start"))
@@ -244,6 +243,7 @@ func TestScanCameraOffline(t *testing.T) {
 			t.Fatalf("personal code offline: %q %q %q %q", r, subject, kind, reasons)
 		}
 		screenshot(t, ctx, "scan-valid")
+		noSeriousA11yViolations(t, ctx, "/scan showing a valid result")
 
 		// Typed in, still offline: the revoked offline code is invalid, with the reason in words.
 		step(t, ctx, "type the old offline code", chromedp.SendKeys("#code-input", old), chromedp.Click(`#manual-form button`))
@@ -279,10 +279,12 @@ func TestScanCameraOffline(t *testing.T) {
 			t.Fatalf("revoked offline code on camera: %q %q %q %q", r, subject, kind, reasons)
 		}
 		screenshot(t, ctx2, "scan-invalid")
+		noSeriousA11yViolations(t, ctx2, "/scan showing an invalid result")
 	})
 }
 
-// screenshot saves what the phone shows to docs/screenshots/NAME.png.
+// screenshot saves what the phone shows, from the top, to
+// docs/screenshots/NAME.png.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -290,15 +292,22 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if _, err := chromedp.Run(sctx, chromedp.Evaluate[any](`window.scrollTo(0, 0)`)); err != nil {
 		t.Fatal(err)
 	}
-	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
-	if err != nil {
+	if err := browsertest.SaveScreenshot(sctx, filepath.Join("..", "docs", "screenshots", name+".png")); err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	if err := os.MkdirAll("../docs/screenshots", 0o755); err != nil {
+}
+
+// noSeriousA11yViolations runs axe-core on the page as it is now.
+func noSeriousA11yViolations(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	vs, err := browsertest.Axe(sctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join("../docs/screenshots", name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
+	for _, v := range vs {
+		t.Errorf("%s: %s", what, v)
 	}
 }
 
@@ -343,6 +352,7 @@ func TestScanVenueQueue(t *testing.T) {
 		waitFor(t, ctx, "two queued scans", `document.getElementById("queue-count").textContent === "2"`)
 		waitFor(t, ctx, "the offline note", `document.getElementById("upload-status").textContent.includes("离线")`)
 		screenshot(t, ctx, "scan-venue-offline")
+		noSeriousA11yViolations(t, ctx, "/scan signed in as a venue")
 		if got := h.must(200, h.do("GET", "/v1/venue/checkins", ven, nil))["items"].([]any); len(got) != 0 {
 			t.Fatalf("scans reached the server while offline: %v", got)
 		}

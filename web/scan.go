@@ -33,10 +33,13 @@ import (
 //go:embed scan
 var scanFiles embed.FS
 
-// ScanCSP is the Content-Security-Policy of /scan: its own scripts only, and
-// 'wasm-unsafe-eval' so the browser may compile the verifier — nothing more.
-const ScanCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; " +
-	"connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+// ScanCSP is the Content-Security-Policy of /scan: the site's DefaultCSP
+// plus 'wasm-unsafe-eval', so the browser may compile the verifier — nothing
+// more.
+var ScanCSP = strings.Replace(DefaultCSP, "script-src 'self';", "script-src 'self' 'wasm-unsafe-eval';", 1)
+
+// ScanPermissions lets /scan use the camera, and nothing else.
+const ScanPermissions = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
 
 // scanAsset is one embedded file as served.
 type scanAsset struct {
@@ -144,19 +147,10 @@ func (s *Scanner) Paths() []string {
 	return p
 }
 
-// scanHeaders sets the headers every /scan response carries.
-func scanHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", ScanCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-}
-
 // ServeHTTP answers GET and HEAD of Paths.
 func (s *Scanner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	scanHeaders(h)
+	SecurityHeaders(h, ScanCSP, ScanPermissions)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -184,7 +178,7 @@ func (s *Scanner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.Add("Vary", "Accept-Encoding")
 		etag := `"` + a.hash + `"`
-		if scanAcceptsGzip(r) {
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			h.Set("Content-Encoding", "gzip")
 			serveBytes(w, r, etag, a.gz, nil)
 			return
@@ -210,24 +204,12 @@ func (a *scanAsset) plain() []byte {
 	return a.raw
 }
 
-func scanAcceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.ReplaceAll(strings.TrimSpace(q), " ", "") != "q=0" {
-			return true
-		}
-	}
-	return false
-}
-
 // serveBytes writes body (or lazy()) with etag, answering If-None-Match.
 func serveBytes(w http.ResponseWriter, r *http.Request, etag string, body []byte, lazy func() []byte) {
 	w.Header().Set("ETag", etag)
-	for _, m := range strings.Split(r.Header.Get("If-None-Match"), ",") {
-		if m = strings.TrimSpace(m); m == etag || m == "W/"+etag || m == "*" {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
+	if match := r.Header.Get("If-None-Match"); match != "" && etagMatch(match, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
 	}
 	if body == nil {
 		body = lazy()
