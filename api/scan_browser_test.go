@@ -101,7 +101,7 @@ func (c *cuttable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // scanBrowser starts a headless Chromium of its own (browsertest's flags)
 // whose camera shows the Y4M video at camera — the fake camera is fixed when
 // the browser starts — and returns a phone-sized tab.
-func scanBrowser(t *testing.T, camera string) context.Context {
+func scanBrowser(t testing.TB, camera string) context.Context {
 	t.Helper()
 	path, err := browsertest.ChromiumPath()
 	if err != nil {
@@ -124,7 +124,7 @@ func scanBrowser(t *testing.T, camera string) context.Context {
 }
 
 // step runs actions with a deadline that does not stop the browser.
-func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+func step(t testing.TB, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -133,7 +133,7 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 	}
 }
 
-func eval[T any](t *testing.T, ctx context.Context, js string) T {
+func eval[T any](t testing.TB, ctx context.Context, js string) T {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -145,7 +145,7 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 }
 
 // waitFor polls a JavaScript condition in the page.
-func waitFor(t *testing.T, ctx context.Context, what, cond string) {
+func waitFor(t testing.TB, ctx context.Context, what, cond string) {
 	t.Helper()
 	step(t, ctx, "wait for "+what, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(45*time.Second))(ctx, tg)
@@ -176,7 +176,7 @@ func offline(t *testing.T, ctx context.Context, c *cuttable, off bool) {
 
 // scanHarness is a server on real time (the browser's clock is the real
 // one) behind a cuttable network.
-func scanHarness(t *testing.T, h *harness) (*cuttable, string) {
+func scanHarness(t testing.TB, h *harness) (*cuttable, string) {
 	t.Helper()
 	h.clock.mu.Lock()
 	h.clock.t = time.Now()

@@ -217,6 +217,12 @@ func TestScanAssets(t *testing.T) {
 	if sw.Header.Get("Cache-Control") != "no-cache" || !bytes.Contains(swBody, []byte(sc.urls.WASM)) || bytes.Contains(swBody, []byte("{{")) {
 		t.Fatalf("service worker: %v %s", sw.Header, swBody)
 	}
+	total := len(body)
+	for _, a := range sc.assets {
+		total += len(a.gz)
+		t.Logf("%-18s %9d bytes, %9d gzip-compressed", a.name, len(a.plain()), len(a.gz))
+	}
+	t.Logf("a first visit transfers %d bytes (page, gzip-compressed assets), %d of them the verifier", total, len(sc.assets["/scan/verifier.wasm"].gz))
 	if r := get("/scan/nothing.js"); r.StatusCode != 404 {
 		t.Fatalf("unknown asset: %d", r.StatusCode)
 	}
