@@ -132,7 +132,7 @@ func New(d Deps) *Server {
 	}
 	e.Use(s.recoverPanics, s.deadline,
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{LimitBytes: d.Config.BodyLimit}))
-	s.routes = append(append(s.routeTable(), s.pageRoutes()...), s.scanRoutes()...)
+	s.routes = append(append(s.routeTable(), s.scanRoutes()...), s.pageRoutes()...)
 	for _, r := range s.routes {
 		h := r.Handler
 		mws := []echo.MiddlewareFunc{s.authorize(r.Access)}
