@@ -322,13 +322,14 @@ func TestScanVenueQueue(t *testing.T) {
 		hol := h.holder(gw)
 		_, ven := h.venue()
 		personal := h.must(200, h.do("POST", "/v1/me/codes/personal", hol, nil))["code"].(string)
-		printed := h.must(201, h.do("POST", "/v1/me/codes/offline", hol, nil))["code"].(string)
 
 		cam := filepath.Join(t.TempDir(), "camera.y4m")
 		writeY4M(t, cam, personal)
 		ctx := scanBrowser(t, cam)
 		step(t, ctx, "open /scan", chromedp.Navigate(base+"/scan"))
 		waitFor(t, ctx, "the verifier and the trust bundle", `document.body.dataset.ready === "1"`)
+		// Printed after the page loaded: its status list is not in the page's bundle.
+		printed := h.must(201, h.do("POST", "/v1/me/codes/offline", hol, nil))["code"].(string)
 
 		// A wrong key is refused, and nothing is stored.
 		step(t, ctx, "sign in with a wrong key", chromedp.SendKeys("#venue-key", "ssk_ven_AAAAAAAAAAAAAAAA."+strings.Repeat("x", 43)), chromedp.Click("#venue-login button"))
@@ -350,6 +351,11 @@ func TestScanVenueQueue(t *testing.T) {
 		time.Sleep(2 * time.Second) // the code stays in front of the camera: still one scan
 		step(t, ctx, "type the offline code", chromedp.SendKeys("#code-input", printed), chromedp.Click(`#manual-form button`))
 		waitFor(t, ctx, "two queued scans", `document.getElementById("queue-count").textContent === "2"`)
+		// Offline, the page cannot know whether the new code was revoked: unknown, in words — and
+		// queued, for the server to judge.
+		if r, _, kind, reasons := resultOf(t, ctx); r != "unknown" || kind != "离线码" || !strings.Contains(reasons, "status_list_missing:缺少状态数据") {
+			t.Fatalf("offline code newer than the page's bundle, offline: %q %q %q", r, kind, reasons)
+		}
 		waitFor(t, ctx, "the offline note", `document.getElementById("upload-status").textContent.includes("离线")`)
 		screenshot(t, ctx, "scan-venue-offline")
 		noSeriousA11yViolations(t, ctx, "/scan signed in as a venue")
@@ -385,6 +391,15 @@ func TestScanVenueQueue(t *testing.T) {
 		time.Sleep(6 * time.Second)
 		if c.batches.Load() != n {
 			t.Fatalf("uploads went on after the queue emptied")
+		}
+
+		// Signed out and online, the same code: the page fetches the newer bundle and its list.
+		step(t, ctx, "sign out", chromedp.Click("#venue-logout"))
+		eval[any](t, ctx, `document.getElementById("code-input").value = ""`)
+		step(t, ctx, "type the offline code again", chromedp.SendKeys("#code-input", printed), chromedp.Click(`#manual-form button`))
+		waitFor(t, ctx, "valid with the fresh bundle", `document.getElementById("result").dataset.result === "valid"`)
+		if s := eval[string](t, ctx, `localStorage.getItem("suishen.scan.venue") || ""`); s != "" {
+			t.Fatalf("the venue key stayed after signing out")
 		}
 	})
 }

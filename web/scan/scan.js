@@ -82,12 +82,17 @@
   }
 
   // --- trust data: network first, the cache when the network is down ---
-  async function fetchData(path) {
+  // (a status list asked for by its digest never changes: cache first)
+  async function fetchData(path, immutable) {
     let cache = null;
     try {
       cache = await caches.open(DATA_CACHE);
     } catch (_) {
       cache = null; // no Cache API (not a secure context): network only
+    }
+    if (immutable && cache) {
+      const hit = await cache.match(path);
+      if (hit) return { text: await hit.text(), fresh: true };
     }
     try {
       const ctl = new AbortController();
@@ -108,6 +113,36 @@
     }
   }
 
+  function listPath(ref) {
+    return "/v1/status-lists/" + encodeURIComponent(ref.id) + "?sm3=" + encodeURIComponent(ref.sm3);
+  }
+
+  // fetchLists hands the verifier the status lists refs name; a list that
+  // cannot be had leaves codes that need it unknown.
+  async function fetchLists(refs) {
+    await Promise.all(refs.map(async (ref) => {
+      try {
+        const data = await fetchData(listPath(ref), true);
+        globalThis.suishenVerifier.addList(ref.id, data.text);
+      } catch (_) {
+        // offline and never fetched: unknown until the network returns
+      }
+    }));
+  }
+
+  // pruneLists drops cached lists the current bundle no longer references.
+  async function pruneLists(refs) {
+    try {
+      const keep = new Set(refs.map((ref) => new URL(listPath(ref), location.href).href));
+      const cache = await caches.open(DATA_CACHE);
+      for (const req of await cache.keys()) {
+        if (new URL(req.url).pathname.startsWith("/v1/status-lists/") && !keep.has(req.url)) await cache.delete(req);
+      }
+    } catch (_) {
+      // nothing to prune without the Cache API
+    }
+  }
+
   async function loadTrust() {
     clearTimeout(refreshTimer);
     let wait = 60000;
@@ -115,6 +150,9 @@
       const data = await fetchData("/v1/trust");
       const info = JSON.parse(globalThis.suishenVerifier.load(data.text, anchorPEM));
       if (info.ok) {
+        // Every list now, not when a code needs it: the network may be gone by then.
+        await fetchLists(info.status_lists.filter((ref) => !ref.held));
+        if (data.fresh) pruneLists(info.status_lists);
         bundle = { issued_at: info.issued_at, next_update: info.next_update, expires_at: info.expires_at, fresh: data.fresh };
         wait = Math.min(Math.max(Date.parse(info.next_update) - Date.now(), 30000), 300000);
         if (!data.fresh) wait = 30000;
@@ -162,13 +200,30 @@
     box.dataset.result = r.result;
   }
 
-  function verifyText(text) {
+  let lastReload = 0;
+  function newerThanBundle(r) {
+    return r.result === "unknown" && (r.reasons || []).some((x) => x.code === "status_list_missing" || x.code === "unknown_key");
+  }
+
+  async function verifyText(text) {
     if (!verifierReady) {
       show({ result: "unknown", reasons: [{ code: "bundle_unavailable" }] });
       return null;
     }
     const v = venue();
-    const r = JSON.parse(globalThis.suishenVerifier.verify(text, v ? PERSON_KINDS.join(",") : ""));
+    const kinds = v ? PERSON_KINDS.join(",") : "";
+    let r = JSON.parse(globalThis.suishenVerifier.verify(text, kinds));
+    const missing = JSON.parse(globalThis.suishenVerifier.wanted());
+    if (missing.length) { // a list the bundle references and the page did not have yet
+      await fetchLists(missing);
+      r = JSON.parse(globalThis.suishenVerifier.verify(text, kinds));
+    }
+    if (newerThanBundle(r) && navigator.onLine && Date.now() - lastReload > 10000) {
+      // A key or a status list newer than the page's bundle: fetch it and look again.
+      lastReload = Date.now();
+      await loadTrust();
+      r = JSON.parse(globalThis.suishenVerifier.verify(text, kinds));
+    }
     show(r);
     if (v && r.result !== "invalid" && PERSON_KINDS.includes(r.kind)) enqueue(v, text);
     return r;

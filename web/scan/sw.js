@@ -1,7 +1,7 @@
 // The /scan service worker: the page, its scripts and the WebAssembly
 // verifier are cached at install (cache first: their URLs carry a content
-// hash); the trust bundle and status lists are fetched network first and
-// kept, so a reload with the network down still verifies. A response served
+// hash); the trust bundle is fetched network first and kept, status lists
+// (asked for by their digest, so they never change) cache first, so a reload with the network down still verifies. A response served
 // from the cache because the network failed says so in X-Suishen-Cached.
 "use strict";
 const VERSION = {{.Version}};
@@ -60,7 +60,11 @@ self.addEventListener("fetch", (event) => {
     event.respondWith((async () => (await caches.match(request, { cacheName: STATIC })) || fetch(request))());
   } else if (url.pathname === "/scan") {
     event.respondWith(networkFirst(request, STATIC, "/scan"));
+  } else if (url.pathname.startsWith("/v1/status-lists/") && url.searchParams.has("sm3")) {
+    // a list by its digest never changes
+    event.respondWith((async () => (await caches.match(url.pathname + url.search, { cacheName: DATA })) ||
+      networkFirst(request, DATA, url.pathname + url.search))());
   } else if (url.pathname === "/v1/trust" || url.pathname.startsWith("/v1/status-lists/")) {
-    event.respondWith(networkFirst(request, DATA, url.pathname));
+    event.respondWith(networkFirst(request, DATA, url.pathname + url.search));
   }
 });
