@@ -21,103 +21,103 @@ import (
 // --- request and response bodies ---
 
 type departmentRequest struct {
-	Name             string   `json:"name"`
-	USCC             string   `json:"uscc"`
-	Level            string   `json:"level"`
-	CertificateTypes []string `json:"certificate_types"`
+	Name             string   `json:"name" doc:"The department name (发证机构名称)." example:"上海市市场监督管理局"`
+	USCC             string   `json:"uscc" doc:"Its unified social credit code (统一社会信用代码, GB 32100, 18 characters with a valid check character); unique." example:"11100000000013338W"`
+	Level            string   `json:"level" doc:"Administrative level (机构级别)." enum:"国家级,省级,地市级,区县级,乡镇级,其他" example:"省级"`
+	CertificateTypes []string `json:"certificate_types" doc:"Codes of the catalogue certificate types it may issue." example:"[\"11100000000021001C001\"]"`
 }
 
 type departmentView struct {
-	ID               string    `json:"id"`
-	Name             string    `json:"name"`
-	USCC             string    `json:"uscc"`
-	Level            string    `json:"level"`
-	CertificateTypes []string  `json:"certificate_types"`
-	CreatedAt        time.Time `json:"created_at"`
+	ID               string    `json:"id" doc:"The department id." example:"dep_01JD8X3K2Q"`
+	Name             string    `json:"name" doc:"The department name (发证机构名称)." example:"上海市市场监督管理局"`
+	USCC             string    `json:"uscc" doc:"Its unified social credit code (统一社会信用代码)." example:"11100000000013338W"`
+	Level            string    `json:"level" doc:"Administrative level (机构级别)." enum:"国家级,省级,地市级,区县级,乡镇级,其他" example:"省级"`
+	CertificateTypes []string  `json:"certificate_types" doc:"Codes of the certificate types it may issue." example:"[\"11100000000021001C001\"]"`
+	CreatedAt        time.Time `json:"created_at" doc:"When it was registered." example:"2026-12-01T08:00:00Z"`
 }
 
 type departmentCreated struct {
 	departmentView
-	APIKey string `json:"api_key"`
-	KeyID  string `json:"key_id,omitempty"` // the department's signing key
+	APIKey string `json:"api_key" doc:"The department API key: shown once, stored only as a hash. Send it as Authorization: Bearer." example:"sk_dep_3Jx9…"`
+	KeyID  string `json:"key_id,omitempty" doc:"The kid of the department signing key made for it (in /.well-known/jwks.json)." example:"dep-11100000000013338W-1"` // the department's signing key
 }
 
 type departmentList struct {
-	Items      []departmentView `json:"items"`
-	NextCursor *string          `json:"next_cursor"`
+	Items      []departmentView `json:"items" doc:"This page of departments."`
+	NextCursor *string          `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 type appRequest struct {
-	Name   string   `json:"name"`
-	USCC   string   `json:"uscc"`
-	Scopes []string `json:"scopes"`
+	Name   string   `json:"name" doc:"The app or using organisation (用证单位) name." example:"某银行上海分行"`
+	USCC   string   `json:"uscc" doc:"The organisation unified social credit code (统一社会信用代码); recorded in every usage record it causes." example:"91350100M000100Y43"`
+	Scopes []string `json:"scopes" doc:"What the app may do: verify (POST /v1/verify), use (redeem use codes, read granted certificates), cases (open cases), identity-gateway (mint holder sessions)." enum:"verify,use,cases,identity-gateway" example:"[\"verify\",\"use\"]"`
 	// CertificateTypes is the app's 用证清单: each entry a type code (that
 	// type's non-sensitive fields) or {type_code, fields[]} (exactly those).
-	CertificateTypes []json.RawMessage `json:"certificate_types"`
+	CertificateTypes []json.RawMessage `json:"certificate_types" doc:"Its use list (用证清单): each entry a certificate type code (that type non-sensitive fields) or {type_code, fields[]} (exactly those fields)." example:"[\"11100000000021001C001\",{\"type_code\":\"11100000000021002F001\",\"fields\":[\"name\"]}]"`
 }
 
 type appView struct {
-	ID     string   `json:"id"`
-	Name   string   `json:"name"`
-	USCC   string   `json:"uscc"`
-	Scopes []string `json:"scopes"`
+	ID     string   `json:"id" doc:"The app id (holders name it in grants)." example:"app_01JD8X3K2Q"`
+	Name   string   `json:"name" doc:"The app or using organisation name." example:"某银行上海分行"`
+	USCC   string   `json:"uscc" doc:"The organisation unified social credit code." example:"91350100M000100Y43"`
+	Scopes []string `json:"scopes" doc:"What the app may do." enum:"verify,use,cases,identity-gateway" example:"[\"verify\",\"use\"]"`
 	// CertificateTypes: a type code, or {type_code, fields[]} for a
 	// field-level entry.
-	CertificateTypes []any     `json:"certificate_types"`
-	CreatedAt        time.Time `json:"created_at"`
+	CertificateTypes []any     `json:"certificate_types" doc:"Its use list (用证清单): a type code, or {type_code, fields[]} for a field-level entry." example:"[\"11100000000021001C001\"]"`
+	CreatedAt        time.Time `json:"created_at" doc:"When it was registered." example:"2026-12-01T08:00:00Z"`
 }
 
 type appCreated struct {
 	appView
-	APIKey string `json:"api_key"`
+	APIKey string `json:"api_key" doc:"The app API key: shown once, stored only as a hash." example:"sk_app_8Qw2…"`
 }
 
 type appList struct {
-	Items      []appView `json:"items"`
-	NextCursor *string   `json:"next_cursor"`
+	Items      []appView `json:"items" doc:"This page of apps."`
+	NextCursor *string   `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 type venueRequest struct {
-	Name      string `json:"name"`
-	Address   string `json:"address"`
-	AreaCode  string `json:"area_code"`
-	OwnerUSCC string `json:"owner_uscc"`
+	Name      string `json:"name" doc:"The venue name (场所名称)." example:"徐汇区图书馆"`
+	Address   string `json:"address" doc:"Its address, shown to people who check in." example:"上海市徐汇区南丹东路80号"`
+	AreaCode  string `json:"area_code" doc:"Its 6-digit administrative area code (行政区划代码, GB/T 2260)." example:"310104"`
+	OwnerUSCC string `json:"owner_uscc" doc:"The unified social credit code of the organisation running it." example:"91350100M000100Y43"`
 }
 
 type venueView struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Address   string    `json:"address"`
-	AreaCode  string    `json:"area_code"`
-	OwnerUSCC string    `json:"owner_uscc"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string    `json:"id" doc:"The venue id." example:"ven_01JD8X3K2Q"`
+	Name      string    `json:"name" doc:"The venue name." example:"徐汇区图书馆"`
+	Address   string    `json:"address" doc:"Its address." example:"上海市徐汇区南丹东路80号"`
+	AreaCode  string    `json:"area_code" doc:"Its 6-digit administrative area code." example:"310104"`
+	OwnerUSCC string    `json:"owner_uscc" doc:"The unified social credit code of the organisation running it." example:"91350100M000100Y43"`
+	CreatedAt time.Time `json:"created_at" doc:"When it was registered." example:"2026-12-01T08:00:00Z"`
 }
 
 type venueCreated struct {
 	venueView
-	APIKey string `json:"api_key"`
+	APIKey string `json:"api_key" doc:"The venue API key: shown once, stored only as a hash." example:"sk_ven_5Tz1…"`
 }
 
 type venueList struct {
-	Items      []venueView `json:"items"`
-	NextCursor *string     `json:"next_cursor"`
+	Items      []venueView `json:"items" doc:"This page of venues."`
+	NextCursor *string     `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 type auditView struct {
-	ID         int64          `json:"id"`
-	At         time.Time      `json:"at"`
-	ActorKind  string         `json:"actor_kind"`
-	ActorID    string         `json:"actor_id"`
-	Action     string         `json:"action"`
-	ObjectType string         `json:"object_type"`
-	ObjectID   string         `json:"object_id"`
-	RequestID  string         `json:"request_id"`
-	Details    map[string]any `json:"details"`
+	ID         int64          `json:"id" doc:"Position in the audit chain (grows by one per entry)." example:"42"`
+	At         time.Time      `json:"at" doc:"When it happened." example:"2026-12-01T08:00:00Z"`
+	ActorKind  string         `json:"actor_kind" doc:"Who did it: the kind of principal, or system for the service itself." enum:"admin,department,app,venue,holder,system" example:"admin"`
+	ActorID    string         `json:"actor_id" doc:"The principal id (a pseudonymous subject for a holder; empty for the admin)." example:"dep_01JD8X3K2Q"`
+	Action     string         `json:"action" doc:"What was done, as object.verb." example:"department.create"`
+	ObjectType string         `json:"object_type" doc:"The kind of object acted on." example:"department"`
+	ObjectID   string         `json:"object_id" doc:"The object id." example:"dep_01JD8X3K2Q"`
+	RequestID  string         `json:"request_id" doc:"The X-Request-ID of the request that did it." example:"q1W2e3R4t5Y6u7I8"`
+	Details    map[string]any `json:"details" doc:"What changed, without personal data."`
 }
 
 type auditList struct {
-	Items      []auditView `json:"items"`
-	NextCursor *string     `json:"next_cursor"`
+	Items      []auditView `json:"items" doc:"This page of audit entries, newest first unless order=asc."`
+	NextCursor *string     `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 // --- validation helpers shared by handlers ---
@@ -272,7 +272,7 @@ func nonNil(s []string) []string {
 }
 
 type departmentTypesRequest struct {
-	CertificateTypes []string `json:"certificate_types"`
+	CertificateTypes []string `json:"certificate_types" doc:"The complete new list of certificate type codes the department may issue." example:"[\"11100000000021001C001\"]"`
 }
 
 // setDepartmentTypes changes which certificate types a department may issue

@@ -51,28 +51,28 @@ func (s *Server) apiKeyRoutes() []route {
 
 type apiKeyRotateRequest struct {
 	// Grace is a duration such as "24h" or "30m" ("0s": the previous keys stop at once).
-	Grace *string `json:"grace,omitempty"`
+	Grace *string `json:"grace,omitempty" doc:"How long the previous keys keep working, as a duration (24h default, at most 2160h; 0s stops them at once)." example:"24h"`
 }
 
 type apiKeyCreated struct {
-	KeyID  string `json:"key_id"`
-	APIKey string `json:"api_key"`
+	KeyID  string `json:"key_id" doc:"The new key id (listed, never secret)." example:"key_01JD8X3K2Q"`
+	APIKey string `json:"api_key" doc:"The new API key: shown once, stored only as a hash." example:"sk_dep_9Lm4…"`
 	// PreviousKeysExpireAt is when the principal's earlier keys stop working.
-	PreviousKeysExpireAt time.Time `json:"previous_keys_expire_at"`
+	PreviousKeysExpireAt time.Time `json:"previous_keys_expire_at" doc:"When the principal earlier keys stop working." example:"2026-12-02T08:00:00Z"`
 }
 
 type apiKeyView struct {
-	KeyID      string     `json:"key_id"`
-	Status     string     `json:"status"` // active | expiring | expired | revoked
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	ExpiresAt  *time.Time `json:"expires_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	KeyID      string     `json:"key_id" doc:"The key id." example:"key_01JD8X3K2Q"`
+	Status     string     `json:"status" doc:"active; expiring (within its grace period); expired; revoked." enum:"active,expiring,expired,revoked" example:"active"` // active | expiring | expired | revoked
+	CreatedAt  time.Time  `json:"created_at" doc:"When it was minted." example:"2026-12-01T08:00:00Z"`
+	LastUsedAt *time.Time `json:"last_used_at" doc:"When it last authenticated a request (to the minute); null if never." example:"2026-12-01T09:30:00Z"`
+	ExpiresAt  *time.Time `json:"expires_at" doc:"When it stops working; null while it has no end."`
+	RevokedAt  *time.Time `json:"revoked_at" doc:"When it was revoked; null unless revoked."`
 }
 
 type apiKeyList struct {
-	Items      []apiKeyView `json:"items"`
-	NextCursor *string      `json:"next_cursor"`
+	Items      []apiKeyView `json:"items" doc:"This page of keys."`
+	NextCursor *string      `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 // principalExists answers 404 for an unknown principal of the kind.

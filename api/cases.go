@@ -18,75 +18,75 @@ import (
 // --- bodies ---
 
 type applicantBody struct {
-	Kind     string `json:"kind"`
-	Name     string `json:"name"`
-	IDNumber string `json:"id_number"`
+	Kind     string `json:"kind" doc:"person (a natural person) or enterprise (a legal person)." enum:"person,enterprise" example:"person"`
+	Name     string `json:"name" doc:"The applicant name as on their identity document." example:"张三"`
+	IDNumber string `json:"id_number" doc:"公民身份号码 (person) or 统一社会信用代码 (enterprise)." example:"11010519491231002X"`
 }
 
 type relatedBody struct {
-	Relation string `json:"relation"` // e.g. 新生儿, 配偶
-	Kind     string `json:"kind"`
-	Name     string `json:"name"`
-	IDNumber string `json:"id_number"`
+	Relation string `json:"relation" doc:"How the holder relates to the applicant, as the service item names it." example:"配偶"` // e.g. 新生儿, 配偶
+	Kind     string `json:"kind" doc:"person or enterprise." enum:"person,enterprise" example:"person"`
+	Name     string `json:"name" doc:"The related holder name." example:"李四"`
+	IDNumber string `json:"id_number" doc:"公民身份号码 (person) or 统一社会信用代码 (enterprise)." example:"11010519491231002X"`
 }
 
 type caseRequest struct {
-	ServiceItemCode string        `json:"service_item_code"`
-	Applicant       applicantBody `json:"applicant"`
+	ServiceItemCode string        `json:"service_item_code" doc:"The service item (政务服务事项) code." example:"310100-000-01"`
+	Applicant       applicantBody `json:"applicant" doc:"Who applies."`
 	// Related holders whose certificates the case may use (the newborn of a
 	// birth registration, the other party of a marriage).
-	Related      []relatedBody `json:"related,omitempty"`
-	Org          string        `json:"org"`
-	Operator     string        `json:"operator"`
-	BusinessCode string        `json:"business_code"`
-	Purpose      string        `json:"purpose"`
+	Related      []relatedBody `json:"related,omitempty" doc:"Related holders whose certificates the case may use (the newborn of a birth registration, the other party of a marriage)."`
+	Org          string        `json:"org" doc:"The sub-unit handling it (a window, a team), recorded for the holder." example:"徐汇区行政服务中心3号窗口"`
+	Operator     string        `json:"operator" doc:"The officer handling it, recorded for the holder." example:"王五"`
+	BusinessCode string        `json:"business_code" doc:"The case or business number in the caller system (办件编号)." example:"XH20261201-0001"`
+	Purpose      string        `json:"purpose" doc:"Why the certificates are pulled, recorded for the holder." example:"办理营业执照变更登记"`
 }
 
 type caseMaterial struct {
-	Code          string `json:"code"`
-	Name          string `json:"name"`
-	Status        string `json:"status"` // exempted | verified | to_submit
-	CertificateID string `json:"certificate_id,omitempty"`
+	Code          string `json:"code" doc:"The material code within the service item." example:"M01"`
+	Name          string `json:"name" doc:"The material name." example:"营业执照"`
+	Status        string `json:"status" doc:"exempted (the certificate replaces it: data pulled), verified (checked, data not moved), to_submit (the applicant must still submit it)." enum:"exempted,verified,to_submit" example:"exempted"` // exempted | verified | to_submit
+	CertificateID string `json:"certificate_id,omitempty" doc:"The identifier of the certificate attached for it, if any." example:"1210000000002100100000000000000001X"`
 	// CertificateStatus is the attached certificate's status now (GET).
-	CertificateStatus string `json:"certificate_status,omitempty"`
-	Reason            string `json:"reason"`
+	CertificateStatus string `json:"certificate_status,omitempty" doc:"That certificate status now (on GET)." enum:"valid,suspended,revoked,cancelled,expired,superseded" example:"valid"`
+	Reason            string `json:"reason" doc:"Why it has this status, in words." example:"由电子证照替代"`
 }
 
 type casePrecheck struct {
-	Code   string `json:"code"`
-	Name   string `json:"name"`
-	Passed bool   `json:"passed"`
-	Reason string `json:"reason"`
+	Code   string `json:"code" doc:"The pre-check code within the service item." example:"P01"`
+	Name   string `json:"name" doc:"What it checks." example:"营业执照在有效期内"`
+	Passed bool   `json:"passed" doc:"Whether the pre-check passed." example:"true"`
+	Reason string `json:"reason" doc:"Why it passed or failed, in words." example:"有效期至长期"`
 }
 
 type caseView struct {
-	ID              string         `json:"id"`
-	ServiceItemCode string         `json:"service_item_code"`
-	BusinessCode    string         `json:"business_code"`
-	Materials       []caseMaterial `json:"materials"`
-	Prefill         map[string]any `json:"prefill"`
-	Precheck        []casePrecheck `json:"precheck"`
-	Exempted        int            `json:"exempted"`
-	Total           int            `json:"total"`
-	CreatedAt       time.Time      `json:"created_at"`
+	ID              string         `json:"id" doc:"The case id." example:"case_01JD8X3K2Q"`
+	ServiceItemCode string         `json:"service_item_code" doc:"The service item code." example:"310100-000-01"`
+	BusinessCode    string         `json:"business_code" doc:"The caller business number." example:"XH20261201-0001"`
+	Materials       []caseMaterial `json:"materials" doc:"Each material of the item and how it was covered."`
+	Prefill         map[string]any `json:"prefill" doc:"Form fields pre-filled from certificates, by form field name." example:"{\"company_name\":\"上海某某科技有限公司\"}"`
+	Precheck        []casePrecheck `json:"precheck" doc:"The pre-checks run and their results."`
+	Exempted        int            `json:"exempted" doc:"How many materials the applicant need not submit." example:"2"`
+	Total           int            `json:"total" doc:"How many materials the item has." example:"3"`
+	CreatedAt       time.Time      `json:"created_at" doc:"When the case was opened." example:"2026-12-01T08:00:00Z"`
 }
 
 type itemList struct {
-	Items      []cases.ServiceItem `json:"items"`
-	NextCursor *string             `json:"next_cursor"`
+	Items      []cases.ServiceItem `json:"items" doc:"This page of service items."`
+	NextCursor *string             `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 type itemStats struct {
-	ServiceItemCode string  `json:"service_item_code"`
-	Name            string  `json:"name"`
-	Cases           int64   `json:"cases"`
-	ExemptionRate   float64 `json:"exemption_rate"`     // exempted or verified materials / all materials
-	PrefillRate     float64 `json:"prefill_rate"`       // pre-filled form fields / pre-fillable form fields
-	PrecheckPass    float64 `json:"precheck_pass_rate"` // passed pre-checks / pre-checks run
+	ServiceItemCode string  `json:"service_item_code" doc:"The service item code." example:"310100-000-01"`
+	Name            string  `json:"name" doc:"The service item name." example:"营业执照变更登记"`
+	Cases           int64   `json:"cases" doc:"Cases opened for it." example:"120"`
+	ExemptionRate   float64 `json:"exemption_rate" doc:"Materials exempted or verified divided by all materials (0 to 1)." example:"0.83"`  // exempted or verified materials / all materials
+	PrefillRate     float64 `json:"prefill_rate" doc:"Form fields pre-filled divided by pre-fillable form fields (0 to 1)." example:"0.75"` // pre-filled form fields / pre-fillable form fields
+	PrecheckPass    float64 `json:"precheck_pass_rate" doc:"Pre-checks passed divided by pre-checks run (0 to 1)." example:"0.95"`          // passed pre-checks / pre-checks run
 }
 
 type statsResponse struct {
-	Items []itemStats `json:"items"`
+	Items []itemStats `json:"items" doc:"One entry per service item."`
 }
 
 func viewCase(c store.Case, r cases.Result, statuses map[string]string) caseView {

@@ -19,99 +19,99 @@ import (
 // --- bodies ---
 
 type holderBody struct {
-	Kind     string `json:"kind"` // person | enterprise
-	Name     string `json:"name"`
-	IDType   string `json:"id_type"` // 111 (公民身份号码) | 001 (统一社会信用代码)
-	IDNumber string `json:"id_number"`
+	Kind     string `json:"kind" doc:"person (a natural person) or enterprise (a legal person); must match the certificate type holder_kind." enum:"person,enterprise" example:"enterprise"` // person | enterprise
+	Name     string `json:"name" doc:"The holder name (持证主体)." example:"上海某某科技有限公司"`
+	IDType   string `json:"id_type" doc:"持证主体代码类型: 111 for a 公民身份号码 (person), 001 for a 统一社会信用代码 (enterprise)." enum:"111,001" example:"001"` // 111 (公民身份号码) | 001 (统一社会信用代码)
+	IDNumber string `json:"id_number" doc:"持证主体代码: the 公民身份号码 or 统一社会信用代码, with a valid check character." example:"91350100M000100Y43"`
 }
 
 type certificateRequest struct {
-	TypeCode   string         `json:"type_code"`
-	Number     string         `json:"number"`
-	Holder     holderBody     `json:"holder"`
-	ValidFrom  string         `json:"valid_from"`            // YYYY-MM-DD
-	ValidUntil *string        `json:"valid_until,omitempty"` // YYYY-MM-DD
-	LongTerm   bool           `json:"long_term,omitempty"`
-	AreaCode   string         `json:"area_code"`
-	Fields     map[string]any `json:"fields"`
+	TypeCode   string         `json:"type_code" doc:"The certificate type code (证照类型代码) from the catalogue; the department must be authorised for it." example:"11100000000021001C001"`
+	Number     string         `json:"number" doc:"The certificate number (证照编号) in the department register; unique per type and department." example:"310104000123456"`
+	Holder     holderBody     `json:"holder" doc:"Who holds the certificate (持证主体)."`
+	ValidFrom  string         `json:"valid_from" doc:"First day of validity (有效期起始日期), YYYY-MM-DD." example:"2024-03-01" format:"date"`                                // YYYY-MM-DD
+	ValidUntil *string        `json:"valid_until,omitempty" doc:"Last day of validity (有效期截止日期), YYYY-MM-DD; omit with long_term." example:"2034-02-28" format:"date"` // YYYY-MM-DD
+	LongTerm   bool           `json:"long_term,omitempty" doc:"Valid without end (长期有效), where the type allows it; then omit valid_until." example:"true"`
+	AreaCode   string         `json:"area_code" doc:"The issuing authority 6-digit administrative area code (行政区划代码)." example:"310104"`
+	Fields     map[string]any `json:"fields" doc:"The face fields (照面信息) as the type fields schema defines them, by field name." example:"{\"name\":\"上海某某科技有限公司\",\"legal_representative\":\"张三\"}"`
 }
 
 type certificateView struct {
-	ID          string          `json:"id"`
-	Version     int             `json:"version"`
-	Status      string          `json:"status"`
-	TypeCode    string          `json:"type_code"`
-	IssuerUSCC  string          `json:"issuer_uscc"`
-	Predecessor string          `json:"predecessor,omitempty"`
-	Successor   string          `json:"successor,omitempty"`
-	Document    json.RawMessage `json:"document"`
-	JWS         string          `json:"jws"`
-	KeyID       string          `json:"key_id"`
-	IssuedAt    time.Time       `json:"issued_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
+	ID          string          `json:"id" doc:"The certificate identifier (证照标识, GB/T 36904)." example:"11100000000021001C0011210000000000001X"`
+	Version     int             `json:"version" doc:"Version (版本号): 1 when issued, one more with each renewal or change." example:"1"`
+	Status      string          `json:"status" doc:"The current status." enum:"valid,suspended,revoked,cancelled,expired,superseded" example:"valid"`
+	TypeCode    string          `json:"type_code" doc:"The certificate type code." example:"11100000000021001C001"`
+	IssuerUSCC  string          `json:"issuer_uscc" doc:"The issuing department unified social credit code." example:"11100000000013338W"`
+	Predecessor string          `json:"predecessor,omitempty" doc:"The identifier of the version this one renewed, if any."`
+	Successor   string          `json:"successor,omitempty" doc:"The identifier of the version that superseded this one, if any."`
+	Document    json.RawMessage `json:"document" doc:"The signed document: GB/T 36903 metadata and the face fields, exactly as in the JWS payload." schema:"Document"`
+	JWS         string          `json:"jws" doc:"The document signed by the department key: a compact JWS with alg SM2 (SM2 signature with ID 1234567812345678 over the signing input, raw r||s)." example:"eyJhbGciOiJTTTIiLCJraWQiOiJkZXAtMSJ9.eyJpZGVudGlmaWVyIjoi…In0.MEUCIQ…"`
+	KeyID       string          `json:"key_id" doc:"The kid of the key that signed it." example:"dep-11100000000013338W-1"`
+	IssuedAt    time.Time       `json:"issued_at" doc:"When this version was signed." example:"2026-12-01T08:00:00Z"`
+	UpdatedAt   time.Time       `json:"updated_at" doc:"When its status last changed." example:"2026-12-01T08:00:00Z"`
 }
 
 type certificateSummary struct {
-	ID         string     `json:"id"`
-	Version    int        `json:"version"`
-	Status     string     `json:"status"`
-	TypeCode   string     `json:"type_code"`
-	TypeName   string     `json:"type_name"`
-	IssuerUSCC string     `json:"issuer_uscc"`
-	Number     string     `json:"number"`
-	ValidUntil *time.Time `json:"valid_until"`
-	IssuedAt   time.Time  `json:"issued_at"`
+	ID         string     `json:"id" doc:"The certificate identifier (证照标识)." example:"11100000000021001C0011210000000000001X"`
+	Version    int        `json:"version" doc:"Version (版本号)." example:"1"`
+	Status     string     `json:"status" doc:"The current status." enum:"valid,suspended,revoked,cancelled,expired,superseded" example:"valid"`
+	TypeCode   string     `json:"type_code" doc:"The certificate type code." example:"11100000000021001C001"`
+	TypeName   string     `json:"type_name" doc:"The certificate type name." example:"营业执照"`
+	IssuerUSCC string     `json:"issuer_uscc" doc:"The issuing department unified social credit code." example:"11100000000013338W"`
+	Number     string     `json:"number" doc:"The certificate number (证照编号)." example:"310104000123456"`
+	ValidUntil *time.Time `json:"valid_until" doc:"End of validity; null when long-term."`
+	IssuedAt   time.Time  `json:"issued_at" doc:"When this version was signed." example:"2026-12-01T08:00:00Z"`
 	// VerifyResult and Reasons: what a verifier holding the current trust
 	// bundle answers for it (valid | invalid | unknown).
-	VerifyResult string       `json:"verify_result"`
-	Reasons      []reasonView `json:"reasons"`
+	VerifyResult string       `json:"verify_result" doc:"What a verifier holding the current trust bundle answers for the certificate (a compromised department key shows here)." enum:"valid,invalid,unknown" example:"valid"`
+	Reasons      []reasonView `json:"reasons" doc:"Why verify_result is not valid (empty when valid)."`
 }
 
 type certificateList struct {
-	Items      []certificateSummary `json:"items"`
-	NextCursor *string              `json:"next_cursor"`
+	Items      []certificateSummary `json:"items" doc:"This page of certificates."`
+	NextCursor *string              `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 type statusView struct {
-	ID         string     `json:"id"`
-	Status     string     `json:"status"`
-	ValidUntil *time.Time `json:"valid_until"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	ID         string     `json:"id" doc:"The certificate identifier." example:"11100000000021001C0011210000000000001X"`
+	Status     string     `json:"status" doc:"The current status." enum:"valid,suspended,revoked,cancelled,expired,superseded" example:"valid"`
+	ValidUntil *time.Time `json:"valid_until" doc:"End of validity; null when long-term."`
+	UpdatedAt  time.Time  `json:"updated_at" doc:"When the status last changed." example:"2026-12-01T08:00:00Z"`
 	// VerifyResult and Reasons: what a verifier holding the current trust
 	// bundle answers for the certificate (valid | invalid | unknown).
-	VerifyResult string       `json:"verify_result,omitempty"`
-	Reasons      []reasonView `json:"reasons,omitempty"`
+	VerifyResult string       `json:"verify_result,omitempty" doc:"What a verifier holding the current trust bundle answers for the certificate (a compromised department key shows here)." enum:"valid,invalid,unknown" example:"valid"`
+	Reasons      []reasonView `json:"reasons,omitempty" doc:"Why verify_result is not valid (empty when valid)."`
 }
 
 type lifecycleRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" doc:"Why, in words: recorded in the audit log and shown to the holder." example:"依法暂扣"`
 }
 
 type renewRequest struct {
-	Reason     string         `json:"reason"`
-	ValidFrom  *string        `json:"valid_from,omitempty"`
-	ValidUntil *string        `json:"valid_until,omitempty"`
-	LongTerm   *bool          `json:"long_term,omitempty"`
-	Fields     map[string]any `json:"fields,omitempty"`
+	Reason     string         `json:"reason" doc:"Why the certificate is renewed or changed." example:"有效期届满换证"`
+	ValidFrom  *string        `json:"valid_from,omitempty" doc:"The new first day of validity, YYYY-MM-DD (default: as before)." example:"2034-03-01" format:"date"`
+	ValidUntil *string        `json:"valid_until,omitempty" doc:"The new last day of validity, YYYY-MM-DD." example:"2044-02-28" format:"date"`
+	LongTerm   *bool          `json:"long_term,omitempty" doc:"Whether the new version is valid without end."`
+	Fields     map[string]any `json:"fields,omitempty" doc:"Face fields to change, by name; the others stay." example:"{\"domicile\":\"上海市徐汇区虹桥路2号\"}"`
 }
 
 type batchRequest struct {
-	Items []certificateRequest `json:"items"`
+	Items []certificateRequest `json:"items" doc:"1 to 1,000 certificates to issue, each like POST /v1/certificates."`
 }
 
 type batchItem struct {
-	Index  int          `json:"index"`
-	Status int          `json:"status"`
-	ID     string       `json:"id,omitempty"`
-	Code   string       `json:"code,omitempty"`
-	Detail string       `json:"detail,omitempty"`
-	Errors []FieldError `json:"errors,omitempty"`
+	Index  int          `json:"index" doc:"The item position in the request (from 0)." example:"0"`
+	Status int          `json:"status" doc:"The HTTP status this item alone would have had: 201 issued, 409 already issued, 422 invalid." example:"201"`
+	ID     string       `json:"id,omitempty" doc:"The certificate identifier (the existing one for a 409)." example:"11100000000021001C0011210000000000001X"`
+	Code   string       `json:"code,omitempty" doc:"The problem code when the item failed." example:"validation_failed"`
+	Detail string       `json:"detail,omitempty" doc:"What went wrong, in words."`
+	Errors []FieldError `json:"errors,omitempty" doc:"The item bad fields, named items[i].field."`
 }
 
 type batchResponse struct {
-	Items   []batchItem `json:"items"`
-	Created int         `json:"created"`
-	Failed  int         `json:"failed"`
+	Items   []batchItem `json:"items" doc:"One result per request item, in request order."`
+	Created int         `json:"created" doc:"How many items were issued." example:"998"`
+	Failed  int         `json:"failed" doc:"How many were not." example:"2"`
 }
 
 // --- conversion ---
@@ -458,8 +458,8 @@ func (s *Server) listCerts(c *echo.Context, f store.CertificateFilter) error {
 // --- catalogue ---
 
 type typeList struct {
-	Items      []issuer.CertificateType `json:"items"`
-	NextCursor *string                  `json:"next_cursor"`
+	Items      []issuer.CertificateType `json:"items" doc:"This page of certificate types."`
+	NextCursor *string                  `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 func (s *Server) listTypes(c *echo.Context) error {

@@ -20,99 +20,99 @@ import (
 // --- bodies ---
 
 type codeResponse struct {
-	Code       string    `json:"code"`
-	Kind       string    `json:"kind"`
-	ExpiresAt  time.Time `json:"expires_at"`
-	Generation int       `json:"generation,omitempty"`
+	Code       string    `json:"code" doc:"The code text (what the QR code holds)." example:"SS1:AQEC…"`
+	Kind       string    `json:"kind" doc:"The kind of code." enum:"personal,offline,enterprise,venue,presentation" example:"personal"`
+	ExpiresAt  time.Time `json:"expires_at" doc:"When the code stops verifying." example:"2026-12-01T08:01:00Z"`
+	Generation int       `json:"generation,omitempty" doc:"For offline, enterprise and venue codes: the generation; issuing a new one invalidates the earlier." example:"2"`
 }
 
 type presentationRequest struct {
-	Purpose string `json:"purpose"`
+	Purpose string `json:"purpose" doc:"Why the certificate is shown (亮证), recorded in the usage record." example:"银行开户"`
 }
 
 type presentationResponse struct {
-	Code      string    `json:"code"`
-	UseCode   string    `json:"use_code"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Code      string    `json:"code" doc:"The presentation code text: verifies offline for this one certificate." example:"SS1:BQEC…"`
+	UseCode   string    `json:"use_code" doc:"The one-time use code (用证码) an app redeems for the certificate data." example:"482913"`
+	ExpiresAt time.Time `json:"expires_at" doc:"When the code and the use code expire." example:"2026-12-01T08:05:00Z"`
 }
 
 type codeRequest struct {
-	Code string `json:"code"`
+	Code string `json:"code" doc:"The scanned code text." example:"SS1:BAEC…"`
 }
 
 type venueBrief struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Address string `json:"address"`
+	ID      string `json:"id" doc:"The venue id." example:"ven_01JD8X3K2Q"`
+	Name    string `json:"name" doc:"The venue name." example:"徐汇区图书馆"`
+	Address string `json:"address" doc:"The venue address." example:"上海市徐汇区南丹东路80号"`
 }
 
 type checkinResponse struct {
-	ID    string     `json:"id"`
-	Venue venueBrief `json:"venue"`
-	At    time.Time  `json:"at"`
+	ID    string     `json:"id" doc:"The check-in id." example:"chk_01JD8X3K2Q"`
+	Venue venueBrief `json:"venue" doc:"Where the holder checked in."`
+	At    time.Time  `json:"at" doc:"When." example:"2026-12-01T08:00:00Z"`
 }
 
 type checkinView struct {
-	ID         string     `json:"id"`
-	Venue      venueBrief `json:"venue,omitempty"`
-	MaskedName string     `json:"masked_name,omitempty"`
-	Source     string     `json:"source"`
-	CodeKind   string     `json:"code_kind"`
-	ClientID   string     `json:"client_id,omitempty"`
-	At         time.Time  `json:"at"`
+	ID         string     `json:"id" doc:"The check-in id." example:"chk_01JD8X3K2Q"`
+	Venue      venueBrief `json:"venue,omitempty" doc:"Where (in the holder list)."`
+	MaskedName string     `json:"masked_name,omitempty" doc:"The visitor name, masked (in the venue list)." example:"张*"`
+	Source     string     `json:"source" doc:"How it was recorded: the holder scanned the venue code, the venue scanned the person, or the venue uploaded an offline scan." enum:"holder_scan,venue_scan,venue_upload" example:"venue_scan"`
+	CodeKind   string     `json:"code_kind" doc:"The kind of code scanned." enum:"personal,offline,enterprise,venue,presentation" example:"personal"`
+	ClientID   string     `json:"client_id,omitempty" doc:"The venue own id of an uploaded offline scan." example:"scan-000123"`
+	At         time.Time  `json:"at" doc:"When." example:"2026-12-01T08:00:00Z"`
 }
 
 type checkinList struct {
-	Items      []checkinView `json:"items"`
-	NextCursor *string       `json:"next_cursor"`
+	Items      []checkinView `json:"items" doc:"This page of check-ins, newest first."`
+	NextCursor *string       `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 type reasonView struct {
-	Code   string `json:"code"`
-	Detail string `json:"detail"`
+	Code   string `json:"code" doc:"A stable reason code (signature_invalid, expired, revoked, key_compromised, status_unknown, …)." example:"expired"`
+	Detail string `json:"detail" doc:"The reason in words." example:"the code expired at 2026-12-01T08:01:00Z"`
 }
 
 type verifyResult struct {
-	Result        string       `json:"result"`
-	Reasons       []reasonView `json:"reasons"`
-	Kind          string       `json:"kind"`
-	Issuer        string       `json:"issuer"`
-	IssuedAt      *time.Time   `json:"issued_at"`
-	ExpiresAt     *time.Time   `json:"expires_at"`
-	Subject       subjectView  `json:"subject"`
-	CertificateID string       `json:"certificate_id,omitempty"`
-	TypeCode      string       `json:"type_code,omitempty"`
+	Result        string       `json:"result" doc:"valid, invalid, or unknown (what could not be checked; never valid, never invalid)." enum:"valid,invalid,unknown" example:"valid"`
+	Reasons       []reasonView `json:"reasons" doc:"Why the result is not valid (empty when valid)."`
+	Kind          string       `json:"kind" doc:"What was verified: a code of some kind, or a certificate JWS." enum:"personal,offline,enterprise,venue,presentation,certificate" example:"personal"`
+	Issuer        string       `json:"issuer" doc:"Who signed it (this node, or the issuing department)." example:"http://127.0.0.1:8080"`
+	IssuedAt      *time.Time   `json:"issued_at" doc:"When it was signed."`
+	ExpiresAt     *time.Time   `json:"expires_at" doc:"When it stops verifying."`
+	Subject       subjectView  `json:"subject" doc:"Who it is about, masked."`
+	CertificateID string       `json:"certificate_id,omitempty" doc:"The certificate identifier, for presentation codes and certificate JWS." example:"11100000000021001C0011210000000000001X"`
+	TypeCode      string       `json:"type_code,omitempty" doc:"The certificate type code, where there is a certificate." example:"11100000000021001C001"`
 }
 
 type subjectView struct {
-	Masked string `json:"masked"`
+	Masked string `json:"masked" doc:"The subject name, masked." example:"张*"`
 }
 
 type scanResponse struct {
 	verifyResult
-	Scan *checkinView `json:"scan,omitempty"`
+	Scan *checkinView `json:"scan,omitempty" doc:"The scan record, when the code was valid and recorded."`
 }
 
 type scanUpload struct {
-	ID        string `json:"id"`
-	Code      string `json:"code"`
-	ScannedAt string `json:"scanned_at"`
+	ID        string `json:"id" doc:"The venue own id for the scan: uploading the same id again is harmless." example:"scan-000123"`
+	Code      string `json:"code" doc:"The scanned code text." example:"SS1:AQEC…"`
+	ScannedAt string `json:"scanned_at" doc:"When it was scanned (RFC 3339)." example:"2026-12-01T07:58:00Z" format:"date-time"`
 }
 
 type scanBatchRequest struct {
-	Items []scanUpload `json:"items"`
+	Items []scanUpload `json:"items" doc:"Scans made offline, each with its own id."`
 }
 
 type scanBatchItem struct {
-	ID     string `json:"id"`
-	Status string `json:"status"` // recorded | duplicate | rejected
-	Result string `json:"result,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	ID     string `json:"id" doc:"The venue id of the scan." example:"scan-000123"`
+	Status string `json:"status" doc:"recorded; duplicate (already uploaded); rejected (not recorded, see reason)." enum:"recorded,duplicate,rejected" example:"recorded"` // recorded | duplicate | rejected
+	Result string `json:"result,omitempty" doc:"The verification result of the code at scanning time." enum:"valid,invalid,unknown" example:"valid"`
+	Reason string `json:"reason,omitempty" doc:"Why it was rejected or not valid."`
 }
 
 type scanBatchResponse struct {
-	Items    []scanBatchItem `json:"items"`
-	Recorded int             `json:"recorded"`
+	Items    []scanBatchItem `json:"items" doc:"One result per uploaded scan, in request order."`
+	Recorded int             `json:"recorded" doc:"How many scans were newly recorded." example:"10"`
 }
 
 // --- verification against this node's own trust bundle ---

@@ -14,35 +14,35 @@ import (
 )
 
 type rotateRequest struct {
-	Role           string `json:"role"` // anchor | code | department
-	DepartmentUSCC string `json:"department_uscc,omitempty"`
+	Role           string `json:"role" doc:"Which key to rotate: the trust anchor, the code-signing key, or a department key." enum:"anchor,code,department" example:"department"` // anchor | code | department
+	DepartmentUSCC string `json:"department_uscc,omitempty" doc:"The department, for role department." example:"11100000000013338W"`
 }
 
 type keyView struct {
-	KID            string     `json:"kid"`
-	Role           string     `json:"key_role"`
-	DepartmentUSCC string     `json:"department_uscc,omitempty"`
-	Status         string     `json:"key_status"`
-	NotBefore      time.Time  `json:"not_before"`
-	NotAfter       *time.Time `json:"not_after"`
-	CreatedAt      time.Time  `json:"created_at"`
-	RetiredAt      *time.Time `json:"retired_at,omitempty"`
-	CompromisedAt  *time.Time `json:"compromised_at,omitempty"`
+	KID            string     `json:"kid" doc:"The key id." example:"dep-11100000000013338W-2"`
+	Role           string     `json:"key_role" doc:"What the key signs." enum:"anchor,code,department" example:"department"`
+	DepartmentUSCC string     `json:"department_uscc,omitempty" doc:"The department, for a department key." example:"11100000000013338W"`
+	Status         string     `json:"key_status" doc:"active signs; retired only verifies what it signed; compromised verifies nothing." enum:"active,retired,compromised" example:"active"`
+	NotBefore      time.Time  `json:"not_before" doc:"From when it is valid." example:"2026-12-01T08:00:00Z"`
+	NotAfter       *time.Time `json:"not_after" doc:"Until when what it signed may verify; null while active."`
+	CreatedAt      time.Time  `json:"created_at" doc:"When it was made." example:"2026-12-01T08:00:00Z"`
+	RetiredAt      *time.Time `json:"retired_at,omitempty" doc:"When it stopped signing."`
+	CompromisedAt  *time.Time `json:"compromised_at,omitempty" doc:"When it was marked compromised."`
 }
 
 type rotateResponse struct {
-	Key     keyView  `json:"key"`
-	Retired *keyView `json:"retired,omitempty"`
+	Key     keyView  `json:"key" doc:"The new active key."`
+	Retired *keyView `json:"retired,omitempty" doc:"The key it replaced, now retired."`
 }
 
 type compromiseResponse struct {
-	Key         keyView  `json:"key"`
-	Replacement *keyView `json:"replacement,omitempty"`
+	Key         keyView  `json:"key" doc:"The key, now compromised."`
+	Replacement *keyView `json:"replacement,omitempty" doc:"The new key made in its place, if it was active."`
 }
 
 type keyList struct {
-	Items      []keyView `json:"items"`
-	NextCursor *string   `json:"next_cursor"`
+	Items      []keyView `json:"items" doc:"This page of keys."`
+	NextCursor *string   `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 func viewKey(k store.Key) keyView {

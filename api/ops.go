@@ -13,9 +13,9 @@ import (
 )
 
 type healthResponse struct {
-	Status  string            `json:"status"`
-	Version string            `json:"version,omitempty"`
-	Checks  map[string]string `json:"checks,omitempty"`
+	Status  string            `json:"status" doc:"ok, or unavailable (readyz only, with 503)." enum:"ok,unavailable" example:"ok"`
+	Version string            `json:"version,omitempty" doc:"The server version." example:"v1.4.0"`
+	Checks  map[string]string `json:"checks,omitempty" doc:"Each readiness check and its state (readyz)." example:"{\"database\":\"ok\",\"keys\":\"ok\"}"`
 }
 
 func (s *Server) healthz(c *echo.Context) error {

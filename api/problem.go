@@ -20,22 +20,22 @@ import (
 
 // FieldError names one bad field of a request.
 type FieldError struct {
-	Field  string `json:"field"`
-	Code   string `json:"code"`
-	Detail string `json:"detail"`
+	Field  string `json:"field" doc:"The bad field by its path in the request: holder.id_number, items[3].bogus; a query parameter or header by its name." example:"items[3].holder.id_number"`
+	Code   string `json:"code" doc:"A stable code for what is wrong (required, type, unknown_field, format, length, enum, check_digit, …)." example:"check_digit"`
+	Detail string `json:"detail" doc:"What is wrong, in words." example:"the check character does not match"`
 }
 
 // Problem is an RFC 9457 problem detail with Suishen's stable machine code
 // and, for validation failures, the list of bad fields.
 type Problem struct {
-	Type      string       `json:"type"`
-	Title     string       `json:"title"`
-	Status    int          `json:"status"`
-	Detail    string       `json:"detail,omitempty"`
-	Code      string       `json:"code"`
-	Instance  string       `json:"instance,omitempty"`
-	RequestID string       `json:"request_id,omitempty"`
-	Errors    []FieldError `json:"errors,omitempty"`
+	Type      string       `json:"type" doc:"A URI naming the problem type: urn:suishen:problem: followed by code." example:"urn:suishen:problem:validation_failed"`
+	Title     string       `json:"title" doc:"The HTTP status text." example:"Unprocessable Entity"`
+	Status    int          `json:"status" doc:"The HTTP status code." example:"422"`
+	Detail    string       `json:"detail,omitempty" doc:"What went wrong in this occurrence, in words (never personal data)." example:"one or more fields are invalid"`
+	Code      string       `json:"code" doc:"A stable machine code: program against this." example:"validation_failed"`
+	Instance  string       `json:"instance,omitempty" doc:"The request path." example:"/v1/certificates/batch"`
+	RequestID string       `json:"request_id,omitempty" doc:"The X-Request-ID of the request: quote it when reporting a problem." example:"q1W2e3R4t5Y6u7I8"`
+	Errors    []FieldError `json:"errors,omitempty" doc:"For validation failures: every bad field."`
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Code, p.Detail) }

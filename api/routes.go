@@ -30,6 +30,14 @@ type route struct {
 	Query []string
 	// Idempotent marks creating POSTs that honour Idempotency-Key.
 	Idempotent bool
+	// Doc is the operation's description beyond its summary (optional).
+	Doc string
+	// Params describe path and query parameters that commonParams and
+	// pathParamDocs (api/openapi.go) do not.
+	Params map[string]string
+	// Errors lists 4xx statuses beyond those the route's shape implies
+	// (see errorStatuses).
+	Errors []int
 }
 
 func (s *Server) routeTable() []route {

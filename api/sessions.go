@@ -16,24 +16,24 @@ import (
 )
 
 type sessionRequest struct {
-	Kind     string `json:"kind"` // person | enterprise
-	Name     string `json:"name"`
-	IDNumber string `json:"id_number"` // 公民身份号码 (person) or 统一社会信用代码 (enterprise)
+	Kind     string `json:"kind" doc:"person or enterprise." enum:"person,enterprise" example:"person"` // person | enterprise
+	Name     string `json:"name" doc:"The holder name as verified by the identity gateway." example:"张三"`
+	IDNumber string `json:"id_number" doc:"公民身份号码 (person) or 统一社会信用代码 (enterprise), with a valid check character." example:"11010519491231002X"` // 公民身份号码 (person) or 统一社会信用代码 (enterprise)
 }
 
 type sessionCreated struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Subject   string    `json:"subject"`
+	Token     string    `json:"token" doc:"The holder session token (Authorization: Bearer); short-lived (SUISHEN_SESSION_TTL)." example:"hs_7Kp2…"`
+	ExpiresAt time.Time `json:"expires_at" doc:"When the session ends." example:"2026-12-01T08:30:00Z"`
+	Subject   string    `json:"subject" doc:"The holder pseudonymous subject (stable per person, reveals no ID number)." example:"sub_4f9a1c…"`
 	// LoginURL opens the holder page in the person's browser: one use, valid
 	// for 2 minutes (see websession.go).
-	LoginURL string `json:"login_url"`
+	LoginURL string `json:"login_url" doc:"Send the person's browser here to open the holder page: one use, valid for 2 minutes; it sets a session cookie and redirects to /me." example:"http://127.0.0.1:8080/login/3kX9…"`
 }
 
 type meResponse struct {
-	Subject    string `json:"subject"`
-	Kind       string `json:"kind"`
-	MaskedName string `json:"masked_name"`
+	Subject    string `json:"subject" doc:"The holder pseudonymous subject." example:"sub_4f9a1c…"`
+	Kind       string `json:"kind" doc:"person or enterprise." enum:"person,enterprise" example:"person"`
+	MaskedName string `json:"masked_name" doc:"The holder name, masked." example:"张*"`
 }
 
 // validateHolder checks a holder's kind and identifier number; field names

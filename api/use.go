@@ -23,23 +23,23 @@ import (
 // --- bodies ---
 
 type verifyRequest struct {
-	Code string `json:"code,omitempty"`
-	JWS  string `json:"jws,omitempty"`
+	Code string `json:"code,omitempty" doc:"A code text to verify (any kind); give code or jws." example:"SS1:AQEC…"`
+	JWS  string `json:"jws,omitempty" doc:"A certificate compact JWS to verify; give code or jws."`
 	// Attribution of the use (optional for a bare verification, recorded in
 	// the holder's usage records when given).
-	Org      string `json:"org,omitempty"` // the caller's sub-unit (a window, a branch)
-	Operator string `json:"operator,omitempty"`
-	Purpose  string `json:"purpose,omitempty"`
+	Org      string `json:"org,omitempty" doc:"The caller sub-unit (a window, a branch), recorded in the holder usage record." example:"徐汇支行"` // the caller's sub-unit (a window, a branch)
+	Operator string `json:"operator,omitempty" doc:"Who at the app verifies (recorded in the holder usage record)." example:"柜员001"`
+	Purpose  string `json:"purpose,omitempty" doc:"Why (recorded in the holder usage record)." example:"开户核验"`
 }
 
 type redeemRequest struct {
-	UseCode      string `json:"use_code"`
-	Org          string `json:"org"`
-	Operator     string `json:"operator"`
-	ItemCode     string `json:"item_code"`
-	ItemName     string `json:"item_name"`
-	BusinessCode string `json:"business_code"`
-	Purpose      string `json:"purpose"`
+	UseCode      string `json:"use_code" doc:"The one-time use code (用证码) the holder presented." example:"482913"`
+	Org          string `json:"org" doc:"The sub-unit using the data (a branch, a window)." example:"徐汇支行"`
+	Operator     string `json:"operator" doc:"Who uses it." example:"柜员001"`
+	ItemCode     string `json:"item_code" doc:"The 事项 code the data is used for." example:"310100-000-01"`
+	ItemName     string `json:"item_name" doc:"The 事项 name." example:"对公开户"`
+	BusinessCode string `json:"business_code" doc:"The business or case number." example:"KH20261201-0001"`
+	Purpose      string `json:"purpose" doc:"Why." example:"对公开户资料核验"`
 }
 
 // redeemResponse is what an app receives of a certificate (package
@@ -48,49 +48,49 @@ type redeemRequest struct {
 type redeemResponse = disclosure.View
 
 type grantRequest struct {
-	AppID            string   `json:"app_id"`
-	CertificateTypes []string `json:"certificate_types"`
-	Purpose          string   `json:"purpose"`
-	ExpiresAt        string   `json:"expires_at"`
+	AppID            string   `json:"app_id" doc:"The app granted the use." example:"app_01JD8X3K2Q"`
+	CertificateTypes []string `json:"certificate_types" doc:"The certificate types it may use." example:"[\"11100000000021002F001\"]"`
+	Purpose          string   `json:"purpose" doc:"What for, in words." example:"贷款审批"`
+	ExpiresAt        string   `json:"expires_at" doc:"Until when (RFC 3339)." example:"2027-01-01T00:00:00Z" format:"date-time"`
 }
 
 type grantView struct {
-	ID               string     `json:"id"`
-	AppID            string     `json:"app_id"`
-	AppName          string     `json:"app_name"`
-	CertificateTypes []string   `json:"certificate_types"`
-	Purpose          string     `json:"purpose"`
-	CreatedAt        time.Time  `json:"created_at"`
-	ExpiresAt        time.Time  `json:"expires_at"`
-	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
+	ID               string     `json:"id" doc:"The grant id." example:"grt_01JD8X3K2Q"`
+	AppID            string     `json:"app_id" doc:"The app granted the use." example:"app_01JD8X3K2Q"`
+	AppName          string     `json:"app_name" doc:"Its name." example:"某银行上海分行"`
+	CertificateTypes []string   `json:"certificate_types" doc:"The certificate types it may use." example:"[\"11100000000021002F001\"]"`
+	Purpose          string     `json:"purpose" doc:"What for." example:"贷款审批"`
+	CreatedAt        time.Time  `json:"created_at" doc:"When it was granted." example:"2026-12-01T08:00:00Z"`
+	ExpiresAt        time.Time  `json:"expires_at" doc:"Until when." example:"2027-01-01T00:00:00Z"`
+	RevokedAt        *time.Time `json:"revoked_at,omitempty" doc:"When the holder revoked it, if they did."`
 }
 
 type grantList struct {
-	Items      []grantView `json:"items"`
-	NextCursor *string     `json:"next_cursor"`
+	Items      []grantView `json:"items" doc:"This page of grants."`
+	NextCursor *string     `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 type usageView struct {
-	ID            string    `json:"id"`
-	At            time.Time `json:"at"`
-	Org           string    `json:"org"`                // the caller's registered name
-	OrgUSCC       string    `json:"org_uscc,omitempty"` // the caller's registered USCC
-	OrgUnit       string    `json:"org_unit,omitempty"` // the caller's own words for its sub-unit
-	Operator      string    `json:"operator"`
-	ItemCode      string    `json:"item_code,omitempty"`
-	ItemName      string    `json:"item_name,omitempty"`
-	BusinessCode  string    `json:"business_code,omitempty"`
-	Purpose       string    `json:"purpose,omitempty"`
-	CertificateID string    `json:"certificate_id,omitempty"`
-	CodeKind      string    `json:"code_kind,omitempty"`
-	Channel       string    `json:"channel"`
-	Result        string    `json:"result"`
+	ID            string    `json:"id" doc:"The record id." example:"use_01JD8X3K2Q"`
+	At            time.Time `json:"at" doc:"When the data or code was used." example:"2026-12-01T08:00:00Z"`
+	Org           string    `json:"org" doc:"The registered name of the organisation that used it." example:"某银行上海分行"`                  // the caller's registered name
+	OrgUSCC       string    `json:"org_uscc,omitempty" doc:"Its registered unified social credit code." example:"91350100M000100Y43"`   // the caller's registered USCC
+	OrgUnit       string    `json:"org_unit,omitempty" doc:"The sub-unit in the caller own words (a window, a branch)." example:"徐汇支行"` // the caller's own words for its sub-unit
+	Operator      string    `json:"operator" doc:"Who at the organisation." example:"柜员001"`
+	ItemCode      string    `json:"item_code,omitempty" doc:"The 事项 code." example:"310100-000-01"`
+	ItemName      string    `json:"item_name,omitempty" doc:"The 事项 name." example:"对公开户"`
+	BusinessCode  string    `json:"business_code,omitempty" doc:"The case or business number." example:"KH20261201-0001"`
+	Purpose       string    `json:"purpose,omitempty" doc:"Why." example:"对公开户资料核验"`
+	CertificateID string    `json:"certificate_id,omitempty" doc:"The certificate used, if one was." example:"11100000000021001C0011210000000000001X"`
+	CodeKind      string    `json:"code_kind,omitempty" doc:"The kind of code used, if one was." enum:"personal,offline,enterprise,venue,presentation" example:"presentation"`
+	Channel       string    `json:"channel" doc:"How: online verification, a use code, a grant, a case, a venue scan or a holder check-in." enum:"verify,use_code,grant,case,venue_scan,venue_upload,holder_scan" example:"use_code"`
+	Result        string    `json:"result" doc:"What came of it: success, refused (not allowed), a verification result, or the certificate status that stood in the way." enum:"success,refused,valid,invalid,unknown,certificate_suspended,certificate_revoked,certificate_cancelled,certificate_expired,certificate_superseded" example:"success"`
 	Detail        string    `json:"detail,omitempty"` // why, for a refusal or a failed verification
 }
 
 type usageList struct {
-	Items      []usageView `json:"items"`
-	NextCursor *string     `json:"next_cursor"`
+	Items      []usageView `json:"items" doc:"This page of usage records, newest first."`
+	NextCursor *string     `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 // --- helpers ---

@@ -92,44 +92,44 @@ const (
 
 // Material is one material (申请材料) an item requires.
 type Material struct {
-	Code             string   `json:"code"`
-	Name             string   `json:"name"`
-	CertificateTypes []string `json:"certificate_types"` // any of; empty: no certificate covers it
-	Fields           []string `json:"fields"`            // face fields it needs
-	Pull             string   `json:"pull"`              // ex_officio | grant | use_code; "" only without certificate types
-	LegalBasis       string   `json:"legal_basis,omitempty"`
-	VerifyOnly       bool     `json:"verify_only"` // a yes/no match is enough: data not moved
+	Code             string   `json:"code" doc:"The material code within the item." example:"M01"`
+	Name             string   `json:"name" doc:"The material name (申请材料)." example:"营业执照"`
+	CertificateTypes []string `json:"certificate_types" doc:"Certificate types any of which covers the material; empty: no certificate covers it." example:"[\"11100000000021001C001\"]"`                                                                                                    // any of; empty: no certificate covers it
+	Fields           []string `json:"fields" doc:"The face fields the material needs." example:"[\"name\",\"domicile\"]"`                                                                                                                                                                    // face fields it needs
+	Pull             string   `json:"pull" doc:"How the certificate may be obtained: ex_officio (by law, legal basis recorded), grant (with the holder grant), use_code (with a one-time 用证码); empty only without certificate types." enum:"ex_officio,grant,use_code" example:"ex_officio"` // ex_officio | grant | use_code; "" only without certificate types
+	LegalBasis       string   `json:"legal_basis,omitempty" doc:"The legal basis of an ex officio pull." example:"《优化营商环境条例》第三十五条"`
+	VerifyOnly       bool     `json:"verify_only" doc:"A yes/no match is enough: the data is not moved." example:"false"` // a yes/no match is enough: data not moved
 }
 
 // PrefillRule fills one form field from a certificate of CertificateType.
 // Source is a face-field name of that type, or one of the Source...
 // constants.
 type PrefillRule struct {
-	FormField       string `json:"form_field"`
-	Label           string `json:"label"`
-	CertificateType string `json:"certificate_type"`
-	Source          string `json:"source"`
+	FormField       string `json:"form_field" doc:"The form field to fill." example:"company_name"`
+	Label           string `json:"label" doc:"The form field label." example:"企业名称"`
+	CertificateType string `json:"certificate_type" doc:"The certificate type the value comes from." example:"11100000000021001C001"`
+	Source          string `json:"source" doc:"A face field name of that type, or holder.name, holder.id_number, number, valid_from, valid_until, identifier." example:"name"`
 }
 
 // Precheck is a condition checked before the application is accepted (see
 // the Kind... constants).
 type Precheck struct {
-	Code            string `json:"code"`
-	Name            string `json:"name"`
-	Kind            string `json:"kind"`
-	CertificateType string `json:"certificate_type,omitempty"`
-	Days            int    `json:"days,omitempty"`
+	Code            string `json:"code" doc:"The pre-check code within the item." example:"P01"`
+	Name            string `json:"name" doc:"What it checks, in words." example:"营业执照在有效期内"`
+	Kind            string `json:"kind" doc:"valid_for_days: a certificate of the type is still valid days from now; holder_is_applicant: every attached certificate is held by the applicant; not_revoked: a verified certificate of the type is in force." enum:"valid_for_days,holder_is_applicant,not_revoked" example:"valid_for_days"`
+	CertificateType string `json:"certificate_type,omitempty" doc:"The certificate type it looks at." example:"11100000000021001C001"`
+	Days            int    `json:"days,omitempty" doc:"For valid_for_days: how many days ahead." example:"30"`
 }
 
 // ServiceItem is a 政务服务事项.
 type ServiceItem struct {
-	Code           string        `json:"code"`
-	Name           string        `json:"name"`
-	Department     string        `json:"department"`
-	DepartmentUSCC string        `json:"department_uscc"`
-	Materials      []Material    `json:"materials"`
-	Prefill        []PrefillRule `json:"prefill"`
-	Prechecks      []Precheck    `json:"prechecks"`
+	Code           string        `json:"code" doc:"The service item code (事项编码)." example:"310100-000-01"`
+	Name           string        `json:"name" doc:"The service item name (事项名称)." example:"营业执照变更登记"`
+	Department     string        `json:"department" doc:"The responsible department name." example:"上海市市场监督管理局"`
+	DepartmentUSCC string        `json:"department_uscc" doc:"Its unified social credit code." example:"11100000000013338W"`
+	Materials      []Material    `json:"materials" doc:"The materials an application needs (申请材料)."`
+	Prefill        []PrefillRule `json:"prefill" doc:"How form fields are pre-filled from certificates."`
+	Prechecks      []Precheck    `json:"prechecks" doc:"Conditions checked before the application is accepted."`
 }
 
 // ListsType reports whether a material of the item lists certificate type

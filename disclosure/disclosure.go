@@ -120,25 +120,25 @@ func (a Audience) MayField(t issuer.CertificateType, field string) bool {
 
 // DisclosedHolder is what an audience sees of a certificate's holder.
 type DisclosedHolder struct {
-	Kind string `json:"kind"` // person | enterprise
+	Kind string `json:"kind" doc:"person or enterprise." enum:"person,enterprise" example:"enterprise"` // person | enterprise
 	// Name is masked for a person (ident.MaskName); an enterprise's is
 	// public.
-	Name string `json:"name"`
+	Name string `json:"name" doc:"The holder name: masked for a person, in full for an enterprise." example:"上海某某科技有限公司"`
 	// IDNumber is masked for a person (110105********002X); an enterprise's
 	// unified social credit code is public.
-	IDNumber string `json:"id_number"`
+	IDNumber string `json:"id_number" doc:"The holder identity number: masked for a person (110105********002X), in full for an enterprise USCC." example:"91350100M000100Y43"`
 }
 
 // View is what an audience receives of one certificate.
 type View struct {
-	CertificateID string          `json:"certificate_id"`
-	TypeCode      string          `json:"type_code"`
-	TypeName      string          `json:"type_name"`
-	Status        string          `json:"status"`
-	ValidFrom     string          `json:"valid_from"`
-	ValidUntil    *string         `json:"valid_until"`
-	Holder        DisclosedHolder `json:"holder"`
-	Fields        map[string]any  `json:"fields"`
+	CertificateID string          `json:"certificate_id" doc:"The certificate identifier (证照标识)." example:"11100000000021001C0011210000000000001X"`
+	TypeCode      string          `json:"type_code" doc:"The certificate type code." example:"11100000000021001C001"`
+	TypeName      string          `json:"type_name" doc:"The certificate type name." example:"营业执照"`
+	Status        string          `json:"status" doc:"The certificate status now." enum:"valid,suspended,revoked,cancelled,expired,superseded" example:"valid"`
+	ValidFrom     string          `json:"valid_from" doc:"First day of validity, YYYY-MM-DD." example:"2024-03-01" format:"date"`
+	ValidUntil    *string         `json:"valid_until" doc:"Last day of validity, YYYY-MM-DD; null when long-term." format:"date"`
+	Holder        DisclosedHolder `json:"holder" doc:"The holder, a person masked."`
+	Fields        map[string]any  `json:"fields" doc:"The face fields the app use list allows (sensitive fields only where the list names them; identity numbers masked)." example:"{\"name\":\"上海某某科技有限公司\"}"`
 }
 
 // Certificate is the filter: what of the certificate (its type's catalogue

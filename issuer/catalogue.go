@@ -75,21 +75,21 @@ const (
 // RE2 expression (Go regexp syntax) matched against the whole value, as if
 // written ^(?:pattern)$. Values lists an enum field's allowed values.
 type FieldSpec struct {
-	Name      string   `json:"name"`
-	Label     string   `json:"label"`
-	Type      string   `json:"type"`
-	Required  bool     `json:"required"`
-	MaxLength int      `json:"max_length,omitempty"`
-	Pattern   string   `json:"pattern,omitempty"`
-	Values    []string `json:"values,omitempty"`
-	Sensitive bool     `json:"sensitive,omitempty"`
+	Name      string   `json:"name" doc:"The field name in fields{} (snake_case)." example:"legal_representative"`
+	Label     string   `json:"label" doc:"The label printed on the certificate face." example:"法定代表人"`
+	Type      string   `json:"type" doc:"The value type; dates are YYYY-MM-DD; enum takes one of values." enum:"string,date,integer,number,boolean,enum" example:"string"`
+	Required  bool     `json:"required" doc:"Whether every certificate of the type must have it." example:"true"`
+	MaxLength int      `json:"max_length,omitempty" doc:"The longest value in characters (strings)." example:"50"`
+	Pattern   string   `json:"pattern,omitempty" doc:"A regular expression the whole value must match (strings)." example:"^[0-9]{15}$"`
+	Values    []string `json:"values,omitempty" doc:"The allowed values of an enum field." example:"[\"有限责任公司\",\"股份有限公司\"]"`
+	Sensitive bool     `json:"sensitive,omitempty" doc:"Sensitive personal data (identity numbers, phone numbers, health data, …): an app receives it only when its use list names the field." example:"false"`
 }
 
 // RelatedItem is a 政务服务事项 (government service item) related to a type:
 // the items that issue, change or cancel it.
 type RelatedItem struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
+	Code string `json:"code" doc:"The related service item code (关联事项编码)." example:"310100-000-01"`
+	Name string `json:"name" doc:"Its name." example:"营业执照变更登记"`
 }
 
 // CertificateType is a catalogue entry (证照目录, GB/T 36902).
@@ -106,17 +106,17 @@ type RelatedItem struct {
 //   - ValidityYears = 0, LongTerm true: long-term only (e.g. 结婚证);
 //   - ValidityYears = 0, LongTerm false: invalid (ValidateType rejects it).
 type CertificateType struct {
-	Code                   string        `json:"code"`                     // 证照类型代码: DefiningAuthorityUSCC + 3-digit serial
-	Name                   string        `json:"name"`                     // 证照类型名称
-	DefiningAuthority      string        `json:"defining_authority"`       // 证照定义机构
-	DefiningAuthorityUSCC  string        `json:"defining_authority_uscc"`  // 证照定义机构代码
-	DefiningAuthorityLevel string        `json:"defining_authority_level"` // 证照定义机构级别, one of AuthorityLevels
-	HolderKind             string        `json:"holder_kind"`              // 持证主体类别: person | enterprise
-	ValidityYears          int           `json:"validity_years"`           // 有效期限范围: longest fixed period, 0 = long-term only
-	LongTerm               bool          `json:"long_term"`                // 长期 allowed
-	IssuingLevel           string        `json:"issuing_level"`            // 颁发机构级别, one of AuthorityLevels
-	RelatedItems           []RelatedItem `json:"related_items"`            // 关联事项
-	Fields                 []FieldSpec   `json:"fields"`                   // 照面信息 schema
+	Code                   string        `json:"code" doc:"证照类型代码: the defining authority USCC and a 3-digit serial (GB/T 36902)." example:"11100000000021001C001"`  // 证照类型代码: DefiningAuthorityUSCC + 3-digit serial
+	Name                   string        `json:"name" doc:"证照类型名称." example:"营业执照"`                                                                                  // 证照类型名称
+	DefiningAuthority      string        `json:"defining_authority" doc:"证照定义机构: who defines the type." example:"国家市场监督管理总局"`                                        // 证照定义机构
+	DefiningAuthorityUSCC  string        `json:"defining_authority_uscc" doc:"证照定义机构代码." example:"11100000000021001C"`                                               // 证照定义机构代码
+	DefiningAuthorityLevel string        `json:"defining_authority_level" doc:"证照定义机构级别." enum:"国家级,省级,地市级,区县级,乡镇级,其他" example:"国家级"`                                // 证照定义机构级别, one of AuthorityLevels
+	HolderKind             string        `json:"holder_kind" doc:"持证主体类别: who holds such certificates." enum:"person,enterprise" example:"enterprise"`               // 持证主体类别: person | enterprise
+	ValidityYears          int           `json:"validity_years" doc:"有效期限范围: the longest fixed validity in years; 0 for long-term only." example:"0"`                // 有效期限范围: longest fixed period, 0 = long-term only
+	LongTerm               bool          `json:"long_term" doc:"Whether long-term validity (长期) is allowed." example:"true"`                                         // 长期 allowed
+	IssuingLevel           string        `json:"issuing_level" doc:"颁发机构级别: the level of the departments that issue it." enum:"国家级,省级,地市级,区县级,乡镇级,其他" example:"区县级"` // 颁发机构级别, one of AuthorityLevels
+	RelatedItems           []RelatedItem `json:"related_items" doc:"关联事项: service items that use the type."`                                                         // 关联事项
+	Fields                 []FieldSpec   `json:"fields" doc:"照面信息: the face fields of the type."`                                                                    // 照面信息 schema
 }
 
 var (

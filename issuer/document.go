@@ -54,16 +54,16 @@ func NextVersion(prev ident.CertificateID) (ident.CertificateID, error) {
 // Party is an authority in a Document: its name and unified social credit
 // code.
 type Party struct {
-	Name string `json:"name"`
-	USCC string `json:"uscc"`
+	Name string `json:"name" doc:"The authority name." example:"上海市徐汇区市场监督管理局"`
+	USCC string `json:"uscc" doc:"Its unified social credit code." example:"11100000000013338W"`
 }
 
 // DocumentHolder is a holder in a Document (持证主体): name, code type and
 // code. It prints (fmt) with name and number masked; JSON carries them whole.
 type DocumentHolder struct {
-	Name     string `json:"name"`      // 持证主体
-	IDType   string `json:"id_type"`   // 持证主体代码类型: 111 | 001
-	IDNumber string `json:"id_number"` // 持证主体代码
+	Name     string `json:"name" doc:"持证主体: the holder name." example:"上海某某科技有限公司"`                           // 持证主体
+	IDType   string `json:"id_type" doc:"持证主体代码类型: 111 公民身份号码, 001 统一社会信用代码." enum:"111,001" example:"001"`   // 持证主体代码类型: 111 | 001
+	IDNumber string `json:"id_number" doc:"持证主体代码: the holder identity number." example:"91350100M000100Y43"` // 持证主体代码
 }
 
 func (h DocumentHolder) String() string {
@@ -79,8 +79,8 @@ func (h DocumentHolder) GoString() string { return h.String() }
 
 // StatusRef locates a certificate's entry in a status list, for verifiers.
 type StatusRef struct {
-	ID    string `json:"id"`
-	Index int    `json:"index"`
+	ID    string `json:"id" doc:"The status list holding the certificate status bit." example:"sl-11100000000013338W-0"`
+	Index int    `json:"index" doc:"The certificate position in that list." example:"1042"`
 }
 
 // Document is a certificate's metadata (证照元数据, GB/T 36903) with its face
@@ -96,25 +96,25 @@ type StatusRef struct {
 // A Document is about its holder and carries the holder's ID number: never
 // log it. It prints (fmt, log/slog) as its identifier, type and version only.
 type Document struct {
-	Name              string           `json:"name"`               // 证照名称
-	Identifier        string           `json:"identifier"`         // 证照标识
-	TypeCode          string           `json:"type_code"`          // 证照类型代码
-	TypeName          string           `json:"type_name"`          // 证照类型名称
-	Number            string           `json:"number"`             // 证照编号
-	Version           int              `json:"version"`            // 版本号
-	Issuer            Party            `json:"issuer"`             // 证照颁发机构, 证照颁发机构代码
-	DefiningAuthority Party            `json:"defining_authority"` // 证照定义机构, 证照定义机构代码
-	IssueDate         string           `json:"issue_date"`         // 证照颁发日期
-	ValidFrom         string           `json:"valid_from"`         // 有效期起始日期
-	ValidUntil        *string          `json:"valid_until"`        // 有效期截止日期, null when long-term
-	LongTerm          bool             `json:"long_term"`          // 长期有效
-	AreaCode          string           `json:"area_code"`          // 证照颁发机构行政区划代码
-	Holders           []DocumentHolder `json:"holders"`            // 持证主体
-	RelatedItems      []RelatedItem    `json:"related_items"`      // 关联事项
-	Fields            map[string]any   `json:"fields"`             // 照面信息
-	Predecessor       string           `json:"predecessor,omitempty"`
-	StatusList        StatusRef        `json:"status_list"`
-	IssuedAt          time.Time        `json:"issued_at"` // RFC 3339, UTC, whole seconds
+	Name              string           `json:"name" doc:"证照名称." example:"营业执照"`                                                                                                           // 证照名称
+	Identifier        string           `json:"identifier" doc:"证照标识 (GB/T 36904): the certificate identifier." example:"11100000000021001C0011210000000000001X"`                          // 证照标识
+	TypeCode          string           `json:"type_code" doc:"证照类型代码." example:"11100000000021001C001"`                                                                                   // 证照类型代码
+	TypeName          string           `json:"type_name" doc:"证照类型名称." example:"营业执照"`                                                                                                    // 证照类型名称
+	Number            string           `json:"number" doc:"证照编号." example:"310104000123456"`                                                                                              // 证照编号
+	Version           int              `json:"version" doc:"版本号." example:"1"`                                                                                                            // 版本号
+	Issuer            Party            `json:"issuer" doc:"证照颁发机构 and 证照颁发机构代码."`                                                                                                         // 证照颁发机构, 证照颁发机构代码
+	DefiningAuthority Party            `json:"defining_authority" doc:"证照定义机构 and 证照定义机构代码."`                                                                                             // 证照定义机构, 证照定义机构代码
+	IssueDate         string           `json:"issue_date" doc:"证照颁发日期, YYYY-MM-DD." example:"2026-12-01" format:"date"`                                                                   // 证照颁发日期
+	ValidFrom         string           `json:"valid_from" doc:"有效期起始日期, YYYY-MM-DD." example:"2024-03-01" format:"date"`                                                                  // 有效期起始日期
+	ValidUntil        *string          `json:"valid_until" doc:"有效期截止日期, YYYY-MM-DD; null when long-term." format:"date"`                                                                 // 有效期截止日期, null when long-term
+	LongTerm          bool             `json:"long_term" doc:"长期有效." example:"true"`                                                                                                      // 长期有效
+	AreaCode          string           `json:"area_code" doc:"证照颁发机构行政区划代码." example:"310104"`                                                                                            // 证照颁发机构行政区划代码
+	Holders           []DocumentHolder `json:"holders" doc:"持证主体."`                                                                                                                       // 持证主体
+	RelatedItems      []RelatedItem    `json:"related_items" doc:"关联事项."`                                                                                                                 // 关联事项
+	Fields            map[string]any   `json:"fields" doc:"照面信息: the face fields by name, as the type defines them." example:"{\"name\":\"上海某某科技有限公司\",\"legal_representative\":\"张三\"}"` // 照面信息
+	Predecessor       string           `json:"predecessor,omitempty" doc:"The identifier of the version this one renewed."`
+	StatusList        StatusRef        `json:"status_list" doc:"Where offline verifiers find the certificate status."`
+	IssuedAt          time.Time        `json:"issued_at" doc:"When it was signed (RFC 3339, UTC, whole seconds)." example:"2026-12-01T08:00:00Z"` // RFC 3339, UTC, whole seconds
 }
 
 // String names the document without personal data.

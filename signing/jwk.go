@@ -13,13 +13,13 @@ import (
 // x and y are the 32-byte big-endian affine coordinates in unpadded
 // base64url. go-jose cannot marshal SM2 keys, hence this type.
 type JWK struct {
-	Kty string `json:"kty"` // "EC"
-	Crv string `json:"crv"` // "SM2"
-	X   string `json:"x"`   // base64url (no padding) of 32 bytes
-	Y   string `json:"y"`   // base64url (no padding) of 32 bytes
-	Kid string `json:"kid,omitempty"`
-	Use string `json:"use,omitempty"` // "sig"
-	Alg string `json:"alg,omitempty"` // "SM2"
+	Kty string `json:"kty" doc:"Key type." enum:"EC" example:"EC"`                                                                          // "EC"
+	Crv string `json:"crv" doc:"Curve." enum:"SM2" example:"SM2"`                                                                           // "SM2"
+	X   string `json:"x" doc:"The x coordinate: base64url (no padding) of 32 bytes." example:"r2lS7nnmGVAj_8JMnNqG0iD0v2yZ9uHcfTkmkBz4ZDo"` // base64url (no padding) of 32 bytes
+	Y   string `json:"y" doc:"The y coordinate: base64url (no padding) of 32 bytes." example:"bD5T2qKj9f3cPq0x8sC1y7aVgQnFqK6iXq0Yy3nJm0Q"` // base64url (no padding) of 32 bytes
+	Kid string `json:"kid,omitempty" doc:"The key id, as in JWS headers." example:"dep-11100000000013338W-1"`
+	Use string `json:"use,omitempty" doc:"Always sig." enum:"sig" example:"sig"`                                                    // "sig"
+	Alg string `json:"alg,omitempty" doc:"Always SM2 (SM2 signature with ID 1234567812345678, raw r||s)." enum:"SM2" example:"SM2"` // "SM2"
 }
 
 // b64 is strict unpadded base64url: no padding, no line breaks, and the

@@ -51,26 +51,26 @@ const (
 // product contract's /.well-known/jwks.json entry).
 type Key struct {
 	signing.JWK
-	Role             string   `json:"key_role"`
-	DepartmentUSCC   string   `json:"department_uscc,omitempty"`
-	CertificateTypes []string `json:"certificate_types,omitempty"`
+	Role             string   `json:"key_role" doc:"What the key signs: the trust bundle (anchor), codes (code), certificates (department)." enum:"anchor,code,department" example:"department"`
+	DepartmentUSCC   string   `json:"department_uscc,omitempty" doc:"The department, for a department key." example:"11100000000013338W"`
+	CertificateTypes []string `json:"certificate_types,omitempty" doc:"The certificate types a department key may sign." example:"[\"11100000000021001C001\"]"`
 	// TypePeriods says since when (and until when) the department was
 	// authorised for each certificate type, CertificateTypes being those
 	// authorised now. A verifier judges a certificate by the periods at its
 	// issued_at, so changing a department's types never changes the verdict
 	// on certificates issued while a type was authorised.
-	TypePeriods []TypePeriod `json:"certificate_type_periods,omitempty"`
-	NotBefore   time.Time    `json:"not_before"`
-	NotAfter    *time.Time   `json:"not_after"`
-	Status      string       `json:"key_status"`
+	TypePeriods []TypePeriod `json:"certificate_type_periods,omitempty" doc:"For a department key: since when (and until when) it was authorised for each certificate type; a certificate is judged by the periods at its issued_at."`
+	NotBefore   time.Time    `json:"not_before" doc:"From when it is valid." example:"2026-12-01T08:00:00Z"`
+	NotAfter    *time.Time   `json:"not_after" doc:"Until when what it signed may verify; null while active."`
+	Status      string       `json:"key_status" doc:"active; retired (verifies what it signed before); compromised (verifies nothing)." enum:"active,retired,compromised" example:"active"`
 }
 
 // TypePeriod is one period of a department's authorisation for a
 // certificate type: from From until Until (absent: still authorised).
 type TypePeriod struct {
-	TypeCode string     `json:"type_code"`
-	From     time.Time  `json:"from"`
-	Until    *time.Time `json:"until,omitempty"`
+	TypeCode string     `json:"type_code" doc:"The certificate type code." example:"11100000000021001C001"`
+	From     time.Time  `json:"from" doc:"Authorised from." example:"2026-12-01T08:00:00Z"`
+	Until    *time.Time `json:"until,omitempty" doc:"Authorised until; absent while still authorised."`
 }
 
 // AuthorisedAt reports whether k (a department key) was trusted for
@@ -101,7 +101,7 @@ func (k Key) AuthorisedAt(typeCode string, issuedAt time.Time) bool {
 
 // JWKS is the document at /.well-known/jwks.json.
 type JWKS struct {
-	Keys []Key `json:"keys"`
+	Keys []Key `json:"keys" doc:"Every public key a verifier may need."`
 }
 
 // Status list kinds: the partitions a verifier fetches from. A list holds
