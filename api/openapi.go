@@ -204,6 +204,7 @@ var commonParams = map[string]string{
 	"purpose":   "Why the app looks at the data, recorded in the holder's usage record.",
 	"v":         "The asset's content hash, as the pages reference it: with it the response is immutable.",
 	"name":      "The asset's file name.",
+	"sm3":       "The 64-character lowercase hex SM3 digest of the form a trust bundle pins: that exact form (cacheable for a year), or 404 status_list_version_gone once the node no longer holds it; without it, the current form.",
 }
 
 // pathParamDocs describe path parameters by the path segment before them.
@@ -223,6 +224,7 @@ var pathParamDocs = map[string]string{
 	"policies/code":          "The policy's code.",
 	"regions/code":           "The peer region's 6-digit area code.",
 	"copies/id":              "The annotated copy's id.",
+	"login/ticket":           "The one-time ticket of a login_url from POST /v1/sessions.",
 }
 
 // paramDoc finds a parameter's description: the route's own, then by the

@@ -117,3 +117,70 @@ func atoiOr(s string) int {
 	fmt.Sscan(s, &n)
 	return n
 }
+
+// TestOpenAPIForGenerators checks what a client generator relies on: every
+// operation's 4xx answers are problems, limit is an integer, servers and a
+// license are there, the certificate document is typed, closed sets are
+// enums, and the main bodies carry examples.
+func TestOpenAPIForGenerators(t *testing.T) {
+	h := newHarness(t, teststore.Backends()[0].Open(t))
+	doc := h.must(200, h.do("GET", "/openapi.json", "", nil))
+	comps := doc["components"].(map[string]any)
+	responses := comps["responses"].(map[string]any)
+	schemas := comps["schemas"].(map[string]any)
+	if s, _ := doc["servers"].([]any); len(s) == 0 || s[0].(map[string]any)["url"] != h.cfg.PublicURL {
+		t.Errorf("servers %v", doc["servers"])
+	}
+	if l, _ := doc["info"].(map[string]any)["license"].(map[string]any); l["identifier"] == nil {
+		t.Errorf("license %v", l)
+	}
+	problemRef := "#/components/schemas/Problem"
+	for path, ops := range doc["paths"].(map[string]any) {
+		for method, o := range ops.(map[string]any) {
+			op := o.(map[string]any)
+			where := strings.ToUpper(method) + " " + path
+			n4xx := 0
+			for st, r := range op["responses"].(map[string]any) {
+				if !strings.HasPrefix(st, "4") {
+					continue
+				}
+				n4xx++
+				ref := r.(map[string]any)["$ref"].(string)
+				resp := responses[strings.TrimPrefix(ref, "#/components/responses/")].(map[string]any)
+				s := resp["content"].(map[string]any)["application/problem+json"].(map[string]any)["schema"].(map[string]any)
+				if s["$ref"] != problemRef {
+					t.Errorf("%s %s: schema %v", where, st, s)
+				}
+			}
+			if n4xx == 0 && path != "/" {
+				t.Errorf("%s has no 4xx response", where)
+			}
+			params, _ := op["parameters"].([]any)
+			for _, p := range params {
+				pm := p.(map[string]any)
+				typ := pm["schema"].(map[string]any)["type"]
+				if pm["name"] == "limit" && typ != "integer" || pm["name"] == "cursor" && typ != "string" {
+					t.Errorf("%s: %s typed %v", where, pm["name"], typ)
+				}
+			}
+		}
+	}
+	cv := schemas["CertificateView"].(map[string]any)["properties"].(map[string]any)
+	if fmt.Sprint(cv["document"].(map[string]any)["allOf"]) != "[map[$ref:#/components/schemas/Document]]" {
+		t.Errorf("document is %v, not the Document schema", cv["document"])
+	}
+	docProps := schemas["Document"].(map[string]any)["properties"].(map[string]any)
+	for _, f := range []string{"identifier", "type_code", "issuer", "holders", "fields", "status_list", "valid_until"} {
+		if docProps[f] == nil {
+			t.Errorf("Document lacks %s", f)
+		}
+	}
+	if fmt.Sprint(cv["status"].(map[string]any)["enum"]) != "[valid suspended revoked cancelled expired superseded]" {
+		t.Errorf("certificate status enum %v", cv["status"])
+	}
+	issue := doc["paths"].(map[string]any)["/v1/certificates"].(map[string]any)["post"].(map[string]any)
+	ex := issue["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["example"]
+	if ex == nil || ex.(map[string]any)["holder"] == nil {
+		t.Errorf("POST /v1/certificates has no request example: %v", ex)
+	}
+}
