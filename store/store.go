@@ -406,6 +406,7 @@ type UsageRecord struct {
 
 // Queries is everything a backend can do, inside or outside a transaction.
 type Queries interface {
+	BenefitQueries
 	CodeQueries
 	WebQueries
 	CaseQueries

@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CertificateStatus", testCertificateStatus},
 		{"ConcurrentStatusChanges", testConcurrentStatusChanges},
 		{"StatusLists", testStatusLists},
+		{"Benefits", testBenefits},
 		{"StatusEntries", testStatusEntries},
 		{"SignedStatusLists", testSignedStatusLists},
 		{"NextCertificateNumbers", testNextCertificateNumbers},

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// PolicyRecord is a stored 免申即享 policy; Spec is its definition as JSON
+// (benefits.Policy), Types the certificate types it reads.
+type PolicyRecord struct {
+	Code           string
+	DepartmentUSCC string
+	Spec           []byte
+	Types          []string
+	CreatedAt      time.Time
+	MatchedAt      *time.Time // the last full match
+}
+
+// Entitlement statuses.
+const (
+	EntitlementOffered   = "offered"
+	EntitlementDeclined  = "declined"
+	EntitlementWithdrawn = "withdrawn"
+)
+
+// Entitlement is one holder's entitlement under one policy.
+type Entitlement struct {
+	ID            string
+	PolicyCode    string
+	HolderSubject string
+	MaskedName    string
+	Status        string
+	Evidence      []byte // JSON list of {certificate_id, type_code}
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	EvaluatedAt   time.Time // the last evaluation that found the holder eligible
+}
+
+// MatchCertificate is what matching reads of a certificate: who holds it,
+// its type, validity and signed document (the face fields are in its payload).
+type MatchCertificate struct {
+	ID            string
+	TypeCode      string
+	HolderSubject string
+	ValidFrom     time.Time
+	ValidUntil    *time.Time
+	JWS           string
+}
+
+// BenefitQueries stores policies and entitlements.
+type BenefitQueries interface {
+	// CreatePolicy stores a policy (ErrAlreadyExists for a taken code).
+	CreatePolicy(ctx context.Context, p PolicyRecord) error
+	GetPolicy(ctx context.Context, code string) (PolicyRecord, error)
+	// ListPolicies lists policies with code > after, in code order.
+	ListPolicies(ctx context.Context, after string, limit int) ([]PolicyRecord, error)
+	SetPolicyMatched(ctx context.Context, code string, at time.Time) error
+
+	// GetEntitlement returns an entitlement by ID; GetEntitlementFor by
+	// policy and holder (ErrNotFound if none).
+	GetEntitlement(ctx context.Context, id string) (Entitlement, error)
+	GetEntitlementFor(ctx context.Context, policy, subject string) (Entitlement, error)
+	// PutEntitlement inserts e, or updates the policy's entitlement of the
+	// holder to e's status, evidence, name and times (keeping its ID and
+	// creation time).
+	PutEntitlement(ctx context.Context, e Entitlement) error
+	// ListEntitlementsByHolder and ListEntitlementsByPolicy page by ID.
+	ListEntitlementsByHolder(ctx context.Context, subject, after string, limit int) ([]Entitlement, error)
+	ListEntitlementsByPolicy(ctx context.Context, policy, after string, limit int) ([]Entitlement, error)
+	// WithdrawStale withdraws the policy's offered entitlements last found
+	// eligible before before (a full match that no longer finds them).
+	WithdrawStale(ctx context.Context, policy string, before, at time.Time) (int64, error)
+
+	// ValidCertificatesByType pages through a type's valid certificates in
+	// (holder, id) order after (afterHolder, afterID).
+	ValidCertificatesByType(ctx context.Context, typeCode, afterHolder, afterID string, limit int) ([]MatchCertificate, error)
+	// ValidCertificatesOf returns the holders' valid certificates of the types.
+	ValidCertificatesOf(ctx context.Context, subjects, types []string) ([]MatchCertificate, error)
+}
