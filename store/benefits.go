@@ -60,10 +60,17 @@ type BenefitQueries interface {
 	// policy and holder (ErrNotFound if none).
 	GetEntitlement(ctx context.Context, id string) (Entitlement, error)
 	GetEntitlementFor(ctx context.Context, policy, subject string) (Entitlement, error)
-	// PutEntitlement inserts e, or updates the policy's entitlement of the
-	// holder to e's status, evidence, name and times (keeping its ID and
-	// creation time).
-	PutEntitlement(ctx context.Context, e Entitlement) error
+	// OfferEntitlement records that the holder qualifies: a new entitlement
+	// is offered; an existing one gets e's evidence, name and evaluation
+	// time, and is offered again unless the holder declined it (declines
+	// stick). It keeps an existing entitlement's ID and creation time.
+	OfferEntitlement(ctx context.Context, e Entitlement) error
+	// WithdrawEntitlement withdraws the holder's offered entitlement under
+	// the policy (false when there was none on offer).
+	WithdrawEntitlement(ctx context.Context, policy, subject string, at time.Time) (bool, error)
+	// DeclineEntitlement is the holder declining an entitlement that is not
+	// already declined (ErrNotFound unless it is the holder's).
+	DeclineEntitlement(ctx context.Context, id, subject string, at time.Time) error
 	// ListEntitlementsByHolder and ListEntitlementsByPolicy page by ID.
 	ListEntitlementsByHolder(ctx context.Context, subject, after string, limit int) ([]Entitlement, error)
 	ListEntitlementsByPolicy(ctx context.Context, policy, after string, limit int) ([]Entitlement, error)

@@ -89,14 +89,43 @@ func (q *Queries) GetEntitlementFor(ctx context.Context, policy, subject string)
 	return e, nil
 }
 
-// PutEntitlement inserts or updates the (policy, holder) entitlement.
-func (q *Queries) PutEntitlement(ctx context.Context, e store.Entitlement) error {
-	_, err := q.db.Exec(ctx, `INSERT INTO entitlements (`+entitlementCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (policy_code, holder_subject) DO UPDATE SET masked_name = excluded.masked_name, status = excluded.status,
-		evidence = excluded.evidence, updated_at = excluded.updated_at, evaluated_at = excluded.evaluated_at`,
-		e.ID, e.PolicyCode, e.HolderSubject, e.MaskedName, e.Status, nz(e.Evidence), e.CreatedAt, e.UpdatedAt, e.EvaluatedAt)
+// OfferEntitlement inserts an offer or refreshes the existing entitlement;
+// a declined one stays declined.
+func (q *Queries) OfferEntitlement(ctx context.Context, e store.Entitlement) error {
+	_, err := q.db.Exec(ctx, `INSERT INTO entitlements (`+entitlementCols+`) VALUES ($1, $2, $3, $4, 'offered', $5, $6, $6, $7)
+		ON CONFLICT (policy_code, holder_subject) DO UPDATE SET masked_name = excluded.masked_name,
+		status = CASE WHEN entitlements.status = 'declined' THEN 'declined' ELSE 'offered' END,
+		evidence = excluded.evidence, evaluated_at = excluded.evaluated_at,
+		updated_at = CASE WHEN entitlements.status = 'withdrawn' THEN excluded.updated_at ELSE entitlements.updated_at END`,
+		e.ID, e.PolicyCode, e.HolderSubject, e.MaskedName, nz(e.Evidence), e.UpdatedAt, e.EvaluatedAt)
 	if err != nil {
-		return fmt.Errorf("store: put entitlement: %w", err)
+		return fmt.Errorf("store: offer entitlement: %w", err)
+	}
+	return nil
+}
+
+// WithdrawEntitlement withdraws an offered entitlement.
+func (q *Queries) WithdrawEntitlement(ctx context.Context, policy, subject string, at time.Time) (bool, error) {
+	n, err := q.db.Exec(ctx, `UPDATE entitlements SET status = 'withdrawn', updated_at = $3
+		WHERE policy_code = $1 AND holder_subject = $2 AND status = 'offered'`, policy, subject, at)
+	if err != nil {
+		return false, fmt.Errorf("store: withdraw entitlement: %w", err)
+	}
+	return n > 0, nil
+}
+
+// DeclineEntitlement records the holder's decline.
+func (q *Queries) DeclineEntitlement(ctx context.Context, id, subject string, at time.Time) error {
+	n, err := q.db.Exec(ctx, `UPDATE entitlements SET status = 'declined', updated_at = $3
+		WHERE id = $1 AND holder_subject = $2 AND status <> 'declined'`, id, subject, at)
+	if err != nil {
+		return fmt.Errorf("store: decline entitlement: %w", err)
+	}
+	if n == 0 {
+		e, err := q.GetEntitlement(ctx, id)
+		if err != nil || e.HolderSubject != subject {
+			return fmt.Errorf("store: decline entitlement: %w", store.ErrNotFound)
+		}
 	}
 	return nil
 }

@@ -17,9 +17,23 @@ func (s *Store) SetPolicyMatched(ctx context.Context, code string, at time.Time)
 	return s.write(ctx, func(q store.Queries) error { return q.SetPolicyMatched(ctx, code, at) })
 }
 
-// PutEntitlement implements store.Queries.
-func (s *Store) PutEntitlement(ctx context.Context, e store.Entitlement) error {
-	return s.write(ctx, func(q store.Queries) error { return q.PutEntitlement(ctx, e) })
+// OfferEntitlement implements store.Queries.
+func (s *Store) OfferEntitlement(ctx context.Context, e store.Entitlement) error {
+	return s.write(ctx, func(q store.Queries) error { return q.OfferEntitlement(ctx, e) })
+}
+
+// WithdrawEntitlement implements store.Queries.
+func (s *Store) WithdrawEntitlement(ctx context.Context, policy, subject string, at time.Time) (ok bool, err error) {
+	err = s.write(ctx, func(q store.Queries) error {
+		ok, err = q.WithdrawEntitlement(ctx, policy, subject, at)
+		return err
+	})
+	return ok, err
+}
+
+// DeclineEntitlement implements store.Queries.
+func (s *Store) DeclineEntitlement(ctx context.Context, id, subject string, at time.Time) error {
+	return s.write(ctx, func(q store.Queries) error { return q.DeclineEntitlement(ctx, id, subject, at) })
 }
 
 // WithdrawStale implements store.Queries.

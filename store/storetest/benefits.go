@@ -34,26 +34,46 @@ func testBenefits(t *testing.T, s store.Store) {
 		t.Fatalf("page 2 %+v", ps)
 	}
 
-	// Entitlements: insert, update in place, stale offers withdrawn.
-	e := store.Entitlement{ID: "e-1", PolicyCode: "P-1", HolderSubject: "sub-a", MaskedName: "张*", Status: store.EntitlementOffered,
-		Evidence: []byte(`[]`), CreatedAt: base, UpdatedAt: base, EvaluatedAt: base}
-	ok(t, s.PutEntitlement(ctx, e), "put")
+	// Entitlements: offered, refreshed in place, declined (and declines
+	// stick), withdrawn, offered again; stale offers withdrawn.
+	e := store.Entitlement{ID: "e-1", PolicyCode: "P-1", HolderSubject: "sub-a", MaskedName: "张*",
+		Evidence: []byte(`[1]`), UpdatedAt: base, EvaluatedAt: base}
+	ok(t, s.OfferEntitlement(ctx, e), "offer")
 	again := e
-	again.ID, again.Status, again.UpdatedAt, again.EvaluatedAt, again.CreatedAt = "e-other", store.EntitlementDeclined, base.Add(time.Minute), base.Add(time.Minute), base.Add(time.Minute)
-	ok(t, s.PutEntitlement(ctx, again), "put again")
+	again.ID, again.Evidence, again.UpdatedAt, again.EvaluatedAt = "e-other", []byte(`[2]`), base.Add(time.Minute), base.Add(time.Minute)
+	ok(t, s.OfferEntitlement(ctx, again), "offer again")
 	got2, err := s.GetEntitlementFor(ctx, "P-1", "sub-a")
 	ok(t, err, "get for")
-	if got2.ID != "e-1" || got2.Status != store.EntitlementDeclined || !got2.CreatedAt.Equal(utc(base)) || !got2.UpdatedAt.Equal(utc(base.Add(time.Minute))) {
-		t.Fatalf("updated entitlement %+v", got2)
+	if got2.ID != "e-1" || got2.Status != store.EntitlementOffered || string(got2.Evidence) != `[2]` || !got2.CreatedAt.Equal(utc(base)) ||
+		!got2.EvaluatedAt.Equal(utc(base.Add(time.Minute))) {
+		t.Fatalf("refreshed entitlement %+v", got2)
 	}
 	_, err = s.GetEntitlement(ctx, "e-other")
-	wantErr(t, err, store.ErrNotFound, "the second put kept the first ID")
+	wantErr(t, err, store.ErrNotFound, "the second offer kept the first ID")
+	wantErr(t, s.DeclineEntitlement(ctx, "e-1", "sub-other", base), store.ErrNotFound, "decline someone else's")
+	ok(t, s.DeclineEntitlement(ctx, "e-1", "sub-a", base.Add(2*time.Minute)), "decline")
+	ok(t, s.DeclineEntitlement(ctx, "e-1", "sub-a", base.Add(3*time.Minute)), "decline twice")
+	ok(t, s.OfferEntitlement(ctx, again), "offer after decline")
+	if got, _ := s.GetEntitlement(ctx, "e-1"); got.Status != store.EntitlementDeclined {
+		t.Fatalf("a decline did not stick: %+v", got)
+	}
+	if w, err := s.WithdrawEntitlement(ctx, "P-1", "sub-a", base); err != nil || w {
+		t.Fatalf("withdrawing a declined entitlement: %v %v", w, err)
+	}
+	ok(t, s.OfferEntitlement(ctx, store.Entitlement{ID: "e-w", PolicyCode: "P-2", HolderSubject: "sub-a", MaskedName: "张*", Evidence: []byte(`[]`), UpdatedAt: base, EvaluatedAt: base}), "offer P-2")
+	if w, err := s.WithdrawEntitlement(ctx, "P-2", "sub-a", base.Add(time.Hour)); err != nil || !w {
+		t.Fatalf("withdraw: %v %v", w, err)
+	}
+	ok(t, s.OfferEntitlement(ctx, store.Entitlement{ID: "e-w2", PolicyCode: "P-2", HolderSubject: "sub-a", MaskedName: "张*", Evidence: []byte(`[]`), UpdatedAt: base.Add(2 * time.Hour), EvaluatedAt: base.Add(2 * time.Hour)}), "re-offer")
+	if got, _ := s.GetEntitlement(ctx, "e-w"); got.Status != store.EntitlementOffered || !got.UpdatedAt.Equal(utc(base.Add(2*time.Hour))) {
+		t.Fatalf("a withdrawn entitlement was not offered again: %+v", got)
+	}
 	for i, sub := range []string{"sub-b", "sub-c"} {
-		ok(t, s.PutEntitlement(ctx, store.Entitlement{ID: "e-" + sub, PolicyCode: "P-1", HolderSubject: sub, MaskedName: "李*",
-			Status: store.EntitlementOffered, Evidence: []byte(`[]`), CreatedAt: base, UpdatedAt: base, EvaluatedAt: base.Add(time.Duration(i) * time.Hour)}), "put "+sub)
+		ok(t, s.OfferEntitlement(ctx, store.Entitlement{ID: "e-" + sub, PolicyCode: "P-1", HolderSubject: sub, MaskedName: "李*",
+			Evidence: []byte(`[]`), UpdatedAt: base, EvaluatedAt: base.Add(time.Duration(i) * time.Hour)}), "offer "+sub)
 	}
 	n, err := s.WithdrawStale(ctx, "P-1", base.Add(30*time.Minute), base.Add(2*time.Hour))
-	ok(t, err, "withdraw")
+	ok(t, err, "withdraw stale")
 	same(t, "withdrawn", n, int64(1)) // sub-b (evaluated at base); sub-c is newer; sub-a is declined, not offered
 	eb, err := s.GetEntitlement(ctx, "e-sub-b")
 	ok(t, err, "get sub-b")
@@ -63,9 +83,9 @@ func testBenefits(t *testing.T, s store.Store) {
 	if len(byPolicy) != 2 || byPolicy[0].ID != "e-1" || byPolicy[1].ID != "e-sub-b" {
 		t.Fatalf("by policy %+v", byPolicy)
 	}
-	byHolder, err := s.ListEntitlementsByHolder(ctx, "sub-c", "", 10)
+	byHolder, err := s.ListEntitlementsByHolder(ctx, "sub-a", "", 10)
 	ok(t, err, "by holder")
-	if len(byHolder) != 1 || byHolder[0].ID != "e-sub-c" {
+	if len(byHolder) != 2 || byHolder[0].ID != "e-1" || byHolder[1].ID != "e-w" {
 		t.Fatalf("by holder %+v", byHolder)
 	}
 
