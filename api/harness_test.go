@@ -19,6 +19,7 @@ import (
 	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/keyring"
+	"github.com/suishen/suishen/matching"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
@@ -107,12 +108,16 @@ func newHarnessWith(t testing.TB, st store.Store, edit func(*config.Config)) *ha
 	cs := &codeservice.Service{Store: st, Keys: ring, Now: clk.Now, CodeTTL: cfg.CodeTTL,
 		SubjectKey: signing.DeriveKey(cfg.MasterKey, "suishen/code-subject/v1"),
 		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
+	bm := &matching.Service{Store: st, Type: iss.Type, Now: clk.Now}
+	if err := bm.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	cw := &casework.Service{Store: st, Issuance: iss, Now: clk.Now}
 	if err := cw.Seed(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	srv := New(Deps{
-		Store: st, Config: cfg, Now: clk.Now, Keys: ring, Issuance: iss, Codes: cs, Cases: cw,
+		Store: st, Config: cfg, Now: clk.Now, Keys: ring, Issuance: iss, Codes: cs, Cases: cw, Benefits: bm,
 		Log:      log,
 		Subjects: principal.NewSubjects(cfg.MasterKey),
 		Admin:    principal.NewAdminMatcher(testAdminToken),

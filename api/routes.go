@@ -41,7 +41,9 @@ type route struct {
 }
 
 func (s *Server) routeTable() []route {
-	return append(append(s.coreRoutes(), s.apiKeyRoutes()...), s.keyEventRoutes()...)
+	routes := append(s.coreRoutes(), s.apiKeyRoutes()...)
+	routes = append(routes, s.keyEventRoutes()...)
+	return append(routes, s.policyRoutes()...)
 }
 
 func (s *Server) coreRoutes() []route {

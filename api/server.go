@@ -30,6 +30,7 @@ import (
 	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/keyring"
+	"github.com/suishen/suishen/matching"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/trust"
@@ -49,6 +50,7 @@ type Deps struct {
 	Issuance *issuance.Service    // certificates (required)
 	Codes    *codeservice.Service // 随申码 codes (required)
 	Cases    *casework.Service    // 两个免于提交 (required)
+	Benefits *matching.Service    // 免申即享 (optional: no policy routes without it)
 	// Tracer, when set, gets a server span per request (OpenTelemetry); nil: no tracing.
 	Tracer trace.TracerProvider
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/keyring"
+	"github.com/suishen/suishen/matching"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/signing"
 )
@@ -98,12 +99,17 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	codeSvc := &codeservice.Service{Store: st, Keys: ring, CodeTTL: cfg.CodeTTL,
 		SubjectKey: signing.DeriveKey(cfg.MasterKey, "suishen/code-subject/v1"),
 		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
+	bm := &matching.Service{Store: st, Type: iss.Type}
+	if err := bm.Seed(ctx); err != nil {
+		return err
+	}
 	cw := &casework.Service{Store: st, Issuance: iss}
 	if err := cw.Seed(ctx); err != nil {
 		return err
 	}
 	srv := api.New(api.Deps{
 		Cases:    cw,
+		Benefits: bm,
 		Issuance: iss,
 		Codes:    codeSvc,
 		Keys:     ring,

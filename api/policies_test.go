@@ -1,0 +1,253 @@
+package api
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/suishen/suishen/benefits"
+	"github.com/suishen/suishen/issuer"
+)
+
+// benefitsDept registers the stand-in owner of the seeded examples,
+// authorised for 居民身份证 and 残疾人证.
+func benefitsDept(h *harness) string {
+	h.t.Helper()
+	m := h.must(201, h.do("POST", "/v1/admin/departments", testAdminToken, map[string]any{
+		"name": "某区民政局", "uscc": benefits.SeedDepartmentCivilAffairs, "level": "区县级",
+		"certificate_types": []string{issuer.TypeResidentIDCard, issuer.TypeDisabilityCard}}))
+	return m["api_key"].(string)
+}
+
+func elderID(h *harness, dept, number, birth, area, validUntil string) (certID, idNumber string) {
+	h.t.Helper()
+	id := citizenID(area + strings.ReplaceAll(birth, "-", "") + number[len(number)-3:])
+	until := any(nil)
+	long := true
+	if validUntil != "" {
+		until, long = validUntil, false
+	}
+	c := h.must(201, h.do("POST", "/v1/certificates", dept, map[string]any{
+		"type_code": issuer.TypeResidentIDCard, "number": number,
+		"holder":     map[string]any{"kind": "person", "name": "王老" + number[len(number)-1:], "id_type": "111", "id_number": id},
+		"valid_from": "2016-01-01", "valid_until": until, "long_term": long, "area_code": area,
+		"fields": map[string]any{"name": "王老" + number[len(number)-1:], "sex": "男", "ethnicity": "汉", "birth_date": birth,
+			"address": "上海市某区某路1号", "issuing_authority": "上海市公安局某分局"}}))
+	return c["id"].(string), id
+}
+
+// personSession mints a session for a person with this ID number.
+func personSession(h *harness, idNumber string) string {
+	h.t.Helper()
+	_, gw := h.app("identity-gateway")
+	s := h.must(201, h.do("POST", "/v1/sessions", gw, map[string]any{"kind": "person", "name": "王老", "id_number": idNumber}))
+	return s["token"].(string)
+}
+
+func entitlementStatus(h *harness, holder, policy string) string {
+	h.t.Helper()
+	for _, it := range h.must(200, h.do("GET", "/v1/me/entitlements", holder, nil))["items"].([]any) {
+		e := it.(map[string]any)
+		if e["policy"].(map[string]any)["code"] == policy {
+			return e["status"].(string)
+		}
+	}
+	return "none"
+}
+
+// TestAgedCareAllowance: the seeded 高龄老人营养补贴 finds exactly the
+// qualifying holders among edge cases — 80 today vs 80 tomorrow, another
+// district, revoked and expired cards — offers it without an application,
+// withdraws it when a holder stops qualifying (incrementally on revocation,
+// by the next full match on expiry), keeps a decline, shows the department
+// masked names only, and records every evaluation for the holder.
+func TestAgedCareAllowance(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		const policy = "EX-GAOLING-310117"
+		dept := benefitsDept(h)
+		// The harness clock: 2026-11-27 16:00 in Shanghai.
+		_, a := elderID(h, dept, "A00000000001", "1946-11-27", "310117", "")           // 80 today
+		_, b := elderID(h, dept, "B00000000002", "1946-11-28", "310117", "")           // 80 tomorrow
+		_, c := elderID(h, dept, "C00000000003", "1940-01-01", "310104", "")           // another district
+		dID, d := elderID(h, dept, "D00000000004", "1930-05-05", "310117", "")         // revoked later
+		_, e := elderID(h, dept, "E00000000005", "1935-01-01", "310117", "")           // declines
+		_, g := elderID(h, dept, "G00000000006", "1936-03-01", "310117", "2026-11-28") // expires
+
+		// Issuing already evaluated each holder incrementally.
+		want := map[string]string{"a": "offered", "b": "none", "c": "none", "d": "offered", "e": "offered", "g": "offered"}
+		people := map[string]string{"a": a, "b": b, "c": c, "d": d, "e": e, "g": g}
+		tokens := map[string]string{}
+		login := func() {
+			for k, id := range people {
+				tokens[k] = personSession(h, id)
+			}
+		}
+		login()
+		check := func(stage string) {
+			t.Helper()
+			for k, tok := range tokens {
+				if got := entitlementStatus(h, tok, policy); got != want[k] {
+					t.Errorf("%s: holder %s: %s, want %s", stage, k, got, want[k])
+				}
+			}
+		}
+		check("after issuance")
+		// A full match agrees with the incremental one.
+		sum := h.must(200, h.do("POST", "/v1/policies/"+policy+"/match", dept, nil))
+		if sum["holders_read"].(float64) != 6 || sum["eligible"].(float64) != 4 || sum["withdrawn"].(float64) != 0 {
+			t.Fatalf("full match %v", sum)
+		}
+		check("after a full match")
+
+		// Revocation withdraws at once; a decline sticks through matches.
+		h.must(200, h.do("POST", "/v1/certificates/"+url.PathEscape(dID)+"/revoke", dept, map[string]any{"reason": "户籍迁出"}))
+		want["d"] = "withdrawn"
+		var eID string
+		for _, it := range h.must(200, h.do("GET", "/v1/me/entitlements", tokens["e"], nil))["items"].([]any) {
+			eID = it.(map[string]any)["id"].(string)
+		}
+		if r := h.must(200, h.do("POST", "/v1/me/entitlements/"+eID+"/decline", tokens["e"], nil)); r["status"] != "declined" {
+			t.Fatalf("decline: %v", r)
+		}
+		if r := h.do("POST", "/v1/me/entitlements/"+eID+"/decline", tokens["a"], nil); r.Status != 404 {
+			t.Fatalf("another holder declined E's entitlement: %d", r.Status)
+		}
+		want["e"] = "declined"
+		check("after revocation and decline")
+
+		// Two days later: B has turned 80, G's card has expired.
+		h.clock.Add(48 * time.Hour)
+		login()
+		sum = h.must(200, h.do("POST", "/v1/policies/"+policy+"/match", dept, nil))
+		want["b"], want["g"] = "offered", "withdrawn"
+		check("two days later")
+		if sum["withdrawn"].(float64) != 1 {
+			t.Fatalf("full match two days later %v", sum)
+		}
+
+		// The department sees masked names and evidence, never identity numbers.
+		list := h.must(200, h.do("GET", "/v1/policies/"+policy+"/entitlements?limit=2", dept, nil))
+		items := list["items"].([]any)
+		if len(items) != 2 || list["next_cursor"] == nil {
+			t.Fatalf("page: %v", list)
+		}
+		all := string(h.do("GET", "/v1/policies/"+policy+"/entitlements?limit=100", dept, nil).Body)
+		if strings.Contains(all, "王老1") || strings.Contains(all, "310117194611") || !strings.Contains(all, "王*") {
+			t.Fatalf("the department's list leaks identity: %s", all)
+		}
+		// Another department learns nothing.
+		_, other := h.department(uscc3)
+		if r := h.do("GET", "/v1/policies/"+policy+"/entitlements", other, nil); r.Status != 404 {
+			t.Fatalf("another department listed entitlements: %d", r.Status)
+		}
+		if r := h.do("POST", "/v1/policies/"+policy+"/match", other, nil); r.Status != 404 {
+			t.Fatalf("another department ran a match: %d", r.Status)
+		}
+
+		// Every evaluation is in the holder's usage records, with the policy.
+		recs := string(h.do("GET", "/v1/me/usage-records?limit=100", tokens["c"], nil).Body)
+		if !strings.Contains(recs, `"channel":"benefit"`) || !strings.Contains(recs, "高龄老人营养补贴") || !strings.Contains(recs, `"result":"not_eligible"`) ||
+			!strings.Contains(recs, benefits.SeedDepartmentCivilAffairs) {
+			t.Fatalf("usage records of a non-qualifying holder: %s", recs)
+		}
+		// Public transparency: the policy and its criteria in words.
+		pv := h.must(200, h.do("GET", "/v1/policies/"+policy, "", nil))
+		if words := fmt.Sprint(pv["criteria_in_words"]); !strings.Contains(words, "年满80周岁") || pv["example"] != true {
+			t.Fatalf("public policy %v", pv)
+		}
+		if l := h.must(200, h.do("GET", "/v1/policies", "", nil)); len(l["items"].([]any)) != 3 {
+			t.Fatalf("public list %v", l)
+		}
+	})
+}
+
+// TestIncrementalAgreesWithFullMatch: after random issuance and revocation
+// of 残疾人证 (each evaluated incrementally), a full match changes nothing.
+func TestIncrementalAgreesWithFullMatch(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		const policy = "EX-ZHONGCAN-31"
+		dept := benefitsDept(h)
+		rng := rand.New(rand.NewPCG(7, 11))
+		levels := []string{"一级", "二级", "三级", "四级"}
+		areas := []string{"310104", "310117", "320506"}
+		var ids []string
+		for i := 0; i < 24; i++ {
+			holder := citizenID(fmt.Sprintf("310104%d0101%03d", 1950+i, i))
+			c := h.must(201, h.do("POST", "/v1/certificates", dept, map[string]any{
+				"type_code": issuer.TypeDisabilityCard, "number": fmt.Sprintf("CDPF%04d", i),
+				"holder":     map[string]any{"kind": "person", "name": "李" + string(rune('甲'+i)), "id_type": "111", "id_number": holder},
+				"valid_from": "2020-01-01", "valid_until": "2030-01-01", "area_code": areas[rng.IntN(len(areas))],
+				"fields": map[string]any{"name": "李" + string(rune('甲'+i)), "sex": "女", "ethnicity": "汉", "birth_date": fmt.Sprintf("%d-01-01", 1950+i),
+					"address": "某地", "disability_category": "肢体残疾", "disability_level": levels[rng.IntN(len(levels))], "issuing_authority": "某残联"}}))
+			ids = append(ids, c["id"].(string))
+		}
+		for _, id := range ids {
+			if rng.IntN(4) == 0 {
+				h.must(200, h.do("POST", "/v1/certificates/"+url.PathEscape(id)+"/revoke", dept, map[string]any{"reason": "注销"}))
+			}
+		}
+		snapshot := func() []string {
+			var out []string
+			for _, it := range h.must(200, h.do("GET", "/v1/policies/"+policy+"/entitlements?limit=100", dept, nil))["items"].([]any) {
+				e := it.(map[string]any)
+				out = append(out, e["id"].(string)+"="+e["status"].(string))
+			}
+			sort.Strings(out)
+			return out
+		}
+		before := snapshot()
+		if len(before) == 0 {
+			t.Fatal("no holder qualified: the test population is wrong")
+		}
+		sum := h.must(200, h.do("POST", "/v1/policies/"+policy+"/match", dept, nil))
+		if after := snapshot(); strings.Join(after, ",") != strings.Join(before, ",") {
+			t.Fatalf("the full match disagrees with incremental matching:\nincremental %v\nfull        %v", before, after)
+		}
+		if sum["withdrawn"].(float64) != 0 {
+			t.Fatalf("full match withdrew %v", sum)
+		}
+	})
+}
+
+// TestPolicyDefinition: a department defines a policy; the catalogue decides
+// what it may say; codes are unique; only departments define policies.
+func TestPolicyDefinition(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		dept := benefitsDept(h)
+		body := map[string]any{"code": "JT-2026-01", "name": "困难家庭助学补贴", "legal_basis": "某区教育资助办法", "holder_kind": "person",
+			"area_codes": []string{"310104"}, "valid_from": "2026-01-01",
+			"criteria": []any{map[string]any{"certificate_type": issuer.TypeResidentIDCard, "field": "salary", "op": "gte", "value": 1}},
+			"benefit":  map[string]any{"description": "每学期补贴", "amount": "1000元"}}
+		p := h.do("POST", "/v1/policies", dept, body).problem(t)
+		if p.Status != 422 || len(p.Errors) != 1 || p.Errors[0].Field != "criteria[0].field" {
+			t.Fatalf("unknown field: %+v", p)
+		}
+		body["criteria"] = []any{map[string]any{"certificate_type": issuer.TypeResidentIDCard, "field": "birth_date", "op": "in", "value": []string{"x"}}}
+		if p := h.do("POST", "/v1/policies", dept, body).problem(t); p.Status != 422 || p.Errors[0].Field != "criteria[0].op" {
+			t.Fatalf("wrong operator for the field: %+v", p)
+		}
+		body["criteria"] = []any{map[string]any{"certificate_type": issuer.TypeResidentIDCard, "field": "birth_date", "op": "lte", "value": "2010-12-31"}}
+		created := h.must(201, h.do("POST", "/v1/policies", dept, body, "Idempotency-Key", "pol-1"))
+		if created["code"] != "JT-2026-01" || created["match"] == nil || created["example"] == true {
+			t.Fatalf("created %v", created)
+		}
+		again := h.must(201, h.do("POST", "/v1/policies", dept, body, "Idempotency-Key", "pol-1"))
+		if again["created_at"] != created["created_at"] {
+			t.Fatal("a retried creation was not the first answer")
+		}
+		if p := h.do("POST", "/v1/policies", dept, body).problem(t); p.Status != 409 {
+			t.Fatalf("duplicate code: %+v", p)
+		}
+		_, app := h.app("verify")
+		if r := h.do("POST", "/v1/policies", app, body); r.Status != 403 {
+			t.Fatalf("an app defined a policy: %d", r.Status)
+		}
+		if r := h.do("GET", "/v1/policies/NOPE", "", nil); r.Status != 404 {
+			t.Fatalf("unknown policy: %d", r.Status)
+		}
+	})
+}
