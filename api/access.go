@@ -116,10 +116,21 @@ func (k *keyedLimiter) bucket(key string, now time.Time) *rate.Limiter {
 	b := k.buckets[key]
 	if b == nil {
 		if len(k.buckets) >= maxLimiterKeys {
+			// Forget buckets that are full again; if the table is still
+			// full (many addresses at once), forget half of it: a forgotten
+			// key starts with a full bucket, which bounds memory and the
+			// cost of this sweep at the price of some leniency under a
+			// distributed flood.
 			for key, old := range k.buckets {
 				if old.TokensAt(now) >= float64(k.burst) {
 					delete(k.buckets, key)
 				}
+			}
+			for key := range k.buckets {
+				if len(k.buckets) < maxLimiterKeys/2 {
+					break
+				}
+				delete(k.buckets, key)
 			}
 		}
 		b = rate.NewLimiter(rate.Every(k.every), k.burst)
