@@ -253,3 +253,70 @@ func TestRewriteWithPlantedAnchor(t *testing.T) {
 		})
 	}
 }
+
+// TestRewriteSignedByCompromisedPredecessor: the anchor was rotated (the new
+// pin vouches for the old anchor through its acknowledgement), then the old
+// anchor's key was stolen. The thief rewrites the chain, deletes every
+// checkpoint and signs one with the old key. Vouched for, the old key would
+// make the forgery pass; marked compromised, its checkpoints prove nothing.
+func TestRewriteSignedByCompromisedPredecessor(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := b.open(t)
+			now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+			old, oldOpts := newAnchor(t)
+			next, nextOpts := newAnchor(t)
+			current := old
+			s := &audit.Sealer{Store: st, Now: func() time.Time { return now }, Anchor: func() audit.Signer { return signer{current} }}
+			appendN(t, st, 10, now)
+			if _, err := s.SealOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			current = next
+			now = now.Add(2 * time.Minute)
+			appendN(t, st, 10, now)
+			if _, err := s.SealOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			opts := nextOpts(now.Add(time.Hour))
+			for kid, k := range oldOpts(now).Anchors {
+				opts.Anchors[kid] = k // as trust.Anchors gives it through the acknowledgement
+			}
+			if rep, err := audit.Verify(ctx, st, opts); err != nil || !rep.OK() || rep.Signed != 2 {
+				t.Fatalf("clean: %+v %v", rep, err)
+			}
+
+			a := newAttacker(t, b, st)
+			all := sealed(t, st)
+			a.exec("UPDATE audit_entries SET object_id = 'forged' WHERE id = %d", all[14].Entry.ID)
+			all = sealed(t, st)
+			prev := make([]byte, 32)
+			seals := make([]store.AuditSeal, len(all))
+			for i, se := range all {
+				prev = audit.Chain(prev, audit.Digest(se.Entry))
+				seals[i] = store.AuditSeal{Seq: se.Seal.Seq, EntryID: se.Entry.ID, Hash: prev}
+			}
+			a.exec("DELETE FROM audit_seals")
+			a.exec("DELETE FROM audit_checkpoints")
+			if err := st.AddAuditSeals(ctx, seals); err != nil {
+				t.Fatal(err)
+			}
+			top := seals[len(seals)-1]
+			at := now.Add(-3 * time.Minute) // backdated to before the rotation
+			sig, _ := old.Sign(audit.CheckpointMessage(top.Seq, top.Hash, at))
+			if err := st.AddAuditCheckpoint(ctx, store.AuditCheckpoint{Seq: top.Seq, Hash: top.Hash, At: at, KeyID: old.KeyID(), Signature: sig}); err != nil {
+				t.Fatal(err)
+			}
+			if rep, _ := audit.Verify(ctx, st, opts); !rep.OK() {
+				t.Fatalf("the stolen key should make the forgery pass when not marked (else this test proves nothing): %+v", rep)
+			}
+			opts.Compromised = map[string]bool{old.KeyID(): true}
+			rep, _ := audit.Verify(ctx, st, opts)
+			if rep.OK() || rep.BadSeq != 1 || !strings.Contains(rep.Problem, "signed by anchor "+old.KeyID()+", which is marked compromised") {
+				t.Fatalf("compromised predecessor: %+v", rep)
+			}
+			t.Log(rep.Problem)
+		})
+	}
+}

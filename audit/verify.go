@@ -25,6 +25,11 @@ type Options struct {
 	// (trust.Anchors). Only checkpoints signed by one of them count; keys in
 	// the database are never consulted.
 	Anchors map[string]*signing.PublicKey
+	// Compromised are anchor key IDs known to be compromised (marked so in
+	// the database or in a kept bundle): their checkpoints prove nothing,
+	// since whoever holds the key could have signed them at any time. Using
+	// a mark from the database is safe — it can only make the check stricter.
+	Compromised map[string]bool
 	// Claims are audit heads the log must still reach, each with the same
 	// chain hash at its sequence number.
 	Claims []Claim
@@ -39,7 +44,7 @@ type Report struct {
 	Entries     int64 // sealed entries checked
 	Checkpoints int   // checkpoints checked against the chain
 	Signed      int   // of which signed by an anchor the pin vouches for, signature verified
-	Unvouched   int   // of which unsigned or signed by a key the pin does not vouch for (not evidence)
+	Unvouched   int   // of which unsigned, signed by a key the pin does not vouch for, or by a compromised anchor (not evidence)
 	Covered     int64 // highest seal covered by a verified checkpoint (0: none)
 	Claims      int   // audit heads from bundles that the log was found to reach
 	Unsealed    int64 // entries older than the grace period still without a seal
@@ -151,7 +156,7 @@ func Verify(ctx context.Context, q store.Queries, opts Options) (Report, error) 
 					return r, nil
 				}
 				pub := opts.Anchors[c.KeyID]
-				if c.KeyID == "" || pub == nil {
+				if c.KeyID == "" || pub == nil || opts.Compromised[c.KeyID] {
 					r.Unvouched++
 					if firstUnv == nil {
 						cc := c
@@ -201,6 +206,8 @@ func Verify(ctx context.Context, q store.Queries, opts Options) (Report, error) 
 		}
 		r.Problem = fmt.Sprintf("%s (from entry %d) %s not covered by any checkpoint signed by the pinned anchor", seals(r.Covered+1, last, false), uncovered, verb)
 		switch {
+		case firstUnv != nil && opts.Compromised[firstUnv.KeyID]:
+			r.Problem += fmt.Sprintf(": the checkpoint at seal %d is signed by anchor %s, which is marked compromised: whoever holds its key could have signed it", firstUnv.Seq, firstUnv.KeyID)
 		case firstUnv != nil && firstUnv.KeyID != "":
 			r.Problem += fmt.Sprintf(": the checkpoint at seal %d is signed by key %s, which the pinned anchor does not vouch for (a key row in the database proves nothing)", firstUnv.Seq, firstUnv.KeyID)
 		case firstUnv != nil:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/suishen/suishen/audit"
 	"github.com/suishen/suishen/signing"
+	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/trust"
 )
 
@@ -44,8 +45,9 @@ evidence the database cannot forge:
     signature verifies under the pinned anchor (--anchor) or an anchor it vouches
     for through a recorded rotation (the old anchor endorses the new one, the new
     one acknowledges the old). Anchor keys stored in the database are never
-    trusted. Only entries dated within --grace after the last checkpoint may be
-    uncovered (a running server checkpoints every minute).
+    trusted; checkpoints by an anchor marked compromised (in the database or in
+    a --trust bundle) prove nothing. Only entries dated within --grace after the
+    last checkpoint may be uncovered (a running server checkpoints every minute).
   * audit heads: each --trust bundle (a trust bundle saved earlier, e.g. with
     'suishen trust fetch', verified against the pinned anchor; expired bundles
     are fine) carries audit_head {seq, sm3, at}; the log must still reach seal
@@ -124,6 +126,18 @@ Exit status:
 				links[i] = trust.Succession{Endorsement: s.Endorsement, Acknowledgement: s.Acknowledgement}
 			}
 			anchors := trust.Anchors(pinned, links, endorsements)
+			// A compromise mark only makes the check stricter, so one read
+			// from the database is as good as one from a verified bundle.
+			compromised := map[string]bool{}
+			keys, err := st.ListKeys(ctx)
+			if err != nil {
+				return exitError{code: auditCannot, msg: "read keys: " + err.Error()}
+			}
+			for _, k := range keys {
+				if k.Role == store.RoleAnchor && k.Status == store.KeyCompromised {
+					compromised[k.KID] = true
+				}
+			}
 			now := time.Now()
 			var claims []audit.Claim
 			var headless []string
@@ -131,6 +145,11 @@ Exit status:
 				b, err := trust.VerifyWithAnchors(jws, anchors, now)
 				if err != nil && !errors.Is(err, trust.ErrExpired) {
 					return exitError{code: auditUsage, msg: fmt.Sprintf("--trust %s: %v", bundles[i], err)}
+				}
+				for _, k := range b.Keys {
+					if k.Role == trust.RoleAnchor && k.Status == trust.StatusCompromised {
+						compromised[k.Kid] = true
+					}
 				}
 				if b.AuditHead == nil {
 					// Signed before anything was sealed (or by a server that
@@ -145,7 +164,7 @@ Exit status:
 				claims = append(claims, audit.Claim{Head: audit.Head{Seq: b.AuditHead.Seq, Hash: h, At: b.AuditHead.At},
 					From: fmt.Sprintf("%s (bundle issued %s)", bundles[i], b.IssuedAt.UTC().Format(time.RFC3339))})
 			}
-			r, err := audit.Verify(ctx, st, audit.Options{Anchors: anchors, Claims: claims, Now: now, Grace: grace})
+			r, err := audit.Verify(ctx, st, audit.Options{Anchors: anchors, Compromised: compromised, Claims: claims, Now: now, Grace: grace})
 			if err != nil {
 				return exitError{code: auditCannot, msg: "audit verify: " + err.Error()}
 			}

@@ -442,6 +442,22 @@ func TestAuditVerifyAcrossAnchorRotation(t *testing.T) {
 					t.Errorf("%s pin: exit %d %+v\n%s%s", name, code, r, out, errOut)
 				}
 			}
+			// The new anchor is compromised: the CLI replaces it (and checkpoints
+			// with the replacement). Pinned to the replacement the log verifies;
+			// pinned to the compromised anchor it does not — its checkpoints
+			// prove nothing any more. (--grace 0s: no entry counts as recent.)
+			pemBytes, _ := os.ReadFile(newPin)
+			newKey, _ := signing.ParsePublicKeyPEM(pemBytes)
+			if out, errOut, code := run(t, env, "keys", "compromised", signing.Thumbprint(newKey)); code != 0 {
+				t.Fatalf("compromise: %d %s %s", code, out, errOut)
+			}
+			replPin := exportAnchor(t, env)
+			if out, errOut, code := auditVerify(t, env, replPin, "--grace", "0s"); code != 0 {
+				t.Errorf("pinned to the replacement: exit %d\n%s%s", code, out, errOut)
+			}
+			if out, errOut, code := auditVerify(t, env, newPin, "--grace", "0s"); code != 1 || !strings.Contains(out, "signed by anchor "+signing.Thumbprint(newKey)+", which is marked compromised") {
+				t.Errorf("pinned to the compromised anchor: exit %d\n%s%s", code, out, errOut)
+			}
 		})
 	}
 }
