@@ -103,9 +103,9 @@ func screenQR(t *testing.T, ctx context.Context) string {
 	return decodePNG(t, shot)
 }
 
-func noSeriousViolations(t *testing.T, ctx context.Context, page string) {
+func noSeriousViolations(t *testing.T, ctx context.Context, page string, enable ...string) {
 	t.Helper()
-	vs, err := browsertest.Axe(ctx)
+	vs, err := browsertest.Axe(ctx, enable...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,11 @@ func TestHolderPages(t *testing.T) {
 		t.Fatalf("elder page code: %+v", r)
 	}
 	noIdentity(t, ctx, "/me?elder=1")
-	noSeriousViolations(t, ctx, "/me?elder=1")
+	// AAA contrast (7:1) on the elder page, large text included.
+	noSeriousViolations(t, ctx, "/me?elder=1", "color-contrast-enhanced")
+	if c, err := browsertest.MinContrast(ctx); err != nil || c.Ratio < 7 {
+		t.Errorf("elder page: lowest text contrast %+v (%v), want ≥ 7:1", c, err)
+	}
 	saveScreenshot(t, ctx, "me-elder.png")
 	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me"))
 	waitJS(t, ctx, `document.readyState === 'complete' && document.body.classList.contains('elder')`, 10*time.Second)

@@ -16,6 +16,10 @@ func TestMain(m *testing.M) { Main(m) }
 const goodPage = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>好</title>
 <meta name="viewport" content="width=device-width"></head><body><main><h1>你好</h1><p>正文</p></main></body></html>`
 
+// #767676 on white is 4.54:1.
+const greyPage = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>灰</title>
+<style>p { color: #767676; background: #fff; }</style></head><body><main><h1>灰</h1><p>浅灰色的正文</p></main></body></html>`
+
 // An image without a text alternative is a critical axe violation (image-alt).
 const badPage = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>坏</title></head>
 <body><main><h1>坏</h1><img src="/x.png"></main></body></html>`
@@ -24,7 +28,11 @@ func TestAxeFindsViolationsAndPassesCleanPages(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		// The page's CSP forbids every script: axe must still run.
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'none'")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'none'")
+		if r.URL.Path == "/grey" {
+			_, _ = w.Write([]byte(greyPage))
+			return
+		}
 		if r.URL.Path == "/bad" {
 			_, _ = w.Write([]byte(badPage))
 			return
@@ -58,6 +66,24 @@ func TestAxeFindsViolationsAndPassesCleanPages(t *testing.T) {
 	}
 	if len(vs) != 0 {
 		t.Fatalf("clean page: %v", vs)
+	}
+
+	// Grey on white passes AA (4.5:1) but not AAA (7:1): the enhanced rule,
+	// when enabled, finds it.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/grey")); err != nil {
+		t.Fatal(err)
+	}
+	if vs, err := Axe(ctx); err != nil || len(vs) != 0 {
+		t.Fatalf("grey text, default rules: %v %v", vs, err)
+	}
+	vs, err = Axe(ctx, "color-contrast-enhanced")
+	if err != nil || len(vs) != 1 || vs[0].ID != "color-contrast-enhanced" {
+		t.Fatalf("grey text, AAA contrast: %v %v", vs, err)
+	}
+
+	c, err := MinContrast(ctx)
+	if err != nil || c.Ratio > 4.6 || c.Ratio < 4.5 || !strings.Contains(c.Where, "浅灰色") {
+		t.Fatalf("lowest contrast on the grey page: %+v %v", c, err)
 	}
 
 	shot, err := Screenshot(ctx)
