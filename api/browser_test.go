@@ -363,3 +363,24 @@ func TestCrossSitePostRefusedInBrowser(t *testing.T) {
 		t.Fatalf("after the refused cross-site POST the next offline code is generation %v, want 1", g)
 	}
 }
+
+// An enterprise holder's page shows its enterprise code.
+func TestEnterpriseHolderPage(t *testing.T) {
+	h := browserHarness(t, teststore.Backends()[0])
+	_, gw := h.app("identity-gateway")
+	m := h.must(201, h.do("POST", "/v1/sessions", gw, map[string]any{"kind": "enterprise", "name": "上海某某科技有限公司", "id_number": uscc1}))
+	ctx := browsertest.Tab(t)
+	do(t, ctx, chromedp.Navigate(strings.Replace(m["login_url"].(string), h.cfg.PublicURL, h.ts.URL, 1)))
+	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0`, 15*time.Second)
+	title := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('code-title').textContent + ' ' + document.getElementById('kind').textContent`))
+	if !strings.Contains(title, "企业码") || !strings.Contains(title, "企业") {
+		t.Fatalf("enterprise page title %q", title)
+	}
+	if r := h.offline(t, screenQR(t, ctx)); r.Result != verifier.Valid || r.Kind != "enterprise" {
+		t.Fatalf("the enterprise code on the screen: %+v", r)
+	}
+	if text := pageText(t, ctx); strings.Contains(text, uscc1) || strings.Contains(text, "上海某某科技有限公司") {
+		t.Fatal("the enterprise page shows the full name or the USCC")
+	}
+	noSeriousViolations(t, ctx, "/me (enterprise)")
+}

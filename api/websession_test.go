@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/suishen/suishen/store/teststore"
 )
@@ -27,9 +28,15 @@ func (h *harness) loginPath(gw string) string {
 // headers in pairs.
 func (h *harness) open(method, path string, cookies []*http.Cookie, hdr ...string) *http.Response {
 	h.t.Helper()
+	return h.openAs(h.t, method, path, cookies, hdr...)
+}
+
+// openAs is open reporting to t (a fuzz target's own T).
+func (h *harness) openAs(t testing.TB, method, path string, cookies []*http.Cookie, hdr ...string) *http.Response {
+	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, h.ts.URL+path, nil)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	for _, c := range cookies {
 		req.AddCookie(c)
@@ -40,7 +47,7 @@ func (h *harness) open(method, path string, cookies []*http.Cookie, hdr ...strin
 	cl := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := cl.Do(req)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
@@ -199,4 +206,56 @@ func TestSecureCookieBehindHTTPS(t *testing.T) {
 	if c := cookieNamed(res, SessionCookie); c == nil || !c.Secure || !c.HttpOnly {
 		t.Fatalf("session cookie behind https: %+v", c)
 	}
+}
+
+// FuzzBrowserSignIn feeds arbitrary login tickets, cookies and the headers a
+// page request carries: nothing is ever a 5xx, a bad ticket never sets a
+// cookie, and a state change is refused unless it has this session's cookie,
+// this origin and this session's CSRF token.
+//
+//	go test ./api -run '^$' -fuzz FuzzBrowserSignIn -fuzztime 30s
+func FuzzBrowserSignIn(f *testing.F) {
+	f.Add("slt_"+strings.Repeat("A", 43), "", "same-origin", "", "")
+	f.Add("x", "sst_"+strings.Repeat("b", 43), "cross-site", "https://evil.example", "token")
+	f.Add("slt_%2F..%2F", "sst_", "", "null", "")
+	f.Add("", "\x00", "none", "http://[::1", "\xff")
+	h := newHarness(f, teststore.SQLite(f))
+	_, gw := h.app("identity-gateway")
+	valid := h.signIn(gw)
+	f.Fuzz(func(t *testing.T, ticket, cookie, fetchSite, origin, token string) {
+		res := h.openAs(t, "GET", "/login/"+url.PathEscape(ticket), nil)
+		if res.StatusCode >= 500 || (res.StatusCode == http.StatusSeeOther && len(res.Cookies()) != 0) {
+			t.Fatalf("login %q: %d, cookies %v", ticket, res.StatusCode, res.Cookies())
+		}
+		req, err := http.NewRequest("POST", h.ts.URL+"/v1/me/codes/personal", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Header values the HTTP client would refuse to send are not requests.
+		for _, v := range []string{cookie, fetchSite, origin, token} {
+			if strings.ContainsAny(v, "\r\n\x00") || !utf8.ValidString(v) {
+				return
+			}
+		}
+		req.Header.Set("Cookie", SessionCookie+"="+cookie)
+		req.Header.Set("Sec-Fetch-Site", fetchSite)
+		req.Header.Set("Origin", origin)
+		req.Header.Set(CSRFHeader, token)
+		r, err := h.ts.Client().Do(req)
+		if err != nil {
+			return
+		}
+		r.Body.Close()
+		if r.StatusCode >= 500 || r.StatusCode == 200 {
+			t.Fatalf("POST with cookie %q site %q origin %q token %q: %d", cookie, fetchSite, origin, token, r.StatusCode)
+		}
+		// The valid session with fuzzed origin headers: only this origin passes.
+		res = h.openAs(t, "POST", "/v1/me/codes/personal", valid, "Sec-Fetch-Site", fetchSite, "Origin", origin, CSRFHeader, valid[1].Value)
+		if res.StatusCode == 200 && !(fetchSite == "" || fetchSite == "same-origin") {
+			t.Fatalf("site %q origin %q passed", fetchSite, origin)
+		}
+		if res.StatusCode >= 500 {
+			t.Fatalf("valid session, site %q origin %q: %d", fetchSite, origin, res.StatusCode)
+		}
+	})
 }
