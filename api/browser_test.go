@@ -7,10 +7,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/suishen/suishen/config"
@@ -304,6 +307,17 @@ func TestHolderPages(t *testing.T) {
 	if !strings.Contains(cardText, "张*") || !strings.Contains(cardText, "第 2 版") || !strings.Contains(cardText, "打印日期") {
 		t.Fatalf("card text %q", cardText)
 	}
+	// On paper: one A6 page (105 × 148 mm = 297.6 × 419.5 pt) with the card
+	// alone.
+	pdf := run(t, ctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+		res, err := cdp.Call(ctx, tg, cdppage.PrintToPDF, cdppage.PrintToPDFParams{PreferCSSPageSize: ptrTrue()})
+		return res.Data, err
+	})
+	boxes := regexp.MustCompile(`/MediaBox \[0 0 (29[78](\.\d+)?) (4(19|20)(\.\d+)?)\]`).FindAll(pdf, -1)
+	if pages := regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(pdf, -1); len(pages) != 1 || len(boxes) != 1 {
+		m := regexp.MustCompile(`/MediaBox \[[^\]]*\]`).FindAll(pdf, -1)
+		t.Fatalf("the printed card is not one A6 page: media boxes %q", m)
+	}
 	noIdentity(t, ctx, "/print/offline")
 	noSeriousViolations(t, ctx, "/print/offline")
 	saveScreenshot(t, ctx, "print-offline.png")
@@ -384,3 +398,5 @@ func TestEnterpriseHolderPage(t *testing.T) {
 	}
 	noSeriousViolations(t, ctx, "/me (enterprise)")
 }
+
+func ptrTrue() *bool { v := true; return &v }
