@@ -53,7 +53,7 @@ type appRequest struct {
 	Scopes []string `json:"scopes" doc:"What the app may do: verify (POST /v1/verify), use (redeem use codes, read granted certificates), cases (open cases), identity-gateway (mint holder sessions)." enum:"verify,use,cases,identity-gateway" example:"[\"verify\",\"use\"]"`
 	// CertificateTypes is the app's 用证清单: each entry a type code (that
 	// type's non-sensitive fields) or {type_code, fields[]} (exactly those).
-	CertificateTypes []json.RawMessage `json:"certificate_types" doc:"Its use list (用证清单): each entry a certificate type code (that type non-sensitive fields) or {type_code, fields[]} (exactly those fields)." example:"[\"11100000000021001C001\",{\"type_code\":\"11100000000021002F001\",\"fields\":[\"name\"]}]"`
+	CertificateTypes []json.RawMessage `json:"certificate_types" doc:"Its use list (用证清单): the certificate types whose data it may receive." example:"[\"11100000000021001C001\"]"`
 }
 
 type appView struct {
@@ -63,7 +63,7 @@ type appView struct {
 	Scopes []string `json:"scopes" doc:"What the app may do." enum:"verify,use,cases,identity-gateway" example:"[\"verify\",\"use\"]"`
 	// CertificateTypes: a type code, or {type_code, fields[]} for a
 	// field-level entry.
-	CertificateTypes []any     `json:"certificate_types" doc:"Its use list (用证清单): a type code, or {type_code, fields[]} for a field-level entry." example:"[\"11100000000021001C001\"]"`
+	CertificateTypes []any     `json:"certificate_types" doc:"Its use list (用证清单): certificate types whose data it may receive." example:"[\"11100000000021001C001\"]"`
 	CreatedAt        time.Time `json:"created_at" doc:"When it was registered." example:"2026-12-01T08:00:00Z"`
 }
 
@@ -112,7 +112,7 @@ type auditView struct {
 	ObjectType string         `json:"object_type" doc:"The kind of object acted on." example:"department"`
 	ObjectID   string         `json:"object_id" doc:"The object id." example:"dep_01JD8X3K2Q"`
 	RequestID  string         `json:"request_id" doc:"The X-Request-ID of the request that did it." example:"q1W2e3R4t5Y6u7I8"`
-	Details    map[string]any `json:"details" doc:"What changed, without personal data."`
+	Details    map[string]any `json:"details" doc:"What changed, without personal data." example:"{\"name\":\"上海市市场监督管理局\"}"`
 }
 
 type auditList struct {

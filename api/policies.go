@@ -35,40 +35,40 @@ func (s *Server) policyRoutes() []route {
 
 type policyView struct {
 	benefits.Policy
-	DepartmentUSCC  string     `json:"department_uscc"`
-	CriteriaInWords []string   `json:"criteria_in_words"`
-	CreatedAt       time.Time  `json:"created_at"`
-	MatchedAt       *time.Time `json:"matched_at"`
+	DepartmentUSCC  string     `json:"department_uscc" doc:"The department that made the policy." example:"11100000000013338W"`
+	CriteriaInWords []string   `json:"criteria_in_words" doc:"The criteria, in words." example:"[\"年龄满70周岁\"]"`
+	CreatedAt       time.Time  `json:"created_at" doc:"When it was made." example:"2026-12-01T08:00:00Z"`
+	MatchedAt       *time.Time `json:"matched_at" doc:"When holders were last matched against it; null before the first match."`
 }
 
 type policyCreated struct {
 	policyView
-	Match matching.Summary `json:"match"`
+	Match matching.Summary `json:"match" doc:"What the first match found."`
 }
 
 type policyList struct {
-	Items      []policyView `json:"items"`
-	NextCursor *string      `json:"next_cursor"`
+	Items      []policyView `json:"items" doc:"This page of policies."`
+	NextCursor *string      `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 type entitlementView struct {
-	ID         string              `json:"id"`
-	Policy     entitlementPolicy   `json:"policy"`
-	Status     string              `json:"status"`
-	MaskedName string              `json:"masked_name"`
-	Evidence   []benefits.Evidence `json:"evidence"`
-	At         time.Time           `json:"at"`
+	ID         string              `json:"id" doc:"The entitlement id." example:"ent_01JD8X3K2Q"`
+	Policy     entitlementPolicy   `json:"policy" doc:"The policy that offers it."`
+	Status     string              `json:"status" doc:"offered (the holder qualifies), declined (by the holder), withdrawn (the holder no longer qualifies)." enum:"offered,declined,withdrawn" example:"offered"`
+	MaskedName string              `json:"masked_name" doc:"The holder name, masked (in the department list)." example:"张*"`
+	Evidence   []benefits.Evidence `json:"evidence" doc:"The certificates that made the holder eligible."`
+	At         time.Time           `json:"at" doc:"When the status last changed." example:"2026-12-01T08:00:00Z"`
 }
 
 type entitlementPolicy struct {
-	Code    string           `json:"code"`
-	Name    string           `json:"name"`
-	Benefit benefits.Benefit `json:"benefit"`
+	Code    string           `json:"code" doc:"The policy code." example:"SH-ELDER-70"`
+	Name    string           `json:"name" doc:"The policy name." example:"高龄老人营养补贴"`
+	Benefit benefits.Benefit `json:"benefit" doc:"What the holder receives."`
 }
 
 type entitlementList struct {
-	Items      []entitlementView `json:"items"`
-	NextCursor *string           `json:"next_cursor"`
+	Items      []entitlementView `json:"items" doc:"This page of entitlements."`
+	NextCursor *string           `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
 func (s *Server) viewPolicy(ctx context.Context, rec store.PolicyRecord) (policyView, error) {

@@ -33,8 +33,8 @@ type Decision struct {
 
 // Evidence names a certificate that made a holder eligible.
 type Evidence struct {
-	CertificateID string `json:"certificate_id"`
-	TypeCode      string `json:"type_code"`
+	CertificateID string `json:"certificate_id" doc:"The certificate read." example:"11100000000021002F0011210000000000001X"`
+	TypeCode      string `json:"type_code" doc:"Its type code." example:"11100000000021002F001"`
 }
 
 // Evaluate decides whether a holder with these certificates qualifies at

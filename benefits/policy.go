@@ -56,31 +56,31 @@ var CST = time.FixedZone("CST", 8*3600)
 
 // Criterion is one condition on one face field of one certificate type.
 type Criterion struct {
-	CertificateType string          `json:"certificate_type"`
-	Field           string          `json:"field"`
-	Op              string          `json:"op"`
-	Value           json.RawMessage `json:"value,omitempty"`
+	CertificateType string          `json:"certificate_type" doc:"The certificate type whose face field is tested." example:"11100000000021002F001"`
+	Field           string          `json:"field" doc:"The face field tested." example:"birth_date"`
+	Op              string          `json:"op" doc:"eq, in (one of a list), gte, lte, between [low, high], exists, age_gte (a birth date at least value years ago), years_since_gte (a date at least value years ago)." enum:"eq,in,gte,lte,between,exists,age_gte,years_since_gte" example:"age_gte"`
+	Value           json.RawMessage `json:"value,omitempty" doc:"The value compared with (a list for in and between; absent for exists)." example:"70"`
 }
 
 // Benefit is what a qualifying holder gets.
 type Benefit struct {
-	Description string `json:"description"`
-	Amount      string `json:"amount,omitempty"` // e.g. "每月150元"
+	Description string `json:"description" doc:"What the holder receives, in words." example:"高龄老人营养补贴"`
+	Amount      string `json:"amount,omitempty" doc:"How much, in words." example:"每月150元"` // e.g. "每月150元"
 }
 
 // Policy is a 免申即享 policy as a department defines it.
 type Policy struct {
-	Code       string      `json:"code"`
-	Name       string      `json:"name"`
-	LegalBasis string      `json:"legal_basis"`
-	HolderKind string      `json:"holder_kind"` // person | enterprise
-	AreaCodes  []string    `json:"area_codes"`  // GB/T 2260 codes or their 2- or 4-digit prefixes; empty: everywhere
-	Criteria   []Criterion `json:"criteria"`
-	Benefit    Benefit     `json:"benefit"`
-	ValidFrom  string      `json:"valid_from"`            // YYYY-MM-DD
-	ValidUntil *string     `json:"valid_until,omitempty"` // YYYY-MM-DD, inclusive; nil: open-ended
+	Code       string      `json:"code" doc:"The policy code; unique." example:"SH-ELDER-70"`
+	Name       string      `json:"name" doc:"The policy name." example:"高龄老人营养补贴"`
+	LegalBasis string      `json:"legal_basis" doc:"The legal basis (政策依据)." example:"《上海市老年人权益保障条例》"`
+	HolderKind string      `json:"holder_kind" doc:"Who may benefit." enum:"person,enterprise" example:"person"`                                          // person | enterprise
+	AreaCodes  []string    `json:"area_codes" doc:"Where: area codes (GB/T 2260) or their 2- or 4-digit prefixes; empty: everywhere." example:"[\"31\"]"` // GB/T 2260 codes or their 2- or 4-digit prefixes; empty: everywhere
+	Criteria   []Criterion `json:"criteria" doc:"All must hold for a holder to be eligible."`
+	Benefit    Benefit     `json:"benefit" doc:"What an eligible holder receives."`
+	ValidFrom  string      `json:"valid_from" doc:"First day, YYYY-MM-DD." example:"2026-01-01" format:"date"`                      // YYYY-MM-DD
+	ValidUntil *string     `json:"valid_until,omitempty" doc:"Last day (inclusive), YYYY-MM-DD; absent: open-ended." format:"date"` // YYYY-MM-DD, inclusive; nil: open-ended
 	// Example marks the seeded sample policies.
-	Example bool `json:"example,omitempty"`
+	Example bool `json:"example,omitempty" doc:"Marks the seeded sample policies." example:"false"`
 }
 
 var (

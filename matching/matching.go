@@ -231,9 +231,9 @@ func (s *Service) orgName(ctx context.Context, uscc string) string {
 
 // Summary is what a full match did.
 type Summary struct {
-	Read      int           `json:"holders_read"` // holders whose certificates were read
-	Eligible  int           `json:"eligible"`     // of them, qualifying
-	Withdrawn int           `json:"withdrawn"`    // offers withdrawn because the holder no longer qualifies
+	Read      int           `json:"holders_read" doc:"Holders whose certificates were read." example:"1200"`              // holders whose certificates were read
+	Eligible  int           `json:"eligible" doc:"Of them, how many qualify." example:"87"`                               // of them, qualifying
+	Withdrawn int           `json:"withdrawn" doc:"Offers withdrawn because the holder no longer qualifies." example:"2"` // offers withdrawn because the holder no longer qualifies
 	Elapsed   time.Duration `json:"-"`
 }
 
