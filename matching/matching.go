@@ -254,35 +254,50 @@ func (s *Service) Match(ctx context.Context, code string) (Summary, error) {
 	}
 	var sum Summary
 	driver := c.Types()[0]
+	size := batch * 2
 	afterHolder, afterID := "", ""
 	for {
-		page, err := s.Store.ValidCertificatesByType(ctx, driver, afterHolder, afterID, batch*2)
+		page, err := s.Store.ValidCertificatesByType(ctx, driver, afterHolder, afterID, size)
 		if err != nil {
 			return sum, err
 		}
 		if len(page) == 0 {
 			break
 		}
-		last := page[len(page)-1]
-		afterHolder, afterID = last.HolderSubject, last.ID
-		// Whole holders only: the last holder's remaining certificates of
-		// the driver type come with ValidCertificatesOf below.
+		full := len(page) == size
+		// Whole holders only: a full page may end inside its last holder's
+		// certificates, so that holder waits for the next page (unless the
+		// page holds nobody else: then it is read whole below).
+		if full {
+			last := page[len(page)-1].HolderSubject
+			cut := len(page)
+			for cut > 0 && page[cut-1].HolderSubject == last {
+				cut--
+			}
+			if cut > 0 {
+				page = page[:cut]
+			}
+		}
 		var subjects []string
 		for _, mc := range page {
 			if len(subjects) == 0 || subjects[len(subjects)-1] != mc.HolderSubject {
 				subjects = append(subjects, mc.HolderSubject)
 			}
 		}
-		// Skip the rest of the last holder's certificates in the next page.
-		afterID = "\U0010FFFF"
-		n, e, w, err := s.evaluate(ctx, pl, subjects, runAt)
+		// The next page starts at the next holder.
+		afterHolder, afterID = subjects[len(subjects)-1], "\U0010FFFF"
+		var known []store.MatchCertificate
+		if len(c.Types()) == 1 && (!full || len(subjects) > 1) {
+			known = page // a one-type policy needs nothing but this page
+		}
+		n, e, w, err := s.evaluate(ctx, pl, subjects, known, runAt, true)
 		if err != nil {
 			return sum, err
 		}
 		sum.Read += n
 		sum.Eligible += e
 		sum.Withdrawn += w
-		if len(page) < batch*2 {
+		if !full {
 			break
 		}
 	}
@@ -307,7 +322,7 @@ func (s *Service) OnCertificate(ctx context.Context, holderSubject, typeCode str
 		return err
 	}
 	for _, pl := range pls {
-		if _, _, _, err := s.evaluate(ctx, pl, []string{holderSubject}, s.now()); err != nil {
+		if _, _, _, err := s.evaluate(ctx, pl, []string{holderSubject}, nil, s.now(), false); err != nil {
 			return err
 		}
 	}
@@ -317,13 +332,19 @@ func (s *Service) OnCertificate(ctx context.Context, holderSubject, typeCode str
 // evaluate reads the holders' valid certificates of the policy's types,
 // decides, offers or withdraws, and records one usage record per holder —
 // all in one transaction.
-func (s *Service) evaluate(ctx context.Context, pl *policy, subjects []string, runAt time.Time) (read, eligible, withdrawn int, err error) {
+// In a full match (full) holders found not eligible are not withdrawn one
+// by one: the match withdraws every offer it did not renew at its end.
+// known, when not nil, are all the holders' certificates the policy reads
+// (so they need not be read again).
+func (s *Service) evaluate(ctx context.Context, pl *policy, subjects []string, known []store.MatchCertificate, runAt time.Time, full bool) (read, eligible, withdrawn int, err error) {
 	if !pl.c.Active(runAt) {
 		return 0, 0, 0, nil
 	}
-	certs, err := s.Store.ValidCertificatesOf(ctx, subjects, pl.rec.Types)
-	if err != nil {
-		return 0, 0, 0, err
+	certs := known
+	if certs == nil {
+		if certs, err = s.Store.ValidCertificatesOf(ctx, subjects, pl.rec.Types); err != nil {
+			return 0, 0, 0, err
+		}
 	}
 	byHolder := map[string][]store.MatchCertificate{}
 	for _, mc := range certs {
@@ -359,7 +380,11 @@ func (s *Service) evaluate(ctx context.Context, pl *policy, subjects []string, r
 	sort.Slice(verdicts, func(i, j int) bool { return verdicts[i].subject < verdicts[j].subject })
 	err = s.Store.InTx(ctx, func(q store.Queries) error {
 		read, eligible, withdrawn = 0, 0, 0
+		records := make([]store.UsageRecord, 0, len(verdicts))
 		withdraw := func(subject string) error {
+			if full {
+				return nil
+			}
 			w, err := q.WithdrawEntitlement(ctx, pl.rec.Code, subject, runAt)
 			if w {
 				withdrawn++
@@ -388,13 +413,11 @@ func (s *Service) evaluate(ctx context.Context, pl *policy, subjects []string, r
 			} else if err := withdraw(v.subject); err != nil {
 				return err
 			}
-			if err := q.AddUsageRecord(ctx, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: v.subject, At: runAt,
+			records = append(records, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: v.subject, At: runAt,
 				Org: pl.org, OrgUSCC: pl.rec.DepartmentUSCC, ItemCode: pl.rec.Code, ItemName: pl.c.Policy.Name,
-				Purpose: "免申即享：" + pl.c.Policy.Name, CertificateID: certID, Channel: ChannelBenefit, Result: result}); err != nil {
-				return err
-			}
+				Purpose: "免申即享：" + pl.c.Policy.Name, CertificateID: certID, Channel: ChannelBenefit, Result: result})
 		}
-		return nil
+		return q.AddUsageRecords(ctx, records)
 	})
 	return read, eligible, withdrawn, err
 }

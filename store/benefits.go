@@ -78,6 +78,9 @@ type BenefitQueries interface {
 	// eligible before before (a full match that no longer finds them).
 	WithdrawStale(ctx context.Context, policy string, before, at time.Time) (int64, error)
 
+	// AddUsageRecords appends many usage records at once.
+	AddUsageRecords(ctx context.Context, rs []UsageRecord) error
+
 	// ValidCertificatesByType pages through a type's valid certificates in
 	// (holder, id) order after (afterHolder, afterID).
 	ValidCertificatesByType(ctx context.Context, typeCode, afterHolder, afterID string, limit int) ([]MatchCertificate, error)

@@ -217,3 +217,26 @@ func (q *Queries) ValidCertificatesOf(ctx context.Context, subjects, types []str
 	}
 	return out, nil
 }
+
+// AddUsageRecords appends records with multi-row inserts (250 a statement).
+func (q *Queries) AddUsageRecords(ctx context.Context, rs []store.UsageRecord) error {
+	for len(rs) > 0 {
+		chunk := rs[:min(len(rs), 250)]
+		rs = rs[len(chunk):]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO usage_records (` + usageRecordCols + `) VALUES `)
+		args := make([]any, 0, len(chunk)*17)
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			placeholders(&b, len(args), 17)
+			args = append(args, r.ID, r.HolderSubject, r.At, r.Org, r.OrgUSCC, r.Operator, r.ItemCode, r.ItemName,
+				r.BusinessCode, r.Purpose, r.CertificateID, r.CodeKind, r.Channel, r.Result, r.AppID, r.Detail, r.OrgUnit)
+		}
+		if _, err := q.db.Exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("store: add usage records: %w", err)
+		}
+	}
+	return nil
+}

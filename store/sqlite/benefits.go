@@ -44,3 +44,8 @@ func (s *Store) WithdrawStale(ctx context.Context, policy string, before, at tim
 	})
 	return n, err
 }
+
+// AddUsageRecords implements store.Queries.
+func (s *Store) AddUsageRecords(ctx context.Context, rs []store.UsageRecord) error {
+	return s.write(ctx, func(q store.Queries) error { return q.AddUsageRecords(ctx, rs) })
+}

@@ -1,0 +1,133 @@
+package matching
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/store/teststore"
+)
+
+// population stores n 居民身份证 certificates with realistic documents
+// (unsigned: matching never verifies what the store itself holds), one per
+// holder, birth dates spread over 1920–2010 and areas over three districts.
+func population(tb testing.TB, st store.Store, n int) {
+	tb.Helper()
+	ctx := context.Background()
+	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	areas := []string{"310117", "310104", "310115"}
+	batch := make([]store.Certificate, 0, 1000)
+	flush := func() {
+		if _, err := st.CreateCertificates(ctx, batch); err != nil {
+			tb.Fatal(err)
+		}
+		batch = batch[:0]
+	}
+	for i := 0; i < n; i++ {
+		birth := time.Date(1920, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, (i*7919)%(90*365))
+		doc := map[string]any{
+			"name": "居民身份证", "identifier": fmt.Sprintf("id-%09d", i), "type_code": issuer.TypeResidentIDCard, "type_name": "居民身份证",
+			"number": fmt.Sprintf("%018d", i), "version": 1, "issue_date": "2020-01-01", "valid_from": "2020-01-01", "valid_until": nil,
+			"long_term": true, "area_code": areas[i%3],
+			"issuer":  map[string]any{"name": "上海市公安局某分局", "uscc": "11310000000000000X"},
+			"holders": []any{map[string]any{"name": "张某" + strconv.Itoa(i%100), "id_type": "111", "id_number": fmt.Sprintf("310117%s%04d", birth.Format("20060102"), i%10000)}},
+			"fields": map[string]any{"name": "张某", "sex": "男", "ethnicity": "汉", "birth_date": birth.Format(time.DateOnly),
+				"address": "上海市松江区某某路" + strconv.Itoa(i) + "号", "issuing_authority": "上海市公安局松江分局"},
+		}
+		payload, _ := json.Marshal(doc)
+		id := fmt.Sprintf("1.2.156.3005.2.%s.11310000000000000X.%09d.001.K", issuer.TypeResidentIDCard, i)
+		batch = append(batch, store.Certificate{ID: id, TypeCode: issuer.TypeResidentIDCard, IssuerUSCC: "11310000000000000X",
+			Serial: fmt.Sprintf("%09d", i), Version: 1, Number: fmt.Sprintf("%018d", i), HolderSubject: fmt.Sprintf("sub-%09d", i*7%n),
+			HolderKind: "person", Status: "valid", ValidFrom: base, JWS: "eyJhbGciOiJTTTIifQ." + base64.RawURLEncoding.EncodeToString(payload) + ".c2ln",
+			KeyID: "k", StatusList: "c-bench", StatusIndex: int64(i), IssuedAt: base, UpdatedAt: base})
+		if len(batch) == cap(batch) {
+			flush()
+		}
+	}
+	if len(batch) > 0 {
+		flush()
+	}
+}
+
+func benchService(tb testing.TB, st store.Store) *Service {
+	cat := map[string]issuer.CertificateType{}
+	for _, t := range issuer.SeedCatalogue() {
+		cat[t.Code] = t
+	}
+	s := &Service{Store: st, Now: func() time.Time { return time.Date(2026, 12, 1, 4, 0, 0, 0, time.UTC) },
+		Type: func(_ context.Context, code string) (issuer.CertificateType, error) {
+			if t, ok := cat[code]; ok {
+				return t, nil
+			}
+			return issuer.CertificateType{}, store.ErrNotFound
+		}}
+	if err := s.Seed(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkFullMatch: certificates per second through a full match of the
+// aged-care example (reading, deciding, offering, one usage record per holder).
+// MATCH_N sets the population (default 20,000).
+//
+//	TEST_DATABASE_URL=… MATCH_N=1000000 go test ./matching -run '^$' -bench FullMatch -benchtime 1x
+func BenchmarkFullMatch(b *testing.B) {
+	n := 20000
+	if v, err := strconv.Atoi(os.Getenv("MATCH_N")); err == nil && v > 0 {
+		n = v
+	}
+	for _, be := range teststore.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			st := be.Open(b)
+			population(b, st, n)
+			s := benchService(b, st)
+			if a, ok := st.(interface{ Analyze(context.Context) error }); ok {
+				_ = a.Analyze(context.Background())
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				sum, err := s.Match(context.Background(), "EX-GAOLING-310117")
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(sum.Read)/sum.Elapsed.Seconds(), "certs/s")
+				b.ReportMetric(float64(sum.Eligible), "eligible")
+			}
+		})
+	}
+}
+
+// BenchmarkIncremental: the latency one issuance adds (OnCertificate for
+// the holder), as percentiles over b.N holders of a populated store.
+func BenchmarkIncremental(b *testing.B) {
+	for _, be := range teststore.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			st := be.Open(b)
+			population(b, st, 20000)
+			s := benchService(b, st)
+			ctx := context.Background()
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if err := s.OnCertificate(ctx, fmt.Sprintf("sub-%09d", i%20000), issuer.TypeResidentIDCard); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+		})
+	}
+}
+
