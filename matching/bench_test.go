@@ -130,4 +130,3 @@ func BenchmarkIncremental(b *testing.B) {
 		})
 	}
 }
-
