@@ -35,6 +35,7 @@ func main() {
 		method   = flag.String("m", "GET", "HTTP method")
 		body     = flag.String("body", "", "request body (JSON); a {{n}} in it is replaced by the request number")
 		bodyFile = flag.String("body-file", "", "read the request body from this file")
+		bodies   = flag.String("bodies", "", "JSON Lines file of request bodies, sent in turn (e.g. gencerts -format jsonl)")
 		expect   = flag.Int("expect", 0, "status every response must have (0: any 2xx)")
 		hdrs     headers
 	)
@@ -56,6 +57,24 @@ func main() {
 			os.Exit(2)
 		}
 		*body = string(b)
+	}
+	var lines []string
+	if *bodies != "" {
+		b, err := os.ReadFile(*bodies)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.TrimSpace(l) != "" {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) == 0 {
+			fmt.Fprintln(os.Stderr, "no bodies in", *bodies)
+			os.Exit(2)
+		}
+		*body = lines[0]
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -79,7 +98,9 @@ func main() {
 					return
 				}
 				var rd io.Reader
-				if *body != "" {
+				if len(lines) > 0 {
+					rd = strings.NewReader(lines[(i-1)%int64(len(lines))])
+				} else if *body != "" {
 					rd = bytes.NewReader([]byte(strings.ReplaceAll(*body, "{{n}}", fmt.Sprint(i))))
 				}
 				req, _ := http.NewRequestWithContext(ctx, *method, url, rd)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# 免申即享 at scale on PostgreSQL (docs/performance.md): a full match over N business licences (every holder
+# qualifies — the worst case: one offer and one usage record per holder), and the issuance latency an
+# incremental evaluation adds (HTTP issuance with no policy reading the type, then with one, same run).
+# Loopback only; bounded in time. Needs PostgreSQL at 127.0.0.1:5432 (trust auth), as on the dev machines.
+#
+#   N=1000000 scripts/bench-benefits.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-200000}
+DB=suishen_bench_$$
+PG=postgres://postgres@127.0.0.1:5432
+psql "$PG/postgres" -qc "CREATE DATABASE $DB"
+work=$(mktemp -d)
+cleanup() { kill "${srv:-0}" 2>/dev/null || true; wait 2>/dev/null || true; psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+export SUISHEN_DATABASE_URL="$PG/$DB?sslmode=disable" SUISHEN_ADMIN_TOKEN=bench-admin-token-0123456789abcdef0123
+export SUISHEN_MASTER_KEY=00112233445566778899aabbccddeeff SUISHEN_ADDR=127.0.0.1:18089 SUISHEN_LOG_LEVEL=warn
+export SUISHEN_REQUEST_TIMEOUT=600s
+go build -o "$work/suishen" ./cmd/suishen && go build -o "$work/load" ./tools/load
+"$work/suishen" serve >"$work/serve.log" 2>&1 & srv=$!
+for _ in $(seq 1 100); do curl -sf http://$SUISHEN_ADDR/readyz >/dev/null && break; sleep 0.2; done
+S=http://$SUISHEN_ADDR
+DEPT=$(curl -s -X POST $S/v1/admin/departments -H "Authorization: Bearer $SUISHEN_ADMIN_TOKEN" -H 'Content-Type: application/json' \
+  -d '{"name":"上海市市场监督管理局","uscc":"11100000000013338W","level":"省级","certificate_types":["11100000000021001C001"]}' \
+  | sed -E 's/.*"api_key":"([^"]+)".*/\1/')
+go run ./tools/gencerts -n "$N" > "$work/lic.csv"
+echo "== import $N licences"
+/usr/bin/time -f "import: %e s wall" "$work/suishen" import --department 11100000000013338W --quiet "$work/lic.csv"
+go run ./tools/gencerts -n 20000 -prefix H -format jsonl > "$work/more.jsonl"
+echo "== issuance over HTTP, c16, no policy reads 营业执照 (baseline)"
+"$work/load" -c 16 -n 3000 -m POST -bodies "$work/more.jsonl" -H "Authorization: Bearer $DEPT" -expect 201 $S/v1/certificates
+POL='{"code":"BENCH-5Y","name":"企业满五年稳岗补贴（测试）","legal_basis":"测试","holder_kind":"enterprise","area_codes":["31"],"valid_from":"2026-01-01",
+"criteria":[{"certificate_type":"11100000000021001C001","field":"establishment_date","op":"years_since_gte","value":5}],"benefit":{"description":"测试"}}'
+echo "== full match when the policy is created (POST /v1/policies)"
+curl -s -o "$work/pol.json" -w 'create + full match: %{time_total} s\n' -X POST $S/v1/policies -H "Authorization: Bearer $DEPT" -H 'Content-Type: application/json' -d "$POL"
+grep -o '"match":{[^}]*}' "$work/pol.json"
+echo "== full match again (every holder already offered)"
+curl -s -w '\nfull match: %{time_total} s\n' -X POST $S/v1/policies/BENCH-5Y/match -H "Authorization: Bearer $DEPT"
+go run ./tools/gencerts -n 20000 -prefix K -format jsonl > "$work/more2.jsonl"
+echo "== issuance over HTTP, c16, with the policy (each issuance evaluates its holder)"
+"$work/load" -c 16 -n 3000 -m POST -bodies "$work/more2.jsonl" -H "Authorization: Bearer $DEPT" -expect 201 $S/v1/certificates
+psql "$PG/$DB" -Atc "SELECT 'entitlements ' || count(*) FROM entitlements; SELECT 'usage records ' || count(*) FROM usage_records WHERE channel = 'benefit'"
