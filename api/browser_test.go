@@ -215,7 +215,7 @@ func TestHolderPages(t *testing.T) {
 	}
 
 	text := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	for _, want := range []string{"张*", "居民身份证", "有效", "徐汇区图书馆", "开立银行账户", "某银行", "用证记录", "授权用证", "场所登记"} {
+	for _, want := range []string{"张*", "居民身份证", "有效", "徐汇区图书馆", "开立银行账户", "某银行", "证照 居民身份证", "用证记录", "授权用证", "场所登记"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/me does not show %q:\n%s", want, text)
 		}

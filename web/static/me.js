@@ -9,6 +9,7 @@
   var me = null;
   var timer = null;
   var codeURL = null;
+  var certNames = {}; // certificate id → type name, for the usage records
 
   var STATUS = { valid: '有效', suspended: '已暂扣', revoked: '已吊销', cancelled: '已注销', expired: '已过期', superseded: '已换发' };
   var CHANNEL = { verify: '在线核验', use_code: '用证码', grant: '授权调用', 'case': '政务办件', online: '场所扫码', offline: '离线扫码', batch: '离线扫码' };
@@ -104,6 +105,7 @@
 
   async function loadCerts() {
     var list = await suishen.json('GET', '/v1/me/certificates?limit=100');
+    list.items.forEach(function (c) { certNames[c.id] = c.type_name || c.type_code; });
     fill('cert-list', 'cert-empty', list.items, function (c) {
       // The certificate number is not shown: for some types it is the
       // holder's identity number.
@@ -150,7 +152,7 @@
       return row(u.org || '未知单位', [
         suishen.when(u.at) + ' · ' + (CHANNEL[u.channel] || u.channel),
         what,
-        u.certificate_id ? '证照 ' + u.certificate_id : (u.code_kind ? '随申码' : '')
+        u.certificate_id ? '证照 ' + (certNames[u.certificate_id] || u.certificate_id) : (u.code_kind ? '随申码' : '')
       ], el('span', 'badge ' + (u.result === 'success' || u.result === 'valid' ? 'badge-ok' : 'badge-bad'), RESULT[u.result] || u.result));
     });
     $('usage').hidden = false;
@@ -242,7 +244,8 @@
     if (elder) $('actions').hidden = false;
     await refreshCode();
     if (elder) return;
-    await Promise.all([loadCerts(), loadUsage(), loadCheckins(), loadGrants()]).catch(failed);
+    // Certificates first: the usage records name them.
+    await loadCerts().then(function () { return Promise.all([loadUsage(), loadCheckins(), loadGrants()]); }).catch(failed);
   }
 
   start();
