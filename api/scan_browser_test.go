@@ -245,6 +245,22 @@ func TestScanCameraOffline(t *testing.T) {
 		screenshot(t, ctx, "scan-valid")
 		noSeriousViolations(t, ctx, "/scan showing a valid result")
 
+		noIdentity(t, ctx, "/scan")
+
+		// A forged code — one character changed — is invalid, in words.
+		forged := []byte(personal)
+		if forged[20] == 'A' {
+			forged[20] = 'B'
+		} else {
+			forged[20] = 'A'
+		}
+		step(t, ctx, "type a forged code", chromedp.SendKeys("#code-input", string(forged)), chromedp.Click(`#manual-form button`))
+		waitFor(t, ctx, "invalid", `document.getElementById("result").dataset.result === "invalid"`)
+		if r, subject, _, reasons := resultOf(t, ctx); r != "invalid" || subject != "" || !strings.Contains(reasons, ":签名不正确") && !strings.Contains(reasons, "malformed:") {
+			t.Fatalf("forged code: %q %q %q", r, subject, reasons)
+		}
+		eval[any](t, ctx, `document.getElementById("code-input").value = ""`)
+
 		// Typed in, still offline: the revoked offline code is invalid, with the reason in words.
 		step(t, ctx, "type the old offline code", chromedp.SendKeys("#code-input", old), chromedp.Click(`#manual-form button`))
 		waitFor(t, ctx, "invalid", `document.getElementById("result").dataset.result === "invalid"`)

@@ -68,7 +68,7 @@
     el.className = level || "";
   }
   function clock(iso) {
-    return new Date(iso).toLocaleString("zh-CN", { hour12: false });
+    return new Date(iso).toLocaleString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
   }
   function showTrust() {
     if (!bundle) return;
@@ -196,7 +196,7 @@
       li.dataset.code = reason.code;
       list.append(li);
     }
-    $("checked-at").textContent = "本机核验于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
+    $("checked-at").textContent = "本机核验于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
     box.dataset.result = r.result;
   }
 
