@@ -3,6 +3,7 @@ package issuance
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +20,18 @@ const StatusListLifetime = 48 * time.Hour
 
 // ResignAge is the age at which a signed list is signed again although it
 // did not change: verifiers holding a bundle fetched up to
-// StatusListLifetime − ResignAge ago still find its lists valid.
+// StatusListLifetime − ResignAge ago still find its lists valid. Each list
+// is re-signed a little earlier, by up to half of ResignAge depending on
+// its id (resignAge), so that lists signed together — after a bulk load,
+// a migration, an anchor change — do not all fall due in the same bundle.
 const ResignAge = StatusListLifetime / 10
+
+// resignAge is list id's own re-signing age, in (ResignAge/2, ResignAge].
+func resignAge(id string) time.Duration {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return ResignAge - time.Duration(h.Sum32()%1024)*(ResignAge/2048)
+}
 
 // ListKind is the partition (trust.List…) of the status list named id.
 func ListKind(id string) string {
@@ -47,7 +58,7 @@ func StaleList(in store.StatusListInfo, anchorKID string, now time.Time) string 
 		return "never signed"
 	case in.UpdatedAt.After(in.SignedFor):
 		return "changed"
-	case now.Sub(in.SignedAt) >= ResignAge || now.Before(in.SignedAt.Add(-time.Minute)):
+	case now.Sub(in.SignedAt) >= resignAge(in.ID) || now.Before(in.SignedAt.Add(-time.Minute)):
 		return "aged"
 	case in.KeyID != anchorKID:
 		return "anchor changed"
