@@ -140,7 +140,7 @@ func (s *Server) verifierNow(ctx context.Context) (*verifier.Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := verifier.New(pub.JWS, anchor.Public(), verifier.Options{Skew: s.cfg.ClockSkew, Now: s.now, Lists: s.lists})
+	v, err := verifier.New(pub.JWS, anchor.Public(), verifier.Options{Skew: s.cfg.ClockSkew, Now: s.now, Lists: s.lists, Cache: s.listCache})
 	if err != nil {
 		return nil, err
 	}

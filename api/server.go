@@ -34,6 +34,7 @@ import (
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/trust"
+	"github.com/suishen/suishen/verifier"
 )
 
 // Deps is what the server needs from the outside.
@@ -57,18 +58,21 @@ type Deps struct {
 
 // Server is the HTTP interface of one node.
 type Server struct {
-	deps     Deps
-	store    store.Store
-	cfg      config.Config
-	log      *slog.Logger
-	now      func() time.Time
-	echo     *echo.Echo
-	routes   []route
-	metrics  *metrics
-	auth     *authenticator
-	online   onlineVerifier
-	lists    *storeListSource
-	usageLog *usageLog
+	deps    Deps
+	store   store.Store
+	cfg     config.Config
+	log     *slog.Logger
+	now     func() time.Time
+	echo    *echo.Echo
+	routes  []route
+	metrics *metrics
+	auth    *authenticator
+	online  onlineVerifier
+	lists   *storeListSource
+	// listCache keeps decoded lists across the verifiers of successive
+	// bundles: a status change re-signs one list, not the others.
+	listCache *verifier.ListCache
+	usageLog  *usageLog
 	// limits: use-code guessing and public status lookups (access.go).
 	limits accessLimits
 	// appLimiter limits POST /v1/verify per app.
@@ -97,6 +101,7 @@ func New(d Deps) *Server {
 	s.appLimiter = newAppLimiter(max(d.Config.VerifyRate, 1))
 	s.usageLog = &usageLog{st: d.Store}
 	s.lists = &storeListSource{svc: d.Issuance}
+	s.listCache = verifier.NewListCache()
 	s.pub = &keyring.Publisher{Ring: d.Keys, Store: d.Store, Issuer: d.Config.PublicURL, Now: d.Now,
 		StatusLists: func(ctx context.Context) ([]trust.StatusListRef, error) {
 			return d.Issuance.StatusListRefs(ctx, d.Config.PublicURL)

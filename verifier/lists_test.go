@@ -100,3 +100,41 @@ func TestListSourceFailure(t *testing.T) {
 	}
 	want(t, v.VerifyCode(good), Unknown, ReasonStatusListMissing)
 }
+
+// TestListCache: a Verifier over a new bundle that pins the same list
+// reuses the decoded list without asking its source; a list whose signing
+// key is no longer an anchor key of the new bundle is not reused.
+func TestListCache(t *testing.T) {
+	f := newFixture(t)
+	jws := f.jws()
+	cache := NewListCache()
+	src := &countingSource{lists: f.held, asked: map[string]int{}}
+	opts := Options{Now: func() time.Time { return testNow }, Lists: src, Cache: cache}
+	revoked := f.issue(codes.Offline, func(c *codes.Claims) { c.StatusIndex = idxRevoked })
+	v, err := New(jws, f.anchor.Public(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, v.VerifyCode(revoked), Invalid, ReasonRevoked)
+	// A newer bundle, same lists.
+	f.bundle.IssuedAt = f.bundle.IssuedAt.Add(time.Minute)
+	f.bundle.StatusLists = v.Bundle().StatusLists
+	v2, err := New(f.jws(), f.anchor.Public(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, v2.VerifyCode(revoked), Invalid, ReasonRevoked)
+	if src.asked[codeList] != 1 {
+		t.Fatalf("asked %d times, want once across both verifiers", src.asked[codeList])
+	}
+	// The anchor that signed the list is now a code key in the bundle
+	// (a forged role change): the cached list is not reused, the list is
+	// fetched and refused.
+	f.key(f.anchor.KeyID()).Role = trust.RoleCode
+	f.bundle.Keys = append(f.bundle.Keys, trustKey(newSigner(t), trust.RoleAnchor))
+	v3, err := New(f.jws(), f.anchor.Public(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, v3.VerifyCode(revoked), Unknown, ReasonStatusListMissing)
+}

@@ -146,6 +146,66 @@ type Options struct {
 	// bundle, so it cannot change under it). nil: no list can be had, and
 	// every code or certificate with a status reference is Unknown.
 	Lists ListSource
+	// Cache, when set, keeps decoded lists by digest across Verifiers: a
+	// new bundle that pins the same list (most lists, after one status
+	// change elsewhere) reuses it without fetching, verifying or
+	// decompressing it again. Share one cache between the Verifiers that
+	// replace one another.
+	Cache *ListCache
+}
+
+// ListCache holds decoded status lists by SM3 digest for Verifiers that
+// succeed one another (Options.Cache). It is safe for concurrent use. A
+// list is reused only if its signing key is, in the new bundle, an anchor
+// key with the same public key.
+type ListCache struct {
+	mu sync.Mutex
+	m  map[string]*cachedList
+}
+
+type cachedList struct {
+	payload issuer.StatusListPayload
+	list    *issuer.StatusList
+	kid     string
+	thumb   string // the signing key's SM3 thumbprint
+}
+
+// maxCachedLists bounds a ListCache; past it, lists the newest bundle does
+// not pin are dropped.
+const maxCachedLists = 1024
+
+// NewListCache returns an empty cache.
+func NewListCache() *ListCache { return &ListCache{m: map[string]*cachedList{}} }
+
+func (c *ListCache) get(digest string) *cachedList {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[digest]
+}
+
+func (c *ListCache) put(digest string, e *cachedList, pinned map[string]*statusList) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedLists {
+		keep := make(map[string]bool, len(pinned))
+		for _, sl := range pinned {
+			keep[strings.ToLower(sl.ref.SM3)] = true
+		}
+		for d := range c.m {
+			if !keep[d] {
+				delete(c.m, d)
+			}
+		}
+	}
+	if len(c.m) < maxCachedLists {
+		c.m[digest] = e
+	}
 }
 
 // ListSource gives the status lists a bundle references: the compact JWS
@@ -198,6 +258,7 @@ type Verifier struct {
 	byHint  map[[codes.KeyHintSize]byte][]*signing.PublicKey
 	lists   map[string]*statusList
 	source  ListSource
+	cache   *ListCache
 }
 
 // bundleKey is a bundle key with its parsed public key.
@@ -239,7 +300,7 @@ func New(bundleJWS string, pinnedAnchor *signing.PublicKey, opts Options) (*Veri
 	if pinnedAnchor == nil {
 		return nil, ErrNoAnchor
 	}
-	v := &Verifier{skew: opts.Skew, now: opts.Now, source: opts.Lists}
+	v := &Verifier{skew: opts.Skew, now: opts.Now, source: opts.Lists, cache: opts.Cache}
 	switch {
 	case v.skew == 0:
 		v.skew = DefaultSkew
@@ -585,6 +646,13 @@ func (sl *statusList) get(v *Verifier, now time.Time) (issuer.StatusListPayload,
 // fetch asks the source for the list, checks it against the bundle's
 // digest, verifies its JWS under an anchor key of the bundle and decodes it.
 func (sl *statusList) fetch(v *Verifier) error {
+	digest := strings.ToLower(sl.ref.SM3)
+	if c := v.cache.get(digest); c != nil {
+		if k := v.byKid[c.kid]; k != nil && k.Role == trust.RoleAnchor && signing.Thumbprint(k.pub) == c.thumb && c.payload.ID == sl.ref.ID {
+			sl.payload, sl.list, sl.signer = c.payload, c.list, k
+			return nil
+		}
+	}
 	if v.source == nil {
 		return errors.New("this verifier has no source of status lists")
 	}
@@ -615,6 +683,7 @@ func (sl *statusList) fetch(v *Verifier) error {
 		return errors.New("it names another list")
 	}
 	sl.payload, sl.list, sl.signer = p, l, signer
+	v.cache.put(digest, &cachedList{payload: p, list: l, kid: signer.Kid, thumb: signing.Thumbprint(signer.pub)}, v.lists)
 	return nil
 }
 
