@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/trust"
@@ -202,6 +204,64 @@ func TestManyStatusLists(t *testing.T) {
 		}
 		if r := h.do("GET", "/v1/status-lists/c-2499", "", nil); r.Status != 200 {
 			t.Fatalf("a list: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// TestAgedListsResignedGradually: lists that only aged are re-signed at
+// most issuance.MaxAgedResigns per bundle, the others keep their (still
+// valid) signed form until the next bundle; a changed list is re-signed at
+// once whatever the budget.
+func TestAgedListsResignedGradually(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		_, dep := h.department(uscc2)
+		c := h.must(201, h.do("POST", "/v1/certificates", dep, licenceBody("A-1")))
+		rec, err := h.st.GetCertificate(ctx, c["id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const lists = issuance.MaxAgedResigns + 4
+		now := h.clock.Now().UTC().Truncate(time.Microsecond)
+		for i := range lists {
+			x := rec
+			x.ID = rec.ID[:len(rec.ID)-5] + fmt.Sprintf("A%04d", i)
+			x.Number, x.Serial = "A-X"+strconv.Itoa(i), "A"+strconv.Itoa(i)
+			x.StatusList, x.StatusIndex, x.IssuedAt, x.UpdatedAt = "c-"+strconv.Itoa(100+i), 1, now, now
+			if err := h.st.InTx(ctx, func(q store.Queries) error { return q.CreateCertificate(ctx, x) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		versions := func() map[int64]int {
+			b, err := trust.Verify(string(h.do("GET", "/v1/trust", "", nil).Body), h.anchorKey(t), h.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[int64]int{}
+			for _, r := range b.StatusLists {
+				out[r.Version]++
+			}
+			return out
+		}
+		if v := versions(); v[1] != lists+1 {
+			t.Fatalf("first bundle: versions %v", v)
+		}
+		h.clock.Add(issuance.ResignAge + time.Minute)
+		if v := versions(); v[2] != issuance.MaxAgedResigns || v[1] != lists+1-issuance.MaxAgedResigns {
+			t.Fatalf("aged: versions %v", v)
+		}
+		// A revocation in a list still waiting: signed at once.
+		h.must(200, h.do("POST", "/v1/certificates/"+c["id"].(string)+"/revoke", dep, map[string]any{"reason": "吊销"}))
+		b, err := trust.Verify(string(h.do("GET", "/v1/trust", "", nil).Body), h.anchorKey(t), h.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := b.StatusList(rec.StatusList); r.Version < 2 {
+			t.Fatalf("the changed list was not re-signed: %+v", r)
+		}
+		h.clock.Add(11 * time.Minute) // the next bundle (keyring.Refresh)
+		if v := versions(); v[1] != 0 {
+			t.Fatalf("after the next bundle: versions %v", v)
 		}
 	})
 }

@@ -145,8 +145,17 @@ func (s *Service) ensureSigned(ctx context.Context, in store.StatusListInfo, anc
 	return in, nil
 }
 
+// MaxAgedResigns bounds how many lists one bundle build re-signs only
+// because they aged: their signed form is still valid for days, so the rest
+// wait for the next build rather than hold up this one (a list takes tens of
+// milliseconds to read and sign; after a bulk load, all of them fall due
+// within hours of one another). Lists that changed, were never signed or
+// were signed by another anchor are always signed at once.
+const MaxAgedResigns = 8
+
 // StatusListRefs references every status list for the trust bundle,
-// signing the stale ones first. baseURL prefixes each list's URL.
+// signing the stale ones first (see MaxAgedResigns). baseURL prefixes each
+// list's URL.
 func (s *Service) StatusListRefs(ctx context.Context, baseURL string) ([]trust.StatusListRef, error) {
 	infos, err := s.Store.StatusLists(ctx)
 	if err != nil {
@@ -157,7 +166,17 @@ func (s *Service) StatusListRefs(ctx context.Context, baseURL string) ([]trust.S
 		return nil, err
 	}
 	refs := make([]trust.StatusListRef, 0, len(infos))
+	aged := 0
+	now := s.now()
 	for _, in := range infos {
+		if StaleList(in, anchor.KeyID(), now) == "aged" {
+			if aged >= MaxAgedResigns {
+				refs = append(refs, trust.StatusListRef{ID: in.ID, Kind: ListKind(in.ID), Version: in.Version, SM3: in.SM3,
+					URL: baseURL + "/v1/status-lists/" + in.ID})
+				continue
+			}
+			aged++
+		}
 		if in, err = s.ensureSigned(ctx, in, anchor); err != nil {
 			return nil, err
 		}
