@@ -569,5 +569,5 @@ func (s *Server) verifierAt(ctx context.Context, now func() time.Time) (*verifie
 	if err != nil {
 		return nil, err
 	}
-	return verifier.New(pub.JWS, anchor.Public(), verifier.Options{Skew: s.cfg.ClockSkew, Now: now, Lists: s.lists})
+	return verifier.New(pub.JWS, anchor.Public(), verifier.Options{Skew: s.cfg.ClockSkew, Now: now, Lists: s.lists, Cache: s.listCache})
 }
