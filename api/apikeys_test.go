@@ -155,3 +155,19 @@ func containsValue(m map[any]any, v any) bool {
 	}
 	return false
 }
+
+// TestSignOutEndsTheSessionOnEveryNode: a holder signs out on one node; a
+// second node that served the session a moment before refuses it at once.
+func TestSignOutEndsTheSessionOnEveryNode(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		other := newHarness(t, h.st)
+		_, gw := h.app("identity-gateway")
+		tok := h.holder(gw)
+		h.must(200, other.do("GET", "/v1/me", tok, nil))
+		h.must(200, h.do("GET", "/v1/me", tok, nil))
+		h.must(204, h.do("DELETE", "/v1/me/session", tok, nil))
+		if r := other.do("GET", "/v1/me", tok, nil); r.Status != 401 {
+			t.Fatalf("the other node still serves a signed-out session: %d", r.Status)
+		}
+	})
+}

@@ -126,10 +126,9 @@ type authenticator struct {
 	now   func() time.Time
 	ttl   time.Duration
 
-	mu       sync.Mutex
-	cache    map[string]cachedKey
-	sessions map[string]cachedSession
-	touched  map[string]time.Time // key ID → when this node last recorded its use
+	mu      sync.Mutex
+	cache   map[string]cachedKey
+	touched map[string]time.Time // key ID → when this node last recorded its use
 }
 
 type cachedKey struct {
@@ -138,7 +137,7 @@ type cachedKey struct {
 }
 
 func newAuthenticator(st store.Store, admin principal.AdminMatcher, now func() time.Time) *authenticator {
-	return &authenticator{store: st, admin: admin, now: now, ttl: 10 * time.Second, cache: map[string]cachedKey{}, sessions: map[string]cachedSession{}, touched: map[string]time.Time{}}
+	return &authenticator{store: st, admin: admin, now: now, ttl: 10 * time.Second, cache: map[string]cachedKey{}, touched: map[string]time.Time{}}
 }
 
 func (a *authenticator) authenticate(ctx context.Context, tok string) (principal.Principal, error) {
@@ -237,41 +236,19 @@ func (a *authenticator) touch(ctx context.Context, k store.APIKey, now time.Time
 	_ = a.store.TouchAPIKey(tctx, k.ID, now.UTC().Truncate(time.Microsecond))
 }
 
-// session resolves a holder session, cached like API keys (the cache keeps
-// the session's own expiry, so a cached session never outlives it).
+// session resolves a holder session. Like an API key, the session row is
+// read on every request (one primary-key lookup on its hash), so signing out
+// or expiry ends it on every node at once.
 func (a *authenticator) session(ctx context.Context, tok string) (principal.Principal, error) {
 	h := principal.Hash(tok)
-	now := a.now()
-	a.mu.Lock()
-	cs, ok := a.sessions[string(h)]
-	a.mu.Unlock()
-	if ok && now.Before(cs.expiry) {
-		if !now.Before(cs.sessionEnd) {
-			return principal.Principal{}, errBadCredentials
-		}
-		return cs.p, nil
-	}
-	sess, err := a.store.GetSession(ctx, h, now)
+	sess, err := a.store.GetSession(ctx, h, a.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return principal.Principal{}, errBadCredentials
 	}
 	if err != nil {
 		return principal.Principal{}, err
 	}
-	p := principal.Principal{Kind: store.KindHolder, ID: sess.Subject, Name: sess.DisplayName, HolderKind: sess.HolderKind}
-	a.mu.Lock()
-	if len(a.sessions) > 100000 {
-		a.sessions = map[string]cachedSession{}
-	}
-	a.sessions[string(h)] = cachedSession{p: p, expiry: now.Add(a.ttl), sessionEnd: sess.ExpiresAt}
-	a.mu.Unlock()
-	return p, nil
-}
-
-type cachedSession struct {
-	p          principal.Principal
-	expiry     time.Time // of the cache entry
-	sessionEnd time.Time // of the session itself
+	return principal.Principal{Kind: store.KindHolder, ID: sess.Subject, Name: sess.DisplayName, HolderKind: sess.HolderKind}, nil
 }
 
 // forget drops a cached principal after a change to it (e.g. new types).

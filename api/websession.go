@@ -211,17 +211,8 @@ func (s *Server) endSession(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.auth.forgetSession(hash)
 	s.clearSessionCookies(c)
 	return c.NoContent(http.StatusNoContent)
-}
-
-// forgetSession drops a cached session at once (this node; another node's
-// cache lets it live at most the cache's lifetime, 10 s).
-func (a *authenticator) forgetSession(hash []byte) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.sessions, string(hash))
 }
 
 // webSessionRoutes are the sign-in link and sign-out.
