@@ -276,6 +276,12 @@ func TestScanCameraOffline(t *testing.T) {
 		}
 		step(t, ctx, "start the camera", chromedp.Click("#camera-start"))
 		waitFor(t, ctx, "valid after an offline reload", `document.getElementById("result").dataset.result === "valid"`)
+		// The revoked offline code needs its status list: kept by the service worker too.
+		step(t, ctx, "type the old offline code after the reload", chromedp.SendKeys("#code-input", old), chromedp.Click(`#manual-form button`))
+		waitFor(t, ctx, "invalid after an offline reload", `document.getElementById("result").dataset.result === "invalid"`)
+		if r, _, _, reasons := resultOf(t, ctx); r != "invalid" || !strings.Contains(reasons, "revoked:") {
+			t.Fatalf("revoked offline code after an offline reload: %q %q", r, reasons)
+		}
 
 		c.mu.Lock()
 		t.Logf("requests refused while offline: %v", c.seen)
