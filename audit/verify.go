@@ -67,7 +67,7 @@ func (r Report) OK() bool { return r.Problem == "" && r.Unsealed == 0 }
 //   - every seal follows the one before without a gap and matches its entry;
 //   - every checkpoint matches the recomputed chain at its sequence number,
 //     and a checkpoint signed by an anchor in opts.Anchors has a valid
-//     signature;
+//     signature (it is evidence unless the anchor is in opts.Compromised);
 //   - every claimed head is reached, with the same hash (a log cut after the
 //     head, or rewritten before it, fails here);
 //   - checkpoints are required: every seal must be covered by a later
@@ -93,7 +93,7 @@ func Verify(ctx context.Context, q store.Queries, opts Options) (Report, error) 
 	var (
 		prev      = make([]byte, 32)
 		seq       int64
-		firstUnv  *store.AuditCheckpoint // first checkpoint that is not evidence
+		firstUnv  *store.AuditCheckpoint // first checkpoint after r.Covered that is not evidence
 		uncovered int64                  // entry ID of the first seal after r.Covered
 		oldSeq    int64                  // last seal whose entry is not young
 	)
@@ -170,7 +170,7 @@ func Verify(ctx context.Context, q store.Queries, opts Options) (Report, error) 
 					return r, nil
 				}
 				r.Signed++
-				r.Covered, uncovered = seq, 0
+				r.Covered, uncovered, firstUnv = seq, 0, nil
 			}
 			delete(byseq, seq)
 		}
