@@ -18,8 +18,10 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -44,17 +46,34 @@ type Page struct {
 	// Permissions is the Permissions-Policy of the page; empty denies camera,
 	// microphone and geolocation.
 	Permissions string
+	// StyleNonce gives each response of the page a fresh nonce that the
+	// CSP allows for <style> elements, written into the page wherever it
+	// says __STYLE_NONCE__ (for a vendored renderer that injects its styles
+	// at run time, such as Redoc on /docs). Such a page is never cached.
+	StyleNonce bool
 }
 
 // Pages are the pages the server mounts.
 var Pages = []Page{
 	{Path: "/me", File: "me.html", Summary: "The holder page: personal code, certificates, 亮证, usage records, check-ins, grants (?elder=1: 长者专版)"},
 	{Path: "/print/offline", File: "print.html", Summary: "A printable A6 card with a new offline code (the previous one stops being valid)"},
+	{Path: "/docs", File: "docs.html", Summary: "The API reference: /openapi.json rendered by Redoc (vendored, nothing from another host)", CSP: DocsCSP, StyleNonce: true},
 }
 
 // DefaultCSP allows nothing from another host and no inline code.
 const DefaultCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
 	"connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// DocsCSP is DefaultCSP for the /docs page, whose renderer (Redoc) runs its
+// search index in a worker it starts from a blob: URL and injects <style>
+// elements: those made after it starts carry the page's per-response nonce
+// (Page.StyleNonce); the one its bundle injects while loading (the
+// perfect-scrollbar CSS, fixed text) and the empty one styled-components
+// creates first (rules then arrive through the CSSOM) are allowed by their
+// SHA-256; TestDocsPage checks that nothing is blocked.
+const DocsCSP = "default-src 'none'; script-src 'self'; style-src 'self' 'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc=' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='; img-src 'self' blob: data:; " +
+	"connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self' blob:; " +
 	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // DefaultPermissions denies powerful features to pages that do not need them.
@@ -78,13 +97,14 @@ type Site struct {
 	csp    map[string]string
 	perms  map[string]string
 	assets map[string]*file // by name under /assets/
+	nonced map[string]bool  // pages with a fresh style nonce per response
 }
 
 // New prepares the embedded site: hashes, compressed copies, and pages whose
 // asset references carry the hashes. It panics on a broken embed (a build
 // error, caught by every test).
 func New() *Site {
-	s := &Site{pages: map[string]*file{}, csp: map[string]string{}, perms: map[string]string{}, assets: map[string]*file{}}
+	s := &Site{pages: map[string]*file{}, csp: map[string]string{}, perms: map[string]string{}, assets: map[string]*file{}, nonced: map[string]bool{}}
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		panic(err)
@@ -127,6 +147,7 @@ func New() *Site {
 		if s.csp[p.Path] == "" {
 			s.csp[p.Path] = DefaultCSP
 		}
+		s.nonced[p.Path] = p.StyleNonce
 		s.perms[p.Path] = p.Permissions
 		if s.perms[p.Path] == "" {
 			s.perms[p.Path] = DefaultPermissions
@@ -231,9 +252,34 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if s.nonced[r.URL.Path] {
+		servePageWithNonce(w, r, f, s.csp[r.URL.Path], s.perms[r.URL.Path])
+		return
+	}
 	SecurityHeaders(w.Header(), s.csp[r.URL.Path], s.perms[r.URL.Path])
 	w.Header().Set("Cache-Control", "no-cache")
 	serve(w, r, f)
+}
+
+// servePageWithNonce serves a StyleNonce page: a fresh nonce in its body and
+// in its CSP's style-src.
+func servePageWithNonce(w http.ResponseWriter, r *http.Request, f *file, csp, perms string) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		http.Error(w, "no randomness", http.StatusInternalServerError)
+		return
+	}
+	nonce := base64.StdEncoding.EncodeToString(b)
+	SecurityHeaders(w.Header(), strings.Replace(csp, "style-src 'self'", "style-src 'self' 'nonce-"+nonce+"'", 1), perms)
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", f.ctype)
+	body := bytes.ReplaceAll(f.body, []byte("__STYLE_NONCE__"), []byte(nonce))
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
 }
 
 func serve(w http.ResponseWriter, r *http.Request, f *file) {

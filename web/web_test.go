@@ -70,7 +70,12 @@ func TestPagesAreStrict(t *testing.T) {
 		if r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("Referrer-Policy") != "no-referrer" {
 			t.Errorf("%s: security headers %v", p.Path, r.Header)
 		}
-		if r.Header.Get("Cache-Control") != "no-cache" || r.Header.Get("ETag") == "" {
+		if p.StyleNonce {
+			// A fresh nonce per response: never cached.
+			if r.Header.Get("Cache-Control") != "no-store" || !strings.Contains(csp, "'nonce-") {
+				t.Errorf("%s: nonce page headers %q %q", p.Path, r.Header.Get("Cache-Control"), csp)
+			}
+		} else if r.Header.Get("Cache-Control") != "no-cache" || r.Header.Get("ETag") == "" {
 			t.Errorf("%s: page cache headers %q %q", p.Path, r.Header.Get("Cache-Control"), r.Header.Get("ETag"))
 		}
 		html := body(t, r)
