@@ -72,7 +72,9 @@ type App struct {
 	// exact fields the app may receive of that type. A type listed in
 	// CertificateTypes without an entry here means its non-sensitive fields.
 	UseFields map[string][]string
-	CreatedAt time.Time
+	// ServiceItems are the 事项 codes it may open cases for (scope cases).
+	ServiceItems []string
+	CreatedAt    time.Time
 }
 
 // Venue is a place with a venue code (场所码).
@@ -427,6 +429,9 @@ type Queries interface {
 	CreateApp(ctx context.Context, a App) error
 	GetApp(ctx context.Context, id string) (App, error)
 	ListApps(ctx context.Context, after string, limit int) ([]App, error)
+	// SetAppServiceItems replaces the service items an app may open cases
+	// for (ErrNotFound for an unknown ID).
+	SetAppServiceItems(ctx context.Context, id string, items []string) error
 	CreateVenue(ctx context.Context, v Venue) error
 	GetVenue(ctx context.Context, id string) (Venue, error)
 	ListVenues(ctx context.Context, after string, limit int) ([]Venue, error)
@@ -609,6 +614,24 @@ type Case struct {
 	PrecheckPassed   int
 	PrecheckTotal    int
 	CreatedAt        time.Time
+	// Decision is "" until the officer decides, then approved | rejected
+	// (set once, with DecisionNotes, DecidedBy and DecidedAt).
+	Decision      string
+	DecisionNotes string
+	DecidedBy     string // principal ref
+	DecidedAt     *time.Time
+	// PrecheckMatched: the pre-check verdict (every pre-check passed) agreed
+	// with the decision. False while undecided.
+	PrecheckMatched bool
+}
+
+// CaseDecision is the officer's decision on a case.
+type CaseDecision struct {
+	Decision        string // approved | rejected
+	Notes           string
+	DecidedBy       string
+	DecidedAt       time.Time
+	PrecheckMatched bool
 }
 
 // ServiceItemStats adds up the cases of one service item.
@@ -618,6 +641,15 @@ type ServiceItemStats struct {
 	Exempted, Total               int64
 	PrefillFilled, PrefillTotal   int64
 	PrecheckPassed, PrecheckTotal int64
+	// Decided cases, and those whose pre-check verdict matched the decision.
+	Decided, PrecheckMatched int64
+}
+
+// StatsFilter narrows ServiceItemStats: to the items listed (nil: every
+// item) and to the cases one caller opened ("" : every caller's).
+type StatsFilter struct {
+	ItemCodes []string
+	Caller    string
 }
 
 // CaseQueries are the queries of service items and cases.
@@ -625,11 +657,19 @@ type CaseQueries interface {
 	// CreateServiceItem gives ErrAlreadyExists for a code already present.
 	CreateServiceItem(ctx context.Context, it ServiceItem) error
 	GetServiceItem(ctx context.Context, code string) (ServiceItem, error)
+	// ReplaceSeededServiceItem replaces the name and spec of a seeded item
+	// (false, nil when the code is absent or the item is not seeded: an
+	// administrator's item is never overwritten).
+	ReplaceSeededServiceItem(ctx context.Context, it ServiceItem) (bool, error)
 	ListServiceItems(ctx context.Context, after string, limit int) ([]ServiceItem, error)
 	CreateCase(ctx context.Context, c Case) error
 	GetCase(ctx context.Context, id string) (Case, error)
-	// ServiceItemStats sums the cases of every item that has any, by code.
-	ServiceItemStats(ctx context.Context) ([]ServiceItemStats, error)
+	// DecideCase records the decision on an undecided case (ErrConflict if
+	// it is decided already, ErrNotFound for an unknown ID).
+	DecideCase(ctx context.Context, id string, d CaseDecision) error
+	// ServiceItemStats sums the cases of every item that has any, by code,
+	// within the filter.
+	ServiceItemStats(ctx context.Context, f StatsFilter) ([]ServiceItemStats, error)
 }
 
 // Store is a backend: Queries outside a transaction plus transactions.

@@ -236,12 +236,12 @@ func (q *Queries) ListDepartments(ctx context.Context, after string, limit int) 
 	return out, nil
 }
 
-const appCols = `id, name, uscc, scopes, certificate_types, created_at, use_fields`
+const appCols = `id, name, uscc, scopes, certificate_types, created_at, use_fields, service_items`
 
 func scanApp(s scanner) (store.App, error) {
 	var a store.App
-	var scopes, types, fields string
-	if err := s.Scan(&a.ID, &a.Name, &a.USCC, &scopes, &types, &a.CreatedAt, &fields); err != nil {
+	var scopes, types, fields, items string
+	if err := s.Scan(&a.ID, &a.Name, &a.USCC, &scopes, &types, &a.CreatedAt, &fields, &items); err != nil {
 		return a, err
 	}
 	var err error
@@ -249,6 +249,9 @@ func scanApp(s scanner) (store.App, error) {
 		return a, err
 	}
 	if a.UseFields, err = decodeUseFields(fields); err != nil {
+		return a, err
+	}
+	if a.ServiceItems, err = decodeList(items); err != nil {
 		return a, err
 	}
 	a.CertificateTypes, err = decodeList(types)
@@ -269,9 +272,13 @@ func (q *Queries) CreateApp(ctx context.Context, a store.App) error {
 	if err != nil {
 		return fmt.Errorf("store: create app: %w", err)
 	}
+	items, err := encodeList(a.ServiceItems)
+	if err != nil {
+		return fmt.Errorf("store: create app: %w", err)
+	}
 	_, err = q.db.Exec(ctx,
-		`INSERT INTO apps (`+appCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		a.ID, a.Name, a.USCC, scopes, types, a.CreatedAt, fields)
+		`INSERT INTO apps (`+appCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		a.ID, a.Name, a.USCC, scopes, types, a.CreatedAt, fields, items)
 	if err != nil {
 		return fmt.Errorf("store: create app: %w", err)
 	}
@@ -285,6 +292,22 @@ func (q *Queries) GetApp(ctx context.Context, id string) (store.App, error) {
 		return store.App{}, fmt.Errorf("store: get app: %w", err)
 	}
 	return a, nil
+}
+
+// SetAppServiceItems replaces the service items an app may open cases for.
+func (q *Queries) SetAppServiceItems(ctx context.Context, id string, items []string) error {
+	list, err := encodeList(items)
+	if err != nil {
+		return fmt.Errorf("store: set app service items: %w", err)
+	}
+	n, err := q.db.Exec(ctx, `UPDATE apps SET service_items = $1 WHERE id = $2`, list, id)
+	if err != nil {
+		return fmt.Errorf("store: set app service items: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: set app service items: %w", store.ErrNotFound)
+	}
+	return nil
 }
 
 // ListApps lists apps with ID > after, in byte order of ID.

@@ -110,6 +110,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cases", testCases},
 		{"DepartmentTypes", testDepartmentTypes},
 		{"DepartmentTypePeriods", testDepartmentTypePeriods},
+		{"AppServiceItems", testAppServiceItems},
+		{"CaseDecisions", testCaseDecisions},
+		{"SeededServiceItems", testSeededServiceItems},
 		{"IssuedNumbers", testIssuedNumbers},
 		{"AccessQueries", testAccessQueries},
 	}
@@ -211,7 +214,7 @@ func checkDepartment(t *testing.T, got, want store.Department) {
 }
 
 func normApp(a store.App) store.App {
-	a.Scopes, a.CertificateTypes = ns(a.Scopes), ns(a.CertificateTypes)
+	a.Scopes, a.CertificateTypes, a.ServiceItems = ns(a.Scopes), ns(a.CertificateTypes), ns(a.ServiceItems)
 	if a.UseFields == nil {
 		a.UseFields = map[string][]string{}
 	}
@@ -416,7 +419,8 @@ func testApps(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a := store.App{
 		ID: "app-1", Name: "随申办", USCC: "12310000MB0000001X",
-		Scopes: []string{"verify", "use", "identity-gateway"}, CertificateTypes: []string{"t1"}, CreatedAt: base,
+		Scopes: []string{"verify", "use", "identity-gateway", "cases"}, CertificateTypes: []string{"t1"},
+		ServiceItems: []string{"000114001000"}, CreatedAt: base,
 	}
 	ok(t, s.CreateApp(ctx, a), "create")
 	got, err := s.GetApp(ctx, a.ID)
