@@ -222,7 +222,7 @@ func Evaluate(it ServiceItem, candidates []Candidate, now time.Time) Result {
 		Prefill:       map[string]any{},
 		Prechecks:     make([]PrecheckResult, 0, len(it.Prechecks)),
 		Total:         len(it.Materials),
-		PrefillTotal:  len(it.Prefill),
+		PrefillTotal:  len(it.Form()),
 		PrecheckTotal: len(it.Prechecks),
 		Pulled:        []string{},
 	}
@@ -289,6 +289,9 @@ func Evaluate(it ServiceItem, candidates []Candidate, now time.Time) Result {
 	for _, rule := range it.Prefill {
 		if !movable[rule.CertificateType] {
 			continue // not listed, or listed by verify-only materials only
+		}
+		if !it.hasFormField(rule.FormField) {
+			continue // the pre-fill holds nothing but the item's form
 		}
 		c := attached[rule.CertificateType]
 		if c == nil {

@@ -73,7 +73,7 @@ func TestEvaluateFull(t *testing.T) {
 			if r.Exempted != exempt || exempt == 0 {
 				t.Errorf("exempted %d, want %d", r.Exempted, exempt)
 			}
-			if r.PrefillTotal != len(it.Prefill) || r.PrefillFilled != len(it.Prefill) || len(r.Prefill) != len(it.Prefill) {
+			if r.PrefillTotal != len(it.FormFields) || r.PrefillFilled != len(it.Prefill) || len(r.Prefill) != len(it.Prefill) {
 				t.Errorf("prefill %d/%d (%d values), want all %d", r.PrefillFilled, r.PrefillTotal, len(r.Prefill), len(it.Prefill))
 			}
 			if 10*r.PrefillFilled < 7*r.PrefillTotal {
@@ -110,7 +110,7 @@ func TestEvaluateNone(t *testing.T) {
 	for _, it := range SeedItems() {
 		t.Run(it.Name, func(t *testing.T) {
 			r := Evaluate(it, nil, now)
-			if r.Exempted != 0 || r.Total != len(it.Materials) || r.PrefillFilled != 0 || r.PrefillTotal != len(it.Prefill) ||
+			if r.Exempted != 0 || r.Total != len(it.Materials) || r.PrefillFilled != 0 || r.PrefillTotal != len(it.FormFields) ||
 				r.PrecheckPassed != 0 || r.PrecheckTotal != len(it.Prechecks) || len(r.Pulled) != 0 || len(r.Prefill) != 0 {
 				t.Errorf("counts: %+v", r)
 			}
@@ -335,7 +335,7 @@ func TestPullNotAllowed(t *testing.T) {
 	if _, ok := r.Prefill["marriage_registration_date"]; ok || contains(r.Pulled, mc.ID) {
 		t.Error("data moved without a grant")
 	}
-	if r.PrefillFilled != r.PrefillTotal-1 || 10*r.PrefillFilled < 7*r.PrefillTotal {
+	if r.PrefillFilled != len(it.Prefill)-1 || 10*r.PrefillFilled < 7*r.PrefillTotal {
 		t.Errorf("prefill %d/%d", r.PrefillFilled, r.PrefillTotal)
 	}
 	if r.Exempted != 2 || r.Total != 5 {
@@ -488,7 +488,7 @@ func TestCandidateTypeFallbackAndSources(t *testing.T) {
 		c.Document.Fields = f
 	})
 	r = Evaluate(it, cs, now)
-	if _, ok := r.Prefill["father_name"]; ok || r.PrefillFilled != r.PrefillTotal-2 {
+	if _, ok := r.Prefill["father_name"]; ok || r.PrefillFilled != len(it.Prefill)-2 {
 		t.Errorf("prefill %d/%d %v", r.PrefillFilled, r.PrefillTotal, r.Prefill["father_name"])
 	}
 	c := cand(issuer.TypeFoodBusinessLicence)

@@ -130,6 +130,14 @@ type ServiceItem struct {
 	Materials      []Material    `json:"materials" doc:"The materials an application needs (申请材料)."`
 	Prefill        []PrefillRule `json:"prefill" doc:"How form fields are pre-filled from certificates."`
 	Prechecks      []Precheck    `json:"prechecks" doc:"Conditions checked before the application is accepted."`
+	// FormFields is the application form; prefill rules fill some of it.
+	FormFields []FormField `json:"form_fields" doc:"The application form (申请表): the denominator of the pre-fill rate; a case's pre-fill holds nothing else."`
+	// AcceptingDepartments lists, by unified social credit code, the
+	// departments besides DepartmentUSCC that may open cases for the item
+	// (an accepting window, 受理窗口).
+	AcceptingDepartments []string `json:"accepting_departments,omitempty" doc:"Departments (by unified social credit code) besides the responsible one that may open cases for the item (受理窗口)."`
+	// Relations are the related parties a case may name.
+	Relations []Relation `json:"relations,omitempty" doc:"The related parties a case may name, and which of their certificate types it may read."`
 }
 
 // ListsType reports whether a material of the item lists certificate type
@@ -339,6 +347,7 @@ func ValidateItem(it ServiceItem, typeOf func(code string) (issuer.CertificateTy
 			}
 		}
 	}
+	validateAccess(&v, it, typeOf)
 	return v.list
 }
 

@@ -29,6 +29,13 @@ import "github.com/suishen/suishen/issuer"
 // certificate covers, and every prefill rule is fillable when the applicant
 // holds all the listed certificates and every pull is allowed.
 
+// Relations the seeded items declare.
+const (
+	RelationNewborn     = "newborn"     // 新生儿: a minor, linked by the 出生医学证明
+	RelationSpouse      = "spouse"      // 配偶: presents their own code
+	RelationShareholder = "shareholder" // 股东: a person or an enterprise with its own code
+)
+
 // Seeded service item codes.
 const (
 	ItemFoodBusinessLicence = "000113101000" // 食品经营许可证核发
@@ -55,6 +62,24 @@ func paper(code, name string) Material {
 }
 
 func types(t ...string) []string  { return t }
+
+// form is an item's application form: the fields its prefill rules fill,
+// in their order, then the fields the applicant fills in (typed).
+func form(rules []PrefillRule, typed ...FormField) []FormField {
+	out := make([]FormField, 0, len(rules)+len(typed))
+	for _, r := range rules {
+		out = append(out, FormField{Name: r.FormField, Label: r.Label})
+	}
+	return append(out, typed...)
+}
+
+func typed(name, label string) FormField { return FormField{Name: name, Label: label} }
+
+// withForm sets each item's form from its prefill rules and the typed fields.
+func withForm(it ServiceItem, typedFields ...FormField) ServiceItem {
+	it.FormFields = form(it.Prefill, typedFields...)
+	return it
+}
 func fields(f ...string) []string { return f }
 
 // SeedItems returns the service items seeded on first start. Each call
@@ -71,7 +96,7 @@ func SeedItems() []ServiceItem {
 		ssc = issuer.TypeSocialSecurityCard
 	)
 	return []ServiceItem{
-		{
+		withForm(ServiceItem{
 			Code: ItemFoodBusinessLicence, Name: "食品经营许可证核发",
 			Department: "上海市浦东新区市场监督管理局", DepartmentUSCC: "11310115000031001J",
 			Materials: []Material{
@@ -93,8 +118,8 @@ func SeedItems() []ServiceItem {
 				{Code: "P01", Name: "营业执照未被吊销、撤销或暂扣", Kind: KindNotRevoked, CertificateType: bl},
 				{Code: "P02", Name: "营业执照营业期限剩余不少于30日", Kind: KindValidForDays, CertificateType: bl, Days: 30},
 			},
-		},
-		{
+		}, typed("business_premises", "经营场所"), typed("main_business_format", "主体业态")),
+		withForm(ServiceItem{
 			Code: ItemMarriage, Name: "内地居民结婚登记",
 			Department: "上海市黄浦区民政局", DepartmentUSCC: "11310101000031002C",
 			Materials: []Material{
@@ -115,8 +140,8 @@ func SeedItems() []ServiceItem {
 				{Code: "P01", Name: "居民身份证在有效期内（剩余不少于1日）", Kind: KindValidForDays, CertificateType: id, Days: 1},
 				{Code: "P02", Name: "身份证件持有人为申请人本人", Kind: KindHolderIsApplicant},
 			},
-		},
-		{
+		}, typed("applicant_occupation", "职业")),
+		withForm(ServiceItem{
 			Code: ItemBirthRegistration, Name: "新生儿出生登记",
 			Department: "上海市公安局", DepartmentUSCC: "11310000000031003U",
 			Materials: []Material{
@@ -144,8 +169,10 @@ func SeedItems() []ServiceItem {
 				{Code: "P01", Name: "出生医学证明有效", Kind: KindNotRevoked, CertificateType: bc},
 				{Code: "P02", Name: "申报人为身份证件持有人", Kind: KindHolderIsApplicant, CertificateType: id},
 			},
-		},
-		{
+			Relations: []Relation{{Code: RelationNewborn, Name: "新生儿", CertificateTypes: types(bc),
+				LinkType: bc, LinkFields: fields("mother_id_number", "father_id_number")}},
+		}, typed("settlement_address", "落户地址")),
+		withForm(ServiceItem{
 			Code: ItemResaleHousing, Name: "二手房交易登记（国有建设用地使用权及房屋所有权转移登记）",
 			Department: "上海市规划和自然资源局", DepartmentUSCC: "11310000000031004Y",
 			Materials: []Material{
@@ -172,15 +199,16 @@ func SeedItems() []ServiceItem {
 				{Code: "P01", Name: "不动产权证书有效", Kind: KindNotRevoked, CertificateType: re},
 				{Code: "P02", Name: "出卖人为不动产权利人", Kind: KindHolderIsApplicant, CertificateType: re},
 			},
-		},
-		{
+			Relations: []Relation{{Code: RelationSpouse, Name: "配偶", CertificateTypes: types(mc)}},
+		}, typed("buyer_name", "买受人"), typed("transaction_price", "成交价格")),
+		withForm(ServiceItem{
 			Code: ItemEnterpriseSetup, Name: "企业设立登记",
 			Department: "上海市市场监督管理局", DepartmentUSCC: "113100000000310052",
 			Materials: []Material{
 				paper("M01", "公司登记（备案）申请书"),
 				paper("M02", "公司章程"),
 				cert("M03", "法定代表人身份证明", types(id), fields("name", "sex", "birth_date", "address"), PullExOfficio, basisBusinessEnv, false),
-				cert("M04", "住所使用证明", types(re), fields("right_holder", "location", "usage"), PullGrant, "", false),
+				cert("M04", "住所使用证明", types(re), fields("right_holder", "location", "usage"), PullExOfficio, basisBusinessEnv, false),
 				cert("M05", "股东主体资格证明", types(id, bl), fields("name"), PullExOfficio, basisBusinessEnv, true),
 			},
 			Prefill: []PrefillRule{
@@ -197,8 +225,9 @@ func SeedItems() []ServiceItem {
 				{Code: "P01", Name: "法定代表人身份证有效期剩余不少于30日", Kind: KindValidForDays, CertificateType: id, Days: 30},
 				{Code: "P02", Name: "法定代表人身份证持有人为申请人本人", Kind: KindHolderIsApplicant, CertificateType: id},
 			},
-		},
-		{
+			Relations: []Relation{{Code: RelationShareholder, Name: "股东", CertificateTypes: types(id, bl)}},
+		}, typed("company_name", "企业名称"), typed("registered_capital", "注册资本"), typed("business_scope", "经营范围")),
+		withForm(ServiceItem{
 			Code: ItemDisabilitySubsidy, Name: "困难残疾人生活补贴和重度残疾人护理补贴申请",
 			Department: "上海市民政局", DepartmentUSCC: "113100000000310065",
 			Materials: []Material{
@@ -222,6 +251,6 @@ func SeedItems() []ServiceItem {
 				{Code: "P02", Name: "残疾人证有效期剩余不少于30日", Kind: KindValidForDays, CertificateType: dc, Days: 30},
 				{Code: "P03", Name: "残疾人证持有人为申请人本人", Kind: KindHolderIsApplicant, CertificateType: dc},
 			},
-		},
+		}, typed("contact_phone", "联系电话")),
 	}
 }
