@@ -61,7 +61,7 @@ func paper(code, name string) Material {
 	return Material{Code: code, Name: name, CertificateTypes: []string{}, Fields: []string{}}
 }
 
-func types(t ...string) []string  { return t }
+func types(t ...string) []string { return t }
 
 // form is an item's application form: the fields its prefill rules fill,
 // in their order, then the fields the applicant fills in (typed).
