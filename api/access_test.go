@@ -190,7 +190,8 @@ func TestEveryResponseAnAppReceives(t *testing.T) {
 			}
 		}
 		app := h.must(201, h.do("POST", "/v1/admin/apps", testAdminToken, map[string]any{
-			"name": "某银行", "uscc": uscc1, "scopes": []string{"verify", "use", "cases"}, "certificate_types": useList}))
+			"name": "某银行", "uscc": uscc1, "scopes": []string{"verify", "use", "cases"}, "certificate_types": useList,
+			"service_items": seededItemCodes()}))
 		appID, appKey := app["id"].(string), app["api_key"].(string)
 		// The admin sees the use list as given.
 		if got := mustJSON(app["certificate_types"]); !strings.Contains(string(got), `"fields":["name","social_security_number","card_number"]`) {
@@ -279,8 +280,12 @@ func TestEveryResponseAnAppReceives(t *testing.T) {
 				pm := p.(map[string]any)
 				sources[pm["form_field"].(string)] = [2]string{pm["certificate_type"].(string), pm["source"].(string)}
 			}
-			for _, who := range [][3]string{{"person", "张三", personID}, {"enterprise", "上海某某科技有限公司", uscc1}} {
-				r := h.do("POST", "/v1/cases", appKey, caseBody(it["code"].(string), who[0], who[1], who[2]))
+			for _, who := range [][2]string{{"person", person}, {"enterprise", enterprise}} {
+				code := h.personalCode(who[1])
+				if who[0] == "enterprise" {
+					code = h.must(200, h.do("POST", "/v1/me/codes/enterprise", who[1], nil))["code"].(string)
+				}
+				r := h.do("POST", "/v1/cases", appKey, caseBody(it["code"].(string), code))
 				if r.Status != 201 {
 					continue // not a case this applicant can open: nothing to scan but the problem
 				}
@@ -392,7 +397,7 @@ func TestHostileApp(t *testing.T) {
 			}
 			problemField(t, h.do("POST", "/v1/verify", rightApp, map[string]any{"code": "x", "operator": "a\u202eb"}), "operator", "charset")
 			problemField(t, h.do("GET", "/v1/certificates/"+url.PathEscape(id)+"?purpose="+url.QueryEscape("a\u2067b"), rightApp, nil), "purpose", "charset")
-			cb := caseBody("000113101000", "person", "张三", personID)
+			cb := caseBody("000113101000", "x")
 			cb["operator"] = "窗口\u202d07"
 			problemField(t, h.do("POST", "/v1/cases", rightApp, cb), "operator", "charset")
 			body := idCardBody("H-BIDI")

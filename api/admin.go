@@ -54,6 +54,9 @@ type appRequest struct {
 	// CertificateTypes is the app's 用证清单: each entry a type code (that
 	// type's non-sensitive fields) or {type_code, fields[]} (exactly those).
 	CertificateTypes []json.RawMessage `json:"certificate_types" doc:"Its use list (用证清单): the certificate types whose data it may receive." example:"[\"11100000000021001C001\"]"`
+	// ServiceItems are the 事项 codes an app with scope cases may open
+	// cases for (required with scope cases, refused without it).
+	ServiceItems []string `json:"service_items,omitempty" doc:"The service items (事项 codes) an app with scope cases may open cases for: required with scope cases, refused without it." example:"[\"000113101000\"]"`
 }
 
 type appView struct {
@@ -64,6 +67,7 @@ type appView struct {
 	// CertificateTypes: a type code, or {type_code, fields[]} for a
 	// field-level entry.
 	CertificateTypes []any     `json:"certificate_types" doc:"Its use list (用证清单): certificate types whose data it may receive." example:"[\"11100000000021001C001\"]"`
+	ServiceItems     []string  `json:"service_items" doc:"The service items (事项 codes) it may open cases for (scope cases)." example:"[\"000113101000\"]"`
 	CreatedAt        time.Time `json:"created_at" doc:"When it was registered." example:"2026-12-01T08:00:00Z"`
 }
 
@@ -355,17 +359,28 @@ func (s *Server) createApp(c *echo.Context) error {
 		seen[sc] = true
 	}
 	useList := s.useList(c.Request().Context(), &v, req.CertificateTypes)
+	switch {
+	case seen["cases"] && len(req.ServiceItems) == 0:
+		v.add("service_items", "required", "an app with scope cases names the service items it may open cases for")
+	case !seen["cases"] && len(req.ServiceItems) > 0:
+		v.add("service_items", "not_allowed", "only an app with scope cases opens cases")
+	default:
+		s.checkServiceItems(c.Request().Context(), &v, "service_items", req.ServiceItems)
+	}
 	if err := v.err(); err != nil {
 		return err
 	}
+	if req.ServiceItems == nil {
+		req.ServiceItems = []string{}
+	}
 	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
 		a := store.App{ID: newID(), Name: req.Name, USCC: req.USCC, Scopes: req.Scopes,
-			CertificateTypes: useList.Types(), UseFields: useList.Fields(), CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+			CertificateTypes: useList.Types(), UseFields: useList.Fields(), ServiceItems: req.ServiceItems, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
 		if err := q.CreateApp(ctx, a); err != nil {
 			return 0, nil, err
 		}
 		token, err := s.register(ctx, c, q, store.KindApp, a.ID,
-			map[string]any{"uscc": a.USCC, "name": a.Name, "scopes": a.Scopes, "certificate_types": useListView(a)})
+			map[string]any{"uscc": a.USCC, "name": a.Name, "scopes": a.Scopes, "certificate_types": useListView(a), "service_items": a.ServiceItems})
 		if err != nil {
 			return 0, nil, err
 		}
@@ -374,7 +389,8 @@ func (s *Server) createApp(c *echo.Context) error {
 }
 
 func viewApp(a store.App) appView {
-	return appView{ID: a.ID, Name: a.Name, USCC: a.USCC, Scopes: nonNil(a.Scopes), CertificateTypes: useListView(a), CreatedAt: a.CreatedAt}
+	return appView{ID: a.ID, Name: a.Name, USCC: a.USCC, Scopes: nonNil(a.Scopes), CertificateTypes: useListView(a),
+		ServiceItems: nonNil(a.ServiceItems), CreatedAt: a.CreatedAt}
 }
 
 func (s *Server) listApps(c *echo.Context) error {

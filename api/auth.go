@@ -193,6 +193,7 @@ func (a *authenticator) apiKey(ctx context.Context, tok string) (principal.Princ
 			return p, principalLookup(err)
 		}
 		p.Name, p.USCC, p.Scopes, p.CertificateTypes, p.UseFields = ap.Name, ap.USCC, ap.Scopes, ap.CertificateTypes, ap.UseFields
+		p.ServiceItems = ap.ServiceItems
 	case store.KindVenue:
 		v, err := a.store.GetVenue(ctx, k.PrincipalID)
 		if err != nil {

@@ -11,7 +11,10 @@ import (
 
 	"github.com/suishen/suishen/cases"
 	"github.com/suishen/suishen/casework"
+	"github.com/suishen/suishen/codes"
+	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/disclosure"
+	"github.com/suishen/suishen/ident"
 	"github.com/suishen/suishen/store"
 )
 
@@ -23,23 +26,31 @@ type applicantBody struct {
 	IDNumber string `json:"id_number" doc:"公民身份号码 (person) or 统一社会信用代码 (enterprise)." example:"11010519491231002X"`
 }
 
+// relatedBody names a related party the item declares: an adult (or an
+// enterprise) by their own 随申码, a minor by ID number where the item
+// declares the certificate that links the minor to the applicant.
 type relatedBody struct {
-	Relation string `json:"relation" doc:"How the holder relates to the applicant, as the service item names it." example:"配偶"` // e.g. 新生儿, 配偶
-	Kind     string `json:"kind" doc:"person or enterprise." enum:"person,enterprise" example:"person"`
-	Name     string `json:"name" doc:"The related holder name." example:"李四"`
-	IDNumber string `json:"id_number" doc:"公民身份号码 (person) or 统一社会信用代码 (enterprise)." example:"11010519491231002X"`
+	Relation string `json:"relation" doc:"A relation the service item declares (its relations[].code), e.g. newborn, spouse, shareholder." example:"spouse"`
+	Code     string `json:"code,omitempty" doc:"A related adult's or enterprise's own personal, offline or enterprise 随申码, verified as POST /v1/verify does." example:"SS1:..."`
+	IDNumber string `json:"id_number,omitempty" doc:"A related minor's 公民身份号码: only for a relation with a linking certificate that names the applicant." example:"310104202611010018"`
 }
 
 type caseRequest struct {
-	ServiceItemCode string        `json:"service_item_code" doc:"The service item (政务服务事项) code." example:"310100-000-01"`
-	Applicant       applicantBody `json:"applicant" doc:"Who applies."`
-	// Related holders whose certificates the case may use (the newborn of a
-	// birth registration, the other party of a marriage).
-	Related      []relatedBody `json:"related,omitempty" doc:"Related holders whose certificates the case may use (the newborn of a birth registration, the other party of a marriage)."`
-	Org          string        `json:"org" doc:"The sub-unit handling it (a window, a team), recorded for the holder." example:"徐汇区行政服务中心3号窗口"`
-	Operator     string        `json:"operator" doc:"The officer handling it, recorded for the holder." example:"王五"`
-	BusinessCode string        `json:"business_code" doc:"The case or business number in the caller system (办件编号)." example:"XH20261201-0001"`
-	Purpose      string        `json:"purpose" doc:"Why the certificates are pulled, recorded for the holder." example:"办理营业执照变更登记"`
+	ServiceItemCode string `json:"service_item_code" doc:"The service item (政务服务事项) code; the caller must be entitled to it." example:"000113101000"`
+	// ApplicantCode is the applicant's 随申码 (personal, offline or
+	// enterprise) as scanned at the window: the applicant is its holder.
+	ApplicantCode string `json:"applicant_code" doc:"The applicant's personal, offline or enterprise 随申码 as scanned at the window or passed on by the online channel; the applicant is its holder." example:"SS1:..."`
+	// Applicant, if given, must be the code's holder.
+	Applicant *applicantBody `json:"applicant,omitempty" doc:"Who the case system believes applies: must be the holder of applicant_code."`
+	// Related parties the item declares (at most 5).
+	Related []relatedBody `json:"related,omitempty" doc:"Related parties the item declares (at most 5): adults by their own code, minors by ID number through the item's linking certificate."`
+	// UseCodes are the applicant's one-time use codes (用证码) for the
+	// item's use-code materials (at most 10).
+	UseCodes     []string `json:"use_codes,omitempty" doc:"The applicant's one-time use codes (用证码) for the item's use-code materials (at most 10); spent only when the case opens." example:"[\"ABCD-EFGH-JKMN\"]"`
+	Org          string   `json:"org" doc:"The sub-unit handling it (a window, a team), recorded for the holder." example:"徐汇区行政服务中心3号窗口"`
+	Operator     string   `json:"operator" doc:"The officer handling it, recorded for the holder." example:"王五"`
+	BusinessCode string   `json:"business_code" doc:"The case or business number in the caller system (办件编号)." example:"XH20261201-0001"`
+	Purpose      string   `json:"purpose" doc:"Why the certificates are pulled, recorded for the holder." example:"办理营业执照变更登记"`
 }
 
 type caseMaterial struct {
@@ -64,11 +75,20 @@ type caseView struct {
 	ServiceItemCode string         `json:"service_item_code" doc:"The service item code." example:"310100-000-01"`
 	BusinessCode    string         `json:"business_code" doc:"The caller business number." example:"XH20261201-0001"`
 	Materials       []caseMaterial `json:"materials" doc:"Each material of the item and how it was covered."`
-	Prefill         map[string]any `json:"prefill" doc:"Form fields pre-filled from certificates, by form field name." example:"{\"company_name\":\"上海某某科技有限公司\"}"`
+	Prefill         map[string]any `json:"prefill" doc:"Form fields pre-filled from certificates, by form field name (only fields of the item's form)." example:"{\"company_name\":\"上海某某科技有限公司\"}"`
 	Precheck        []casePrecheck `json:"precheck" doc:"The pre-checks run and their results."`
 	Exempted        int            `json:"exempted" doc:"How many materials the applicant need not submit." example:"2"`
 	Total           int            `json:"total" doc:"How many materials the item has." example:"3"`
 	CreatedAt       time.Time      `json:"created_at" doc:"When the case was opened." example:"2026-12-01T08:00:00Z"`
+	// Decision is the officer's decision, once recorded.
+	Decision *caseDecisionView `json:"decision,omitempty" doc:"The officer's decision, once recorded."`
+}
+
+type caseDecisionView struct {
+	Outcome         string    `json:"outcome" doc:"The decision." enum:"approved,rejected" example:"approved"`
+	Notes           string    `json:"notes" doc:"The officer's notes." example:"材料齐全，准予登记"`
+	DecidedAt       time.Time `json:"decided_at" doc:"When it was decided." example:"2026-12-01T09:00:00Z"`
+	PrecheckMatched bool      `json:"precheck_matched" doc:"Whether the pre-check verdict (every pre-check passed) agreed with the outcome." example:"true"`
 }
 
 type itemList struct {
@@ -80,14 +100,36 @@ type itemStats struct {
 	ServiceItemCode string  `json:"service_item_code" doc:"The service item code." example:"310100-000-01"`
 	Name            string  `json:"name" doc:"The service item name." example:"营业执照变更登记"`
 	Cases           int64   `json:"cases" doc:"Cases opened for it." example:"120"`
-	ExemptionRate   float64 `json:"exemption_rate" doc:"Materials exempted or verified divided by all materials (0 to 1)." example:"0.83"`  // exempted or verified materials / all materials
-	PrefillRate     float64 `json:"prefill_rate" doc:"Form fields pre-filled divided by pre-fillable form fields (0 to 1)." example:"0.75"` // pre-filled form fields / pre-fillable form fields
-	PrecheckPass    float64 `json:"precheck_pass_rate" doc:"Pre-checks passed divided by pre-checks run (0 to 1)." example:"0.95"`          // passed pre-checks / pre-checks run
+	ExemptionRate   float64 `json:"exemption_rate" doc:"Materials exempted or verified divided by all materials (0 to 1)." example:"0.83"`
+	PrefillRate     float64 `json:"prefill_rate" doc:"Form fields pre-filled divided by the item's form fields (0 to 1)." example:"0.75"`
+	PrecheckPass    float64 `json:"precheck_pass_rate" doc:"Pre-checks passed divided by pre-checks run (0 to 1)." example:"0.95"`
+	Decided         int64   `json:"decided" doc:"Cases with the officer's decision." example:"100"`
+	// PrecheckAccuracy is the share of decided cases whose pre-check
+	// verdict (every pre-check passed) matched the decision; null before
+	// any decision.
+	PrecheckAccuracy *float64 `json:"precheck_accuracy" doc:"Share of decided cases whose pre-check verdict matched the decision (0 to 1); null before any decision." example:"0.92"`
+	PrefillTargetMet bool     `json:"prefill_target_met" doc:"Whether prefill_rate reaches the target." example:"true"`
+	// PrecheckAccuracyTargetMet is null before any decision.
+	PrecheckAccuracyTargetMet *bool `json:"precheck_accuracy_target_met" doc:"Whether precheck_accuracy reaches the target; null before any decision." example:"true"`
+}
+
+// statsTargets are the policy targets the rates are measured against.
+type statsTargets struct {
+	PrefillRate      float64 `json:"prefill_rate" doc:"The pre-fill rate target." example:"0.7"`
+	PrecheckAccuracy float64 `json:"precheck_accuracy" doc:"The pre-check accuracy target." example:"0.9"`
 }
 
 type statsResponse struct {
-	Items []itemStats `json:"items" doc:"One entry per service item."`
+	Targets statsTargets `json:"targets" doc:"The policy targets the rates are measured against."`
+	Items   []itemStats  `json:"items" doc:"One entry per service item the caller may see."`
 }
+
+// The policy targets of 两个免于提交: pre-fill at least 70 % of a form,
+// pre-checks that agree with the officer's decision at least 90 % of the time.
+const (
+	targetPrefillRate      = 0.70
+	targetPrecheckAccuracy = 0.90
+)
 
 func viewCase(c store.Case, r cases.Result, statuses map[string]string) caseView {
 	out := caseView{ID: c.ID, ServiceItemCode: c.ItemCode, BusinessCode: c.BusinessCode, Prefill: r.Prefill,
@@ -103,6 +145,9 @@ func viewCase(c store.Case, r cases.Result, statuses map[string]string) caseView
 	for _, p := range r.Prechecks {
 		out.Precheck = append(out.Precheck, casePrecheck{Code: p.Code, Name: p.Name, Passed: p.Passed, Reason: p.Reason})
 	}
+	if c.Decision != "" && c.DecidedAt != nil {
+		out.Decision = &caseDecisionView{Outcome: c.Decision, Notes: c.DecisionNotes, DecidedAt: *c.DecidedAt, PrecheckMatched: c.PrecheckMatched}
+	}
 	return out
 }
 
@@ -116,20 +161,50 @@ func (s *Server) openCase(c *echo.Context) error {
 	}
 	var v checks
 	v.text("service_item_code", req.ServiceItemCode, 64)
-	s.validateHolder(&v, "applicant.", req.Applicant.Kind, req.Applicant.Name, req.Applicant.IDNumber)
+	if req.Applicant != nil {
+		s.validateHolder(&v, "applicant.", req.Applicant.Kind, req.Applicant.Name, req.Applicant.IDNumber)
+	}
+	if len(req.ApplicantCode) > 4096 {
+		v.add("applicant_code", "length", "is longer than any code")
+	}
 	v.optText("org", req.Org, maxOrgUnit)
 	v.text("operator", req.Operator, maxOperator)
 	v.text("business_code", req.BusinessCode, 64)
 	v.text("purpose", req.Purpose, 200)
 	if len(req.Related) > 5 {
-		v.add("related", "length", "may name at most 5 related holders")
+		v.add("related", "length", "may name at most 5 related parties")
 	}
-	var related []string
 	for i, rel := range req.Related {
 		f := "related[" + strconv.Itoa(i) + "]."
-		v.text(f+"relation", rel.Relation, 20)
-		s.validateHolder(&v, f, rel.Kind, rel.Name, rel.IDNumber)
-		related = append(related, s.deps.Subjects.Of(rel.Kind, rel.IDNumber))
+		v.text(f+"relation", rel.Relation, 64)
+		switch {
+		case (rel.Code == "") == (rel.IDNumber == ""):
+			v.add(f+"code", "one_of", "send the related adult's code, or a related minor's id_number")
+		case len(rel.Code) > 4096:
+			v.add(f+"code", "length", "is longer than any code")
+		case rel.IDNumber != "":
+			if err := ident.ValidateCitizenID(rel.IDNumber, s.now()); err != nil {
+				v.add(f+"id_number", identCode(err), err.Error())
+			}
+		}
+	}
+	if len(req.UseCodes) > 10 {
+		v.add("use_codes", "length", "may carry at most 10 use codes")
+	}
+	var useCodes [][]byte
+	seenUse := map[string]bool{}
+	for i, u := range req.UseCodes {
+		n, err := codes.NormalizeUseCode(u)
+		f := "use_codes[" + strconv.Itoa(i) + "]"
+		switch {
+		case err != nil:
+			v.add(f, "format", "is not a use code (用证码)")
+		case seenUse[n]:
+			v.add(f, "duplicate", "is listed twice")
+		default:
+			useCodes = append(useCodes, codeservice.UseCodeHash(n))
+		}
+		seenUse[n] = true
 	}
 	if err := v.err(); err != nil {
 		return err
@@ -138,16 +213,29 @@ func (s *Server) openCase(c *echo.Context) error {
 	if replayed, err := s.replay(c, raw); replayed || err != nil {
 		return err
 	}
+	it, err := s.deps.Cases.Item(ctx, req.ServiceItemCode)
+	if errors.Is(err, casework.ErrUnknownItem) {
+		return invalid(FieldError{Field: "service_item_code", Code: "unknown", Detail: "is not a service item in the catalogue"})
+	}
+	if err != nil {
+		return err
+	}
+	parties, err := s.caseParties(ctx, c, req, it)
+	if err != nil {
+		return err
+	}
 	p := who(c)
-	r := casework.Request{ItemCode: req.ServiceItemCode, ApplicantSubject: s.deps.Subjects.Of(req.Applicant.Kind, req.Applicant.IDNumber),
-		ApplicantKind: req.Applicant.Kind, RelatedSubjects: related, Org: p.Name, OrgUSCC: p.USCC, OrgUnit: req.Org, Operator: req.Operator, BusinessCode: req.BusinessCode,
+	r := casework.Request{ItemCode: it.Code, ApplicantSubject: parties.applicant.Subject, ApplicantKind: parties.applicant.Kind,
+		Related: parties.related, UseCodes: useCodes, Org: p.Name, OrgUSCC: p.USCC, OrgUnit: req.Org, Operator: req.Operator, BusinessCode: req.BusinessCode,
 		Purpose: req.Purpose, Caller: p.Ref(), Actor: actorOf(c), RequestID: requestID(c), Audience: disclosure.ForCaseOfficer()}
 	if p.Kind == store.KindApp {
 		r.AppID, r.Audience = p.ID, audienceOf(p)
 	}
 	opened, err := s.deps.Cases.Open(ctx, r)
-	if errors.Is(err, casework.ErrUnknownItem) {
-		return invalid(FieldError{Field: "service_item_code", Code: "unknown", Detail: "is not a service item in the catalogue"})
+	var refused *casework.RefusedError
+	if errors.As(err, &refused) {
+		return s.refuseCase(ctx, c, &req, it, parties.holders, http.StatusForbidden, refused.Reason,
+			FieldError{Field: refused.Field, Code: "refused", Detail: "not a usable use code of the applicant for a use-code material of this item"})
 	}
 	if err != nil {
 		return err
@@ -158,28 +246,31 @@ func (s *Server) openCase(c *echo.Context) error {
 	})
 }
 
-// getCase: only the principal that opened it (or the admin) sees a case.
+// getCase: only the principal that opened it, while it may still handle the
+// item, (or the admin) sees a case.
 func (s *Server) getCase(c *echo.Context) error {
-	cur, err := s.deps.Cases.Get(c.Request().Context(), c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return errNotFound("case")
-	}
+	cur, err := s.openerCase(c, "case.read")
 	if err != nil {
 		return err
-	}
-	if p := who(c); p.Kind != store.KindAdmin && cur.Case.Caller != p.Ref() {
-		return errNotFound("case")
 	}
 	return c.JSON(http.StatusOK, viewCase(cur.Case, cur.Result, cur.Statuses))
 }
 
+// serviceItemStats answers per item the rates and the targets, scoped to
+// the caller: the administrator sees every item; a department the items it
+// may handle (every case of them); an app its own cases of its items.
 func (s *Server) serviceItemStats(c *echo.Context) error {
 	ctx := c.Request().Context()
-	rows, err := s.store.ServiceItemStats(ctx)
+	f, err := s.statsScope(c)
 	if err != nil {
 		return err
 	}
-	out := statsResponse{Items: make([]itemStats, 0, len(rows))}
+	rows, err := s.store.ServiceItemStats(ctx, f)
+	if err != nil {
+		return err
+	}
+	out := statsResponse{Targets: statsTargets{PrefillRate: targetPrefillRate, PrecheckAccuracy: targetPrecheckAccuracy},
+		Items: make([]itemStats, 0, len(rows))}
 	ratio := func(a, b int64) float64 {
 		if b == 0 {
 			return 0
@@ -191,9 +282,16 @@ func (s *Server) serviceItemStats(c *echo.Context) error {
 		if it, err := s.deps.Cases.Item(ctx, r.ItemCode); err == nil {
 			name = it.Name
 		}
-		out.Items = append(out.Items, itemStats{ServiceItemCode: r.ItemCode, Name: name, Cases: r.Cases,
+		st := itemStats{ServiceItemCode: r.ItemCode, Name: name, Cases: r.Cases,
 			ExemptionRate: ratio(r.Exempted, r.Total), PrefillRate: ratio(r.PrefillFilled, r.PrefillTotal),
-			PrecheckPass: ratio(r.PrecheckPassed, r.PrecheckTotal)})
+			PrecheckPass: ratio(r.PrecheckPassed, r.PrecheckTotal), Decided: r.Decided}
+		st.PrefillTargetMet = st.PrefillRate >= targetPrefillRate
+		if r.Decided > 0 {
+			acc := ratio(r.PrecheckMatched, r.Decided)
+			met := acc >= targetPrecheckAccuracy
+			st.PrecheckAccuracy, st.PrecheckAccuracyTargetMet = &acc, &met
+		}
+		out.Items = append(out.Items, st)
 	}
 	return c.JSON(http.StatusOK, out)
 }

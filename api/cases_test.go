@@ -8,9 +8,16 @@ import (
 	"github.com/suishen/suishen/issuer"
 )
 
-func caseBody(item, kind, name, id string) map[string]any {
-	return map[string]any{"service_item_code": item, "applicant": map[string]any{"kind": kind, "name": name, "id_number": id},
+// caseBody opens a case for the holder of the applicant code.
+func caseBody(item, applicantCode string) map[string]any {
+	return map[string]any{"service_item_code": item, "applicant_code": applicantCode,
 		"org": "黄浦区婚姻登记中心", "operator": "窗口07", "business_code": "HY2026-000123", "purpose": "办理结婚登记"}
+}
+
+// named adds the applicant as the case system knows them.
+func named(b map[string]any, kind, name, id string) map[string]any {
+	b["applicant"] = map[string]any{"kind": kind, "name": name, "id_number": id}
+	return b
 }
 
 func TestCasesEndToEnd(t *testing.T) {
@@ -23,10 +30,12 @@ func TestCasesEndToEnd(t *testing.T) {
 		if len(items) < 5 {
 			t.Fatalf("%d seeded service items", len(items))
 		}
+		wang := h.holderAs(gw, "person", "王五", citizenID("31010419800101001"))
+		hol := h.holder(gw)
 		// Every seeded item runs end to end for an applicant without certificates.
 		for _, it := range items {
 			m := it.(map[string]any)
-			c := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(m["code"].(string), "person", "王五", personID)))
+			c := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(m["code"].(string), h.personalCode(wang))))
 			if c["exempted"].(float64) != 0 || int(c["total"].(float64)) != len(m["materials"].([]any)) {
 				t.Fatalf("item %s without certificates: %v", m["code"], c)
 			}
@@ -39,7 +48,7 @@ func TestCasesEndToEnd(t *testing.T) {
 
 		// 张三 holds an ID card: marriage registration pulls it ex officio.
 		cert := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("C-1")))
-		c := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(cases.ItemMarriage, "person", "张三", personID)))
+		c := h.must(201, h.do("POST", "/v1/cases", caseApp, named(caseBody(cases.ItemMarriage, h.personalCode(hol)), "person", "张三", personID)))
 		var exempted []map[string]any
 		for _, mat := range c["materials"].([]any) {
 			m := mat.(map[string]any)
@@ -60,7 +69,6 @@ func TestCasesEndToEnd(t *testing.T) {
 			}
 		}
 		// The holder sees the pull in their usage records, with its attribution.
-		hol := h.holder(gw)
 		var pulls []map[string]any
 		for _, r := range usageOf(t, h, hol) {
 			if r["channel"] == "case" {
@@ -91,7 +99,7 @@ func TestCasesEndToEnd(t *testing.T) {
 			t.Fatalf("another case system: %d", r.Status)
 		}
 		// A new case now finds no valid ID card.
-		c2 := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(cases.ItemMarriage, "person", "张三", personID)))
+		c2 := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(cases.ItemMarriage, h.personalCode(hol))))
 		if c2["exempted"].(float64) != 0 {
 			t.Fatalf("a revoked certificate was used: %v", c2)
 		}
@@ -104,7 +112,7 @@ func TestCasesEndToEnd(t *testing.T) {
 				marriage = s.(map[string]any)
 			}
 		}
-		if marriage == nil || marriage["cases"].(float64) != 3 {
+		if marriage == nil || marriage["cases"].(float64) != 3 || marriage["precheck_accuracy"] != nil {
 			t.Fatalf("stats %v", stats)
 		}
 		total := float64(len(c["materials"].([]any)))
@@ -117,10 +125,10 @@ func TestCasesEndToEnd(t *testing.T) {
 			body  map[string]any
 			field string
 		}{
-			"unknown item": {caseBody("nope", "person", "张三", personID), "service_item_code"},
-			"bad id":       {caseBody(cases.ItemMarriage, "person", "张三", "110105194912310021"), "applicant.id_number"},
+			"unknown item": {caseBody("nope", h.personalCode(hol)), "service_item_code"},
+			"bad id":       {named(caseBody(cases.ItemMarriage, h.personalCode(hol)), "person", "张三", "110105194912310021"), "applicant.id_number"},
 			"no business": {func() map[string]any {
-				b := caseBody(cases.ItemMarriage, "person", "张三", personID)
+				b := caseBody(cases.ItemMarriage, h.personalCode(hol))
 				delete(b, "business_code")
 				return b
 			}(), "business_code"},
@@ -130,7 +138,7 @@ func TestCasesEndToEnd(t *testing.T) {
 				t.Fatalf("%s: %d %s", name, r.Status, r.Body)
 			}
 		}
-		if r := h.do("POST", "/v1/cases", verifyApp, caseBody(cases.ItemMarriage, "person", "张三", personID)); r.Status != 403 {
+		if r := h.do("POST", "/v1/cases", verifyApp, caseBody(cases.ItemMarriage, h.personalCode(hol))); r.Status != 403 {
 			t.Fatalf("app without scope cases: %d", r.Status)
 		}
 		if strings.Contains(string(h.do("GET", "/v1/cases/"+c["id"].(string), caseApp, nil).Body), "110105194912310021") {
@@ -177,8 +185,9 @@ func TestBirthRegistrationUsesTheNewbornsCertificate(t *testing.T) {
 			"fields": map[string]any{"newborn_name": "李小明", "sex": "男", "birth_date": "2026-11-01", "gestational_weeks": 39, "birth_weight": 3300,
 				"birth_length": 50.5, "birth_place": "上海市徐汇区", "birth_institution": "上海市某某医院", "mother_name": "张三",
 				"mother_nationality": "中国", "mother_id_number": personID, "issuing_institution": "上海市某某医院"}}))
-		body := caseBody(cases.ItemBirthRegistration, "person", "张三", personID)
-		body["related"] = []any{map[string]any{"relation": "新生儿", "kind": "person", "name": "李小明", "id_number": newborn}}
+		mother := h.holder(gw)
+		body := caseBody(cases.ItemBirthRegistration, h.personalCode(mother))
+		body["related"] = []any{map[string]any{"relation": cases.RelationNewborn, "id_number": newborn}}
 		c := h.must(201, h.do("POST", "/v1/cases", caseApp, body))
 		status := map[string]string{}
 		for _, mat := range c["materials"].([]any) {
@@ -198,14 +207,14 @@ func TestBirthRegistrationUsesTheNewbornsCertificate(t *testing.T) {
 			t.Fatalf("newborn's usage records %v", recs)
 		}
 		// Without the related holder, the birth certificate is not found.
-		c2 := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(cases.ItemBirthRegistration, "person", "张三", personID)))
+		c2 := h.must(201, h.do("POST", "/v1/cases", caseApp, caseBody(cases.ItemBirthRegistration, h.personalCode(mother))))
 		for _, mat := range c2["materials"].([]any) {
 			if m := mat.(map[string]any); m["code"] == "M01" && m["status"] != "to_submit" {
 				t.Fatalf("birth certificate found without the newborn: %v", m)
 			}
 		}
-		bad := caseBody(cases.ItemBirthRegistration, "person", "张三", personID)
-		bad["related"] = []any{map[string]any{"relation": "新生儿", "kind": "person", "name": "李小明", "id_number": "310104202611010010"}}
+		bad := caseBody(cases.ItemBirthRegistration, h.personalCode(mother))
+		bad["related"] = []any{map[string]any{"relation": cases.RelationNewborn, "id_number": "310104202611010010"}}
 		if r := h.do("POST", "/v1/cases", caseApp, bad); r.Status != 422 || r.problem(t).Errors[0].Field != "related[0].id_number" {
 			t.Fatalf("bad related holder: %d %s", r.Status, r.Body)
 		}

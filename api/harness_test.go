@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/suishen/suishen/cases"
 	"github.com/suishen/suishen/casework"
 	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/config"
@@ -228,11 +229,48 @@ func (h *harness) department(uscc string) (id, key string) {
 	return m["id"].(string), m["api_key"].(string)
 }
 
+// app registers an app; with scope cases it may open cases for every
+// seeded service item.
 func (h *harness) app(scopes ...string) (id, key string) {
 	h.t.Helper()
-	m := h.must(201, h.do("POST", "/v1/admin/apps", testAdminToken, map[string]any{
-		"name": "某银行", "uscc": uscc1, "scopes": scopes, "certificate_types": []string{typeLicence, typeIDCard}}))
+	body := map[string]any{"name": "某银行", "uscc": uscc1, "scopes": scopes, "certificate_types": []string{typeLicence, typeIDCard}}
+	for _, sc := range scopes {
+		if sc == "cases" {
+			body["service_items"] = seededItemCodes()
+		}
+	}
+	m := h.must(201, h.do("POST", "/v1/admin/apps", testAdminToken, body))
 	return m["id"].(string), m["api_key"].(string)
+}
+
+// seededItemCodes lists the codes of the seeded service items.
+func seededItemCodes() []string {
+	var items []string
+	for _, it := range cases.SeedItems() {
+		items = append(items, it.Code)
+	}
+	return items
+}
+
+// caseApp registers an app with scope cases for the given service items.
+func (h *harness) caseApp(items ...string) (id, key string) {
+	h.t.Helper()
+	m := h.must(201, h.do("POST", "/v1/admin/apps", testAdminToken, map[string]any{
+		"name": "某区一网通办受理平台", "uscc": uscc1, "scopes": []string{"cases"}, "certificate_types": []string{}, "service_items": items}))
+	return m["id"].(string), m["api_key"].(string)
+}
+
+// holderAs mints a session for a holder.
+func (h *harness) holderAs(gatewayKey, kind, name, idNumber string) string {
+	h.t.Helper()
+	m := h.must(201, h.do("POST", "/v1/sessions", gatewayKey, map[string]any{"kind": kind, "name": name, "id_number": idNumber}))
+	return m["token"].(string)
+}
+
+// personalCode is a fresh dynamic personal code of the session's holder.
+func (h *harness) personalCode(holder string) string {
+	h.t.Helper()
+	return h.must(200, h.do("POST", "/v1/me/codes/personal", holder, nil))["code"].(string)
 }
 
 func (h *harness) venue() (id, key string) {

@@ -43,7 +43,8 @@ type route struct {
 func (s *Server) routeTable() []route {
 	routes := append(s.coreRoutes(), s.apiKeyRoutes()...)
 	routes = append(routes, s.keyEventRoutes()...)
-	return append(routes, s.policyRoutes()...)
+	routes = append(routes, s.policyRoutes()...)
+	return append(routes, s.caseAccessRoutes()...)
 }
 
 func (s *Server) coreRoutes() []route {

@@ -158,13 +158,10 @@ func (s *Server) verify(c *echo.Context) error {
 	var r verifier.Result
 	holder := ""
 	if req.Code != "" {
-		r = vf.VerifyCode(req.Code)
-		if r.Kind != "venue" && authentic(r) {
-			if p, err := codes.Parse(req.Code); err == nil && len(p.Subject) > 0 {
-				if h, err := s.deps.Codes.HolderOf(ctx, p.Subject); err == nil {
-					holder = h.Subject
-				}
-			}
+		cc := s.checkCode(ctx, vf, req.Code)
+		r = cc.Result
+		if cc.Identified {
+			holder = cc.Holder.Subject
 		}
 	} else {
 		r = vf.VerifyCertificate(req.JWS)

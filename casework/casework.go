@@ -19,6 +19,7 @@ import (
 
 	"github.com/suishen/suishen/audit"
 	"github.com/suishen/suishen/cases"
+	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/disclosure"
 	"github.com/suishen/suishen/issuance"
 	"github.com/suishen/suishen/issuer"
@@ -52,7 +53,9 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// Seed stores the seed service items; items already present stay.
+// Seed stores the seed service items. A seeded item already present is
+// brought up to this release's definition (its form, relations and pull
+// modes may have changed); an administrator's item is never touched.
 func (s *Service) Seed(ctx context.Context) error {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	for _, it := range cases.SeedItems() {
@@ -60,8 +63,15 @@ func (s *Service) Seed(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.Store.CreateServiceItem(ctx, store.ServiceItem{Code: it.Code, Name: it.Name, Spec: spec, Seeded: true, CreatedAt: now})
-		if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		rec := store.ServiceItem{Code: it.Code, Name: it.Name, Spec: spec, Seeded: true, CreatedAt: now}
+		err = s.Store.CreateServiceItem(ctx, rec)
+		if errors.Is(err, store.ErrAlreadyExists) {
+			var old store.ServiceItem
+			if old, err = s.Store.GetServiceItem(ctx, it.Code); err == nil && old.Seeded && string(old.Spec) != string(spec) {
+				_, err = s.Store.ReplaceSeededServiceItem(ctx, rec)
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("casework: seed %s: %w", it.Code, err)
 		}
 	}
@@ -105,17 +115,24 @@ func (s *Service) Item(ctx context.Context, code string) (cases.ServiceItem, err
 	return it, json.Unmarshal(rec.Spec, &it)
 }
 
-// Request opens a case.
+// Request opens a case. The caller has established who the applicant and
+// the related parties are (from their verified codes, or for a minor from
+// LinkMinor) and that it may handle the item (MayHandle).
 type Request struct {
 	ItemCode         string
 	ApplicantSubject string
 	ApplicantKind    string
-	// RelatedSubjects are other holders whose certificates the case may use
-	// (the newborn in a birth registration, the other party of a marriage):
-	// their certificates are candidates with HolderIsApplicant false, and
-	// each pull is recorded for the certificate's own holder.
-	RelatedSubjects []string
-	Org, OrgUSCC    string
+	// Related are other holders whose certificates the case may use (the
+	// newborn in a birth registration, the seller's spouse): only of the
+	// types their relation declares; their certificates are candidates with
+	// HolderIsApplicant false, and each pull is recorded for the
+	// certificate's own holder.
+	Related []Party
+	// UseCodes are hashes of the applicant's one-time use codes (用证码)
+	// for use-code materials; each is checked before anything is spent, and
+	// spent in the case's transaction.
+	UseCodes     [][]byte
+	Org, OrgUSCC string
 	Operator        string
 	BusinessCode    string
 	Purpose         string
@@ -163,10 +180,25 @@ func (s *Service) Open(ctx context.Context, r Request) (Opened, error) {
 		return Opened{}, err
 	}
 	now := s.now()
+	useCodes, err := s.checkUseCodes(ctx, it, r, now)
+	if err != nil {
+		return Opened{}, err
+	}
 	var cands []cases.Candidate
 	holderOf := map[string]string{} // certificate ID → holder subject
-	for _, subject := range append([]string{r.ApplicantSubject}, r.RelatedSubjects...) {
-		if err := s.candidates(ctx, v, it, r, subject, wanted, now, &cands, holderOf); err != nil {
+	if err := s.candidates(ctx, v, it, r, r.ApplicantSubject, wanted, useCodes, now, &cands, holderOf); err != nil {
+		return Opened{}, err
+	}
+	for _, p := range r.Related {
+		rel, ok := it.Relation(p.Relation)
+		if !ok || p.Subject == r.ApplicantSubject {
+			return Opened{}, &RefusedError{Reason: ReasonRelated}
+		}
+		types := map[string]bool{}
+		for _, t := range rel.CertificateTypes {
+			types[t] = wanted[t]
+		}
+		if err := s.candidates(ctx, v, it, r, p.Subject, types, nil, now, &cands, holderOf); err != nil {
 			return Opened{}, err
 		}
 	}
@@ -185,6 +217,12 @@ func (s *Service) Open(ctx context.Context, r Request) (Opened, error) {
 		if err := q.CreateCase(ctx, c); err != nil {
 			return err
 		}
+		// The use codes were checked above; spend them now, with the case.
+		for _, h := range r.UseCodes {
+			if _, err := q.RedeemUseCode(ctx, h, r.AppID, at); err != nil {
+				return err
+			}
+		}
 		// One usage record per certificate pulled, shown to its holder.
 		for _, id := range res.Pulled {
 			if err := q.AddUsageRecord(ctx, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: holderOf[id], At: at,
@@ -197,16 +235,71 @@ func (s *Service) Open(ctx context.Context, r Request) (Opened, error) {
 			map[string]any{"item_code": it.Code, "exempted": res.Exempted, "total": res.Total, "pulled": res.Pulled}))
 		return err
 	})
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		return Opened{}, &RefusedError{Reason: ReasonUseCode, Field: "use_codes"} // spent by a concurrent request
+	}
 	if err != nil {
 		return Opened{}, err
 	}
 	return Opened{Case: c, Result: res}, nil
 }
 
+// Party is a related party of a case.
+type Party struct {
+	Relation string // a relation code the item declares
+	Subject  string
+}
+
+// RefusedError is a case refused for a Reason... code; Field names the
+// request field at fault.
+type RefusedError struct {
+	Reason string
+	Field  string
+	Index  int // of the use code or related party
+}
+
+func (e *RefusedError) Error() string { return "casework: refused: " + e.Reason }
+
+// checkUseCodes checks each use code before any is spent: it must exist,
+// be unused and unexpired, belong to the applicant, and be for a
+// certificate of a type a use-code material of the item lists. It returns
+// the certificate IDs the codes open.
+func (s *Service) checkUseCodes(ctx context.Context, it cases.ServiceItem, r Request, now time.Time) (map[string]bool, error) {
+	out := map[string]bool{}
+	for i, h := range r.UseCodes {
+		refused := &RefusedError{Reason: ReasonUseCode, Field: fmt.Sprintf("use_codes[%d]", i), Index: i}
+		u, err := codeservice.CheckUseCode(ctx, s.Store, h, now)
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+			return nil, refused
+		}
+		if err != nil {
+			return nil, err
+		}
+		if u.HolderSubject != r.ApplicantSubject {
+			return nil, refused
+		}
+		cert, err := s.Store.GetCertificate(ctx, u.CertificateID)
+		if err != nil {
+			return nil, refused
+		}
+		ok := false
+		for _, m := range it.Materials {
+			if m.Pull == cases.PullUseCode && slices.Contains(m.CertificateTypes, cert.TypeCode) {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, refused
+		}
+		out[u.CertificateID] = true
+	}
+	return out, nil
+}
+
 // candidates adds the certificates of one holder, of the types the item
 // lists, each verified with the offline verifier.
 func (s *Service) candidates(ctx context.Context, v *verifier.Verifier, it cases.ServiceItem, r Request, subject string,
-	wanted map[string]bool, now time.Time, out *[]cases.Candidate, holderOf map[string]string) error {
+	wanted, useCodes map[string]bool, now time.Time, out *[]cases.Candidate, holderOf map[string]string) error {
 	after := ""
 	for {
 		page, err := s.Store.ListCertificates(ctx, store.CertificateFilter{HolderSubject: subject}, after, 200)
@@ -227,7 +320,7 @@ func (s *Service) candidates(ctx context.Context, v *verifier.Verifier, it cases
 			if err := json.Unmarshal(issuance.DocumentOf(c), &cand.Document); err != nil {
 				cand.Verified, cand.Reason = false, "malformed"
 			}
-			cand.PullAllowed = s.pullAllowed(ctx, it, c.TypeCode, r, subject, now)
+			cand.PullAllowed = s.pullAllowed(ctx, it, c.TypeCode, r, subject, now) || useCodes[c.ID]
 			holderOf[c.ID] = subject
 			*out = append(*out, cand)
 		}
@@ -241,7 +334,7 @@ func (s *Service) candidates(ctx context.Context, v *verifier.Verifier, it cases
 // pullAllowed decides whether the caller may pull a certificate of typeCode
 // for this item: ex officio materials always; grant materials only within
 // the applicant's grant to the calling app; use-code materials never by a
-// pull (the applicant presents the code instead).
+// pull (the applicant presents the code instead: see checkUseCodes).
 func (s *Service) pullAllowed(ctx context.Context, it cases.ServiceItem, typeCode string, r Request, subject string, now time.Time) bool {
 	for _, m := range it.Materials {
 		if !slices.Contains(m.CertificateTypes, typeCode) {

@@ -41,14 +41,14 @@ func (s *Service) RedeemUseCode(ctx context.Context, text, caller string, mayUse
 	}
 	hash := UseCodeHash(uc)
 	now := s.now().UTC().Truncate(time.Microsecond)
-	u, err := s.Store.GetUseCode(ctx, hash)
+	u, err := CheckUseCode(ctx, s.Store, hash, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Redeemed{}, ErrUnknownUseCode
+	case errors.Is(err, store.ErrConflict):
+		return Redeemed{}, ErrUseCodeSpent
 	case err != nil:
 		return Redeemed{}, err
-	case u.UsedAt != nil || !now.Before(u.ExpiresAt):
-		return Redeemed{}, ErrUseCodeSpent
 	}
 	cert, err := s.Store.GetCertificate(ctx, u.CertificateID)
 	if err != nil {
@@ -67,4 +67,21 @@ func (s *Service) RedeemUseCode(ctx context.Context, text, caller string, mayUse
 		return Redeemed{}, err
 	}
 	return Redeemed{UseCode: used, Certificate: cert}, nil
+}
+
+// CheckUseCode looks a use code up without spending it: store.ErrNotFound
+// for an unknown code, store.ErrConflict for one used or expired at now.
+// Every path that accepts a use code checks it here, then checks its own
+// right to the certificate the code is for, and only then spends it with
+// RedeemUseCode: a use code refused to one caller stays usable for the
+// caller the holder meant.
+func CheckUseCode(ctx context.Context, q store.Queries, hash []byte, now time.Time) (store.UseCode, error) {
+	u, err := q.GetUseCode(ctx, hash)
+	if err != nil {
+		return store.UseCode{}, err
+	}
+	if u.UsedAt != nil || !now.Before(u.ExpiresAt) {
+		return store.UseCode{}, store.ErrConflict
+	}
+	return u, nil
 }

@@ -37,6 +37,8 @@ type Principal struct {
 	// UseFields narrows an app's 用证清单 to named fields per type (see
 	// store.App.UseFields).
 	UseFields map[string][]string
+	// ServiceItems an app may open cases for (scope cases).
+	ServiceItems []string
 	// HolderKind is person or enterprise, for holders.
 	HolderKind string
 }

@@ -77,6 +77,16 @@ type App struct {
 	CreatedAt    time.Time
 }
 
+// HasScope reports whether the app carries scope sc.
+func (a App) HasScope(sc string) bool {
+	for _, x := range a.Scopes {
+		if x == sc {
+			return true
+		}
+	}
+	return false
+}
+
 // Venue is a place with a venue code (场所码).
 type Venue struct {
 	ID        string

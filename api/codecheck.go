@@ -1,0 +1,40 @@
+package api
+
+import (
+	"context"
+
+	"github.com/suishen/suishen/codes"
+	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/verifier"
+)
+
+// codeCheck is one online verification of a 随申码 code: the verifier's
+// result on this node's current bundle, and the holder the code names.
+type codeCheck struct {
+	Result verifier.Result
+	// Holder is the code's holder, known whenever the signature verified
+	// under a key of the bundle — also for a code that is expired, revoked
+	// or signed by a key since reported compromised, so that such uses can
+	// be recorded for the holder. A forged or foreign code names nobody.
+	Holder     store.Holder
+	Identified bool
+}
+
+// checkCode is the one online verification path for a holder's code: POST
+// /v1/verify and POST /v1/cases (the applicant's and related parties'
+// codes) both use it, so a code refused by one is refused by the other for
+// the same reasons.
+func (s *Server) checkCode(ctx context.Context, v *verifier.Verifier, text string) codeCheck {
+	out := codeCheck{Result: v.VerifyCode(text)}
+	if out.Result.KeyID == "" || !authentic(out.Result) || out.Result.Kind == "venue" {
+		return out // the signature did not verify under a trusted key, or a venue's code
+	}
+	p, err := codes.Parse(text)
+	if err != nil || len(p.Subject) == 0 {
+		return out
+	}
+	if h, err := s.deps.Codes.HolderOf(ctx, p.Subject); err == nil {
+		out.Holder, out.Identified = h, true
+	}
+	return out
+}
