@@ -133,13 +133,13 @@ type Request struct {
 	// spent in the case's transaction.
 	UseCodes     [][]byte
 	Org, OrgUSCC string
-	Operator        string
-	BusinessCode    string
-	Purpose         string
-	Caller          string // principal ref
-	AppID           string // the calling app, for grants ("" for a department)
-	Actor           audit.Actor
-	RequestID       string
+	Operator     string
+	BusinessCode string
+	Purpose      string
+	Caller       string // principal ref
+	AppID        string // the calling app, for grants ("" for a department)
+	Actor        audit.Actor
+	RequestID    string
 
 	// Audience is what the caller may receive of the pulled data (an app's
 	// use list; a department's case officers); OrgUnit the caller's own
