@@ -12,6 +12,7 @@ import (
 	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/store/teststore"
 )
 
 // The item of the matrix: 二手房交易登记, whose materials are the seller's
@@ -548,6 +549,56 @@ func TestCaseRelatedParties(t *testing.T) {
 		}
 		if s, _ := caseRecords(t, h, li); s != 0 {
 			t.Fatalf("the spouse's certificates were pulled: %d", s)
+		}
+	})
+}
+
+// A code from another Suishen (a foreign trust domain) names nobody here:
+// the case is refused with the verifier's reason, and nothing is pulled.
+func TestCaseForeignApplicantCode(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		foreign := newHarness(t, teststore.SQLite(t))
+		_, fgw := foreign.app("identity-gateway")
+		code := foreign.personalCode(foreign.holder(fgw))
+		_, dep := h.department(uscc2)
+		h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("F-1")))
+		_, app := h.caseApp(cases.ItemMarriage)
+		refusals := auditCount(t, h, "case.refused")
+		r := h.do("POST", "/v1/cases", app, caseBody(cases.ItemMarriage, code))
+		if r.Status != 422 || r.problem(t).Code != "applicant_code_refused" || r.problem(t).Errors[0].Code != "unknown_key" {
+			t.Fatalf("a foreign code: %d %s", r.Status, r.Body)
+		}
+		if auditCount(t, h, "case.refused") != refusals+1 {
+			t.Fatal("the refusal is not audited")
+		}
+		_, gw := h.app("identity-gateway")
+		if s, _ := caseRecords(t, h, h.holder(gw)); s != 0 {
+			t.Fatal("something was pulled")
+		}
+	})
+}
+
+// Seeded items stored by an earlier release are brought up to date on
+// start; an administrator's item is left alone.
+func TestSeededItemsAreUpdated(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		old := `{"code":"` + cases.ItemEnterpriseSetup + `","name":"企业设立登记","materials":[],"prefill":[],"prechecks":[]}`
+		if err := h.st.InTx(ctx, func(q store.Queries) error {
+			_, err := q.ReplaceSeededServiceItem(ctx, store.ServiceItem{Code: cases.ItemEnterpriseSetup, Name: "企业设立登记", Spec: []byte(old)})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.must(200, h.do("GET", "/v1/service-items/"+cases.ItemEnterpriseSetup, "", nil)); len(got["materials"].([]any)) != 0 {
+			t.Fatalf("the old definition was not stored: %v", got)
+		}
+		if err := h.srv.deps.Cases.Seed(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := h.must(200, h.do("GET", "/v1/service-items/"+cases.ItemEnterpriseSetup, "", nil))
+		if len(got["form_fields"].([]any)) != len(seedForm(cases.ItemEnterpriseSetup)) || len(got["materials"].([]any)) != 5 {
+			t.Fatalf("the seeded item was not updated: %v", got)
 		}
 	})
 }
