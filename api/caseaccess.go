@@ -164,7 +164,7 @@ func (s *Server) refuseCase(ctx context.Context, c *echo.Context, req *caseReque
 	r := casework.Refusal{Action: "case.open", Reason: reason, Item: it, Holders: holders, Org: p.Name, OrgUSCC: p.USCC,
 		Actor: actorOf(c), Request: requestID(c)}
 	if req != nil {
-		r.Org, r.Operator, r.Business, r.Purpose = req.Org, req.Operator, req.BusinessCode, req.Purpose
+		r.OrgUnit, r.Operator, r.Business, r.Purpose = req.Org, req.Operator, req.BusinessCode, req.Purpose
 	}
 	if p.Kind == store.KindApp {
 		r.AppID = p.ID

@@ -64,8 +64,9 @@ type Refusal struct {
 	Item     cases.ServiceItem
 	CaseID   string
 	Holders  []string // subjects of the holders the attempt concerned, where identifiable
-	Org      string
+	Org      string // the caller's registered name
 	OrgUSCC  string
+	OrgUnit  string // the caller's own words for its sub-unit
 	Operator string
 	Business string
 	Purpose  string
@@ -96,7 +97,7 @@ func (s *Service) Refuse(ctx context.Context, r Refusal) error {
 			}
 			seen[h] = true
 			if err := q.AddUsageRecord(ctx, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: h, At: at,
-				Org: r.Org, OrgUSCC: r.OrgUSCC, Operator: r.Operator, ItemCode: r.Item.Code, ItemName: r.Item.Name,
+				Org: r.Org, OrgUSCC: r.OrgUSCC, OrgUnit: r.OrgUnit, Operator: r.Operator, ItemCode: r.Item.Code, ItemName: r.Item.Name,
 				BusinessCode: r.Business, Purpose: r.Purpose, Channel: "case", Result: "refused", AppID: r.AppID, Detail: r.Reason}); err != nil {
 				return err
 			}
