@@ -64,7 +64,7 @@ type Refusal struct {
 	Item     cases.ServiceItem
 	CaseID   string
 	Holders  []string // subjects of the holders the attempt concerned, where identifiable
-	Org      string // the caller's registered name
+	Org      string   // the caller's registered name
 	OrgUSCC  string
 	OrgUnit  string // the caller's own words for its sub-unit
 	Operator string
