@@ -169,7 +169,8 @@ func TestBirthRegistrationUsesTheNewbornsCertificate(t *testing.T) {
 		// The case system's use list names the birth certificate: its
 		// pre-fill reaches the case, names masked by the one rule.
 		caseApp := h.must(201, h.do("POST", "/v1/admin/apps", testAdminToken, map[string]any{
-			"name": "一网通办", "uscc": uscc1, "scopes": []string{"cases"}, "certificate_types": []string{typeIDCard, bc, mc}}))["api_key"].(string)
+			"name": "一网通办", "uscc": uscc1, "scopes": []string{"cases"}, "certificate_types": []string{typeIDCard, bc, mc},
+			"service_items": []string{cases.ItemBirthRegistration}}))["api_key"].(string)
 		_, gw := h.app("identity-gateway")
 		newborn := citizenID("31010420261101001")
 		h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("B-ID")))

@@ -19,6 +19,7 @@ import (
 	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/issuance"
+	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/matching"
 	"github.com/suishen/suishen/principal"
@@ -252,11 +253,16 @@ func seededItemCodes() []string {
 	return items
 }
 
-// caseApp registers an app with scope cases for the given service items.
+// caseApp registers an app with scope cases for the given service items;
+// its use list names every seeded type (their non-sensitive fields).
 func (h *harness) caseApp(items ...string) (id, key string) {
 	h.t.Helper()
+	var types []string
+	for _, t := range issuer.SeedCatalogue() {
+		types = append(types, t.Code)
+	}
 	m := h.must(201, h.do("POST", "/v1/admin/apps", testAdminToken, map[string]any{
-		"name": "某区一网通办受理平台", "uscc": uscc1, "scopes": []string{"cases"}, "certificate_types": []string{}, "service_items": items}))
+		"name": "某区一网通办受理平台", "uscc": uscc1, "scopes": []string{"cases"}, "certificate_types": types, "service_items": items}))
 	return m["id"].(string), m["api_key"].(string)
 }
 
