@@ -269,8 +269,8 @@ func (s *Server) statsScope(c *echo.Context) (store.StatsFilter, error) {
 // --- decisions ---
 
 type decisionRequest struct {
-	Outcome string `json:"outcome"` // approved | rejected
-	Notes   string `json:"notes,omitempty"`
+	Outcome string `json:"outcome" doc:"The officer's decision." enum:"approved,rejected" example:"approved"`
+	Notes   string `json:"notes,omitempty" doc:"The officer's notes (at most 1,000 characters; no control or bidirectional-override characters)." example:"材料齐全，准予登记"`
 }
 
 // maxDecisionNotes bounds the officer's notes (characters).
@@ -331,7 +331,7 @@ func printableNotes(s string) bool {
 // --- the service items of an app ---
 
 type appServiceItemsRequest struct {
-	ServiceItems []string `json:"service_items"`
+	ServiceItems []string `json:"service_items" doc:"The service items (事项 codes) the app may open cases for; at least one." example:"[\"000113101000\"]"`
 }
 
 // checkServiceItems adds an error for each item code that is malformed,

@@ -37,7 +37,7 @@ type Relation struct {
 	Code             string   `json:"code" doc:"The relation's code, named in a case's related[].relation." example:"newborn"`
 	Name             string   `json:"name" doc:"The relation's name." example:"新生儿"`
 	CertificateTypes []string `json:"certificate_types" doc:"The certificate types a case may read from the related party."`
-	LinkType         string   `json:"link_certificate_type,omitempty" doc:"For a minor named by ID number: the certificate type, held by the minor, that must name the applicant." example:"12100000400013309X001"`
+	LinkType         string   `json:"link_certificate_type,omitempty" doc:"For a minor named by ID number: the certificate type, held by the minor, that must name the applicant." example:"11100000000021004M001"`
 	LinkFields       []string `json:"link_fields,omitempty" doc:"The fields of the linking certificate that may carry the applicant's identity number." example:"mother_id_number"`
 }
 
