@@ -164,7 +164,7 @@ func TestHolderPageShowsALiveCode(t *testing.T) {
 			gw, _ := pageFixture(t, h)
 			ctx := browsertest.Tab(t)
 			do(t, ctx, chromedp.Navigate(h.browserLoginURL(gw)))
-			waitJS(t, ctx, `location.pathname === '/me' && !!document.getElementById('qr').dataset.code && document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0`, 15*time.Second)
+			waitJS(t, ctx, `location.pathname === '/me' && !!document.getElementById('qr').dataset.code && document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0`, 20*time.Second)
 
 			first := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('qr').dataset.code`))
 			if got := screenQR(t, ctx); got != first {
@@ -179,7 +179,7 @@ func TestHolderPageShowsALiveCode(t *testing.T) {
 			}
 
 			// Within one TTL the page shows a new code, which verifies too.
-			waitJS(t, ctx, fmt.Sprintf(`document.getElementById('qr').dataset.code !== %q && document.getElementById('qr').complete`, first), 15*time.Second)
+			waitJS(t, ctx, fmt.Sprintf(`document.getElementById('qr').dataset.code !== %q && document.getElementById('qr').complete`, first), 20*time.Second)
 			second := screenQR(t, ctx)
 			if second == first {
 				t.Fatal("the code on the screen did not change")
@@ -199,7 +199,7 @@ func TestHolderPages(t *testing.T) {
 	gw, grantID := pageFixture(t, h)
 	ctx := browsertest.Tab(t)
 	do(t, ctx, chromedp.Navigate(h.browserLoginURL(gw)))
-	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.querySelectorAll('#cert-list li').length > 0 && document.querySelectorAll('#usage-list li').length > 0 && document.querySelectorAll('#grant-list li').length > 0`, 15*time.Second)
+	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.querySelectorAll('#cert-list li').length > 0 && document.querySelectorAll('#usage-list li').length > 0 && document.querySelectorAll('#grant-list li').length > 0`, 20*time.Second)
 
 	// Budget: the first visit (cold cache) transfers at most 150 KB — the
 	// page, its assets, the code image and the API answers.
@@ -227,7 +227,7 @@ func TestHolderPages(t *testing.T) {
 
 	// 亮证: a presentation code that verifies with the use code shown.
 	do(t, ctx, chromedp.Click(`#cert-list button`))
-	waitJS(t, ctx, `!document.getElementById('present').hidden && document.getElementById('use-code').textContent.length >= 6 && document.getElementById('present-qr').complete`, 10*time.Second)
+	waitJS(t, ctx, `!document.getElementById('present').hidden && document.getElementById('use-code').textContent.length >= 6 && document.getElementById('present-qr').complete`, 20*time.Second)
 	useCode := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('use-code').textContent`))
 	presented := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('present-qr').dataset.code`))
 	if r := h.offline(t, presented); r.Result != verifier.Valid || r.Kind != "presentation" || r.UseCode != useCode {
@@ -238,7 +238,7 @@ func TestHolderPages(t *testing.T) {
 
 	// Revoking a grant from the page revokes it.
 	do(t, ctx, chromedp.Click(`#grant-list button`))
-	waitJS(t, ctx, `document.querySelectorAll('#grant-list li').length === 0`, 10*time.Second)
+	waitJS(t, ctx, `document.querySelectorAll('#grant-list li').length === 0`, 20*time.Second)
 	tok := h.holder(gw)
 	for _, g := range h.must(200, h.do("GET", "/v1/me/authorizations", tok, nil))["items"].([]any) {
 		if g := g.(map[string]any); g["id"] == grantID && g["revoked_at"] == nil {
@@ -249,7 +249,7 @@ func TestHolderPages(t *testing.T) {
 	// 长者专版: large type, the code and at most three large actions, no
 	// countdown; the choice is remembered.
 	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=1"))
-	waitJS(t, ctx, `document.body.classList.contains('elder') && !!document.getElementById('qr').dataset.code && document.getElementById('qr').complete`, 10*time.Second)
+	waitJS(t, ctx, `document.body.classList.contains('elder') && !!document.getElementById('qr').dataset.code && document.getElementById('qr').complete`, 20*time.Second)
 	size := run(t, ctx, chromedp.Evaluate[float64](`parseFloat(getComputedStyle(document.body).fontSize)`))
 	if size < 24 {
 		t.Fatalf("elder body font size %v px, want ≥ 24", size)
@@ -277,16 +277,16 @@ func TestHolderPages(t *testing.T) {
 	}
 	saveScreenshot(t, ctx, "me-elder.png")
 	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me"))
-	waitJS(t, ctx, `document.readyState === 'complete' && document.body.classList.contains('elder')`, 10*time.Second)
+	waitJS(t, ctx, `document.readyState === 'complete' && document.body.classList.contains('elder')`, 20*time.Second)
 	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=0"))
-	waitJS(t, ctx, `document.readyState === 'complete' && !document.body.classList.contains('elder') && !!document.getElementById('qr').dataset.code`, 10*time.Second)
+	waitJS(t, ctx, `document.readyState === 'complete' && !document.body.classList.contains('elder') && !!document.getElementById('qr').dataset.code`, 20*time.Second)
 
 	// The offline card: printing a new one invalidates the old.
 	card := func() string {
 		do(t, ctx, chromedp.Navigate(h.ts.URL+"/print/offline"))
-		waitJS(t, ctx, `!document.getElementById('intro').hidden`, 10*time.Second)
+		waitJS(t, ctx, `!document.getElementById('intro').hidden`, 20*time.Second)
 		do(t, ctx, chromedp.Click(`#make`))
-		waitJS(t, ctx, `!!document.getElementById('card-qr').dataset.code && document.getElementById('card-qr').complete && document.getElementById('card-qr').naturalWidth > 0`, 10*time.Second)
+		waitJS(t, ctx, `!!document.getElementById('card-qr').dataset.code && document.getElementById('card-qr').complete && document.getElementById('card-qr').naturalWidth > 0`, 20*time.Second)
 		return run(t, ctx, chromedp.Evaluate[string](`document.getElementById('card-qr').dataset.code`))
 	}
 	old := card()
@@ -324,11 +324,12 @@ func TestHolderPages(t *testing.T) {
 	// Sign-out ends the session: the page then says so, and the API refuses
 	// the cookie.
 	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me"))
-	waitJS(t, ctx, `!document.getElementById('foot').hidden`, 10*time.Second)
+	// Wait for the lists too: they push the footer down as they arrive.
+	waitJS(t, ctx, `!document.getElementById('foot').hidden && !document.getElementById('grants').hidden && !document.getElementById('usage').hidden && !document.getElementById('checkins').hidden`, 20*time.Second)
 	do(t, ctx, chromedp.Click(`#sign-out`))
-	waitJS(t, ctx, `document.getElementById('notice').textContent.includes('退出登录')`, 10*time.Second)
+	waitJS(t, ctx, `document.getElementById('notice').textContent.includes('退出登录')`, 20*time.Second)
 	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me"))
-	waitJS(t, ctx, `document.getElementById('notice').textContent.includes('随申办')`, 10*time.Second)
+	waitJS(t, ctx, `document.getElementById('notice').textContent.includes('随申办')`, 20*time.Second)
 }
 
 // A login URL works once: opened a second time (in another browser) it signs
@@ -339,10 +340,10 @@ func TestLoginURLOnceInBrowser(t *testing.T) {
 	u := h.browserLoginURL(gw)
 	a := browsertest.Tab(t)
 	do(t, a, chromedp.Navigate(u))
-	waitJS(t, a, `!!document.getElementById('qr').dataset.code`, 10*time.Second)
+	waitJS(t, a, `!!document.getElementById('qr').dataset.code`, 20*time.Second)
 	b := browsertest.Tab(t)
 	do(t, b, chromedp.Navigate(u))
-	waitJS(t, b, `document.getElementById('notice').textContent.includes('无效或已过期')`, 10*time.Second)
+	waitJS(t, b, `document.getElementById('notice').textContent.includes('无效或已过期')`, 20*time.Second)
 	if run(t, b, chromedp.Evaluate[bool](`!!document.getElementById('qr').dataset.code`)) {
 		t.Fatal("a used login URL signed a second browser in")
 	}
@@ -362,10 +363,10 @@ func TestCrossSitePostRefusedInBrowser(t *testing.T) {
 	defer evil.Close()
 	ctx := browsertest.Tab(t)
 	do(t, ctx, chromedp.Navigate(h.browserLoginURL(gw)))
-	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code`, 10*time.Second)
+	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code`, 20*time.Second)
 	do(t, ctx, chromedp.Navigate(evil.URL))
 	do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('f').submit()`))
-	waitJS(t, ctx, `location.pathname === '/v1/me/codes/offline' && document.readyState === 'complete'`, 10*time.Second)
+	waitJS(t, ctx, `location.pathname === '/v1/me/codes/offline' && document.readyState === 'complete'`, 20*time.Second)
 	body := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`))
 	if !strings.Contains(body, `"status":403`) || !strings.Contains(body, "cross_site") {
 		t.Fatalf("cross-site POST answered: %s", body)
@@ -385,7 +386,7 @@ func TestEnterpriseHolderPage(t *testing.T) {
 	m := h.must(201, h.do("POST", "/v1/sessions", gw, map[string]any{"kind": "enterprise", "name": "上海某某科技有限公司", "id_number": uscc1}))
 	ctx := browsertest.Tab(t)
 	do(t, ctx, chromedp.Navigate(strings.Replace(m["login_url"].(string), h.cfg.PublicURL, h.ts.URL, 1)))
-	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0`, 15*time.Second)
+	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0`, 20*time.Second)
 	title := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('code-title').textContent + ' ' + document.getElementById('kind').textContent`))
 	if !strings.Contains(title, "企业码") || !strings.Contains(title, "企业") {
 		t.Fatalf("enterprise page title %q", title)
