@@ -68,7 +68,7 @@ type checkinList struct {
 }
 
 type reasonView struct {
-	Code   string `json:"code" doc:"A stable reason code (signature_invalid, expired, revoked, key_compromised, status_unknown, …)." example:"expired"`
+	Code   string `json:"code" doc:"A stable reason code: what made the result invalid or unknown." enum:"@verifier.reasons" example:"expired"`
 	Detail string `json:"detail" doc:"The reason in words." example:"the code expired at 2026-12-01T08:01:00Z"`
 }
 

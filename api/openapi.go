@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/suishen/suishen/issuer"
+	"github.com/suishen/suishen/verifier"
 )
 
 // OpenAPI builds the OpenAPI 3.1 document of the route table. Schemas come
@@ -355,6 +356,19 @@ type schemaGen struct{ defs map[string]any }
 var timeType = reflect.TypeOf(time.Time{})
 var rawType = reflect.TypeOf(json.RawMessage{})
 
+// enumSets are closed sets named in an enum tag by "@name" because their
+// values are constants of another package: the list follows the constants.
+var enumSets = map[string][]string{
+	"@verifier.reasons": {
+		verifier.ReasonMalformed, verifier.ReasonOversized, verifier.ReasonUnsupportedAlgorithm, verifier.ReasonUnsupportedVersion,
+		verifier.ReasonUnknownKind, verifier.ReasonBadSignature, verifier.ReasonUnknownKey, verifier.ReasonKeyCompromised,
+		verifier.ReasonWrongRole, verifier.ReasonKeyNotTrustedForType, verifier.ReasonKeyRetired, verifier.ReasonKeyNotYetValid,
+		verifier.ReasonExpired, verifier.ReasonNotYetValid, verifier.ReasonWrongKind, verifier.ReasonSuspended, verifier.ReasonRevoked,
+		verifier.ReasonSuperseded, verifier.ReasonStatusListMissing, verifier.ReasonStatusListExpired, verifier.ReasonStatusUnknown,
+		verifier.ReasonBundleExpired, verifier.ReasonBundleUnavailable, verifier.ReasonUnverifiable,
+	},
+}
+
 // schemaTypes name the Go types that a json.RawMessage field stands for
 // (tag schema:"Name"): the field is documented as that type.
 var schemaTypes = map[string]reflect.Type{
@@ -463,7 +477,11 @@ func annotate(sch map[string]any, f reflect.StructField) {
 		}
 	}
 	if e := f.Tag.Get("enum"); e != "" && target != nil {
-		target["enum"] = strings.Split(e, ",")
+		if set, ok := enumSets[e]; ok {
+			target["enum"] = set
+		} else {
+			target["enum"] = strings.Split(e, ",")
+		}
 	}
 	if fm := f.Tag.Get("format"); fm != "" && target != nil {
 		target["format"] = fm
