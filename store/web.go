@@ -28,4 +28,7 @@ type WebQueries interface {
 	UseLoginTicket(ctx context.Context, ticketHash []byte, now time.Time) (LoginTicket, error)
 	// DeleteSession ends a session at once; ErrNotFound when there is none.
 	DeleteSession(ctx context.Context, tokenHash []byte) error
+	// DeleteExpiredLoginTickets removes tickets expired at now (used or
+	// not) and reports how many.
+	DeleteExpiredLoginTickets(ctx context.Context, now time.Time) (int64, error)
 }

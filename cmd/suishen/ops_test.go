@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,11 +18,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/store/teststore"
 )
 
@@ -407,5 +412,46 @@ func TestTracingOffByDefault(t *testing.T) {
 		if got := tracingEnabled(func(k string) string { return c.env[k] }); got != c.want {
 			t.Errorf("%v: enabled %v", c.env, got)
 		}
+	}
+}
+
+// TestSweepExpired: the serve loop's sweeper deletes expired sessions and
+// sign-in tickets and keeps live ones.
+func TestSweepExpired(t *testing.T) {
+	st := teststore.SQLite(t)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	for i, exp := range []time.Time{now.Add(-time.Minute), now.Add(time.Hour)} {
+		if err := st.CreateSession(ctx, store.Session{TokenHash: []byte{byte(i)}, Subject: "s", HolderKind: "person", DisplayName: "张*",
+			CreatedBy: "t", CreatedAt: now.Add(-time.Hour), ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateLoginTicket(ctx, store.LoginTicket{TicketHash: []byte{byte(i)}, Subject: "s", HolderKind: "person", DisplayName: "张*",
+			CreatedBy: "t", CreatedAt: now.Add(-time.Hour), ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); sweepExpired(sctx, st, slog.Default(), 20*time.Millisecond) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, errGone := st.GetSession(ctx, []byte{0}, now.Add(-2*time.Minute)) // as if before expiry: found only if the row is there
+		_, errLive := st.GetSession(ctx, []byte{1}, now)
+		if errors.Is(errGone, store.ErrNotFound) && errLive == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not swept: %v %v", errGone, errLive)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if _, err := st.UseLoginTicket(ctx, []byte{1}, now); err != nil {
+		t.Fatalf("a live ticket was swept: %v", err)
+	}
+	if n, err := st.DeleteExpiredLoginTickets(ctx, now); err != nil || n != 0 {
+		t.Fatalf("the expired ticket was left: %d %v", n, err)
 	}
 }

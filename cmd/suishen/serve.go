@@ -129,6 +129,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	done := make(chan struct{})
 	go func() { defer close(done); sealer.Run(bg, time.Second) }()
 	go ring.Run(bg, 5*time.Second)
+	go sweepExpired(bg, st, log, 10*time.Minute)
 	if ml != nil {
 		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
 		go func() { _ = ms.Serve(ml) }()
@@ -140,4 +141,34 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	<-done
 	log.Info("suishen stopped")
 	return err
+}
+
+// sweeper is what sweepExpired deletes from.
+type sweeper interface {
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+	DeleteExpiredLoginTickets(ctx context.Context, now time.Time) (int64, error)
+}
+
+// sweepExpired deletes expired holder sessions and sign-in tickets every
+// interval until ctx ends (every node does it; the deletes are idempotent).
+// Expired rows are refused anyway; this only keeps the tables small.
+func sweepExpired(ctx context.Context, st sweeper, log interface {
+	Warn(msg string, args ...any)
+}, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		if _, err := st.DeleteExpiredSessions(ctx, now); err != nil && ctx.Err() == nil {
+			log.Warn("sweeping expired sessions failed", "err", err)
+		}
+		if _, err := st.DeleteExpiredLoginTickets(ctx, now); err != nil && ctx.Err() == nil {
+			log.Warn("sweeping expired login tickets failed", "err", err)
+		}
+	}
 }

@@ -46,3 +46,12 @@ func (q *Queries) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	}
 	return nil
 }
+
+// DeleteExpiredLoginTickets removes expired sign-in tickets.
+func (q *Queries) DeleteExpiredLoginTickets(ctx context.Context, now time.Time) (int64, error) {
+	n, err := q.db.Exec(ctx, `DELETE FROM login_tickets WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired login tickets: %w", err)
+	}
+	return n, nil
+}

@@ -27,3 +27,12 @@ func (s *Store) UseLoginTicket(ctx context.Context, ticketHash []byte, now time.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	return s.write(ctx, func(q store.Queries) error { return q.DeleteSession(ctx, tokenHash) })
 }
+
+// DeleteExpiredLoginTickets implements store.Queries.
+func (s *Store) DeleteExpiredLoginTickets(ctx context.Context, now time.Time) (n int64, err error) {
+	err = s.write(ctx, func(q store.Queries) error {
+		n, err = q.DeleteExpiredLoginTickets(ctx, now)
+		return err
+	})
+	return n, err
+}

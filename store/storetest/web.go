@@ -39,6 +39,16 @@ func testLoginTickets(t *testing.T, s store.Store) {
 	_, err = s.UseLoginTicket(ctx, late.TicketHash, late.ExpiresAt.Add(-time.Microsecond))
 	ok(t, err, "just before expiry")
 
+	// Expired tickets are swept, used or not; live ones stay.
+	live := tk
+	live.TicketHash, live.ExpiresAt = hash(44), base.Add(time.Hour)
+	ok(t, s.CreateLoginTicket(ctx, live), "create live")
+	n, err := s.DeleteExpiredLoginTickets(ctx, base.Add(2*time.Minute))
+	ok(t, err, "sweep")
+	same(t, "tickets swept", n, int64(2)) // tk (used) and late (used), both expired
+	_, err = s.UseLoginTicket(ctx, live.TicketHash, base.Add(3*time.Minute))
+	ok(t, err, "a live ticket survives the sweep")
+
 	race := tk
 	race.TicketHash = hash(43)
 	ok(t, s.CreateLoginTicket(ctx, race), "create race")
