@@ -1,5 +1,3 @@
-// Package web serves Suishen's pages for people. Every asset is embedded in
-// the binary; nothing is loaded from another host.
 package web
 
 import (
@@ -41,24 +39,38 @@ var ScanCSP = strings.Replace(DefaultCSP, "script-src 'self';", "script-src 'sel
 // ScanPermissions lets /scan use the camera, and nothing else.
 const ScanPermissions = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
 
-// scanAsset is one embedded file as served.
-type scanAsset struct {
-	name  string // file name in web/scan
-	ctype string
-	raw   []byte // nil for verifier.wasm until a client without gzip asks
-	gz    []byte
-	hash  string // first 16 hex digits of SHA-256 of gz
-	once  sync.Once
+// wasmAsset is the verifier: embedded only gzip-compressed and served as
+// is; decompressed once, on demand, for a client that does not take gzip.
+type wasmAsset struct {
+	gz   []byte
+	hash string
+	once sync.Once
+	file *file
+}
+
+func (a *wasmAsset) plain() *file {
+	a.once.Do(func() {
+		var raw []byte
+		zr, err := gzip.NewReader(bytes.NewReader(a.gz))
+		if err == nil {
+			raw, err = io.ReadAll(zr)
+		}
+		if err != nil {
+			raw = []byte{}
+		}
+		a.file = &file{body: raw, ctype: "application/wasm", etag: `"` + a.hash + `"`, hash: a.hash}
+	})
+	return a.file
 }
 
 // Scanner serves /scan, its assets under /scan/ and its service worker at
 // /scan-sw.js.
 type Scanner struct {
 	anchorPEM func(context.Context) ([]byte, error)
-	assets    map[string]*scanAsset // by URL path
+	files     map[string]*file // scripts and styles by URL path
+	wasm      *wasmAsset
 	page      *htmltemplate.Template
-	sw        []byte // rendered service worker
-	swETag    string
+	sw        *file
 	urls      scanURLs
 }
 
@@ -66,40 +78,41 @@ type scanURLs struct {
 	CSS, App, JSQR, WasmExec, WASM string
 }
 
+// WASMPath is the URL path of the verifier.
+const WASMPath = "/scan/verifier.wasm"
+
 // scanFilesServed maps URL paths to files of web/scan.
-var scanFilesServed = []struct{ url, file, ctype string }{
-	{"/scan/scan.css", "scan.css", "text/css; charset=utf-8"},
-	{"/scan/scan.js", "scan.js", "text/javascript; charset=utf-8"},
-	{"/scan/jsQR.js", "jsQR.js", "text/javascript; charset=utf-8"},
-	{"/scan/wasm_exec.js", "wasm_exec.js", "text/javascript; charset=utf-8"},
-	{"/scan/verifier.wasm", "verifier.wasm.gz", "application/wasm"},
+var scanFilesServed = []struct{ url, file string }{
+	{"/scan/scan.css", "scan.css"},
+	{"/scan/scan.js", "scan.js"},
+	{"/scan/jsQR.js", "jsQR.js"},
+	{"/scan/wasm_exec.js", "wasm_exec.js"},
 }
 
 // NewScanner prepares the page. anchorPEM returns the trust anchor's public
 // key (PEM) that the page pins: it is written into the page, so the page
 // trusts exactly the anchor of the server it came from.
 func NewScanner(anchorPEM func(context.Context) ([]byte, error)) (*Scanner, error) {
-	s := &Scanner{anchorPEM: anchorPEM, assets: map[string]*scanAsset{}}
+	s := &Scanner{anchorPEM: anchorPEM, files: map[string]*file{}}
 	version := sha256.New()
 	for _, f := range scanFilesServed {
 		b, err := scanFiles.ReadFile("scan/" + f.file)
 		if err != nil {
 			return nil, err
 		}
-		a := &scanAsset{name: f.file, ctype: f.ctype}
-		if strings.HasSuffix(f.file, ".gz") {
-			a.gz = b
-		} else {
-			a.raw, a.gz = b, gzipBytes(b)
-		}
-		sum := sha256.Sum256(a.gz)
-		a.hash = hex.EncodeToString(sum[:8])
-		version.Write(sum[:])
-		s.assets[f.url] = a
+		s.files[f.url] = prepare(b, contentType(f.file))
+		version.Write([]byte(s.files[f.url].etag))
 	}
-	v := func(u string) string { return u + "?v=" + s.assets[u].hash }
+	gz, err := scanFiles.ReadFile("scan/verifier.wasm.gz")
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(gz)
+	s.wasm = &wasmAsset{gz: gz, hash: hex.EncodeToString(sum[:6])}
+	version.Write(sum[:])
+	v := func(u string) string { return u + "?v=" + s.files[u].hash }
 	s.urls = scanURLs{CSS: v("/scan/scan.css"), App: v("/scan/scan.js"), JSQR: v("/scan/jsQR.js"),
-		WasmExec: v("/scan/wasm_exec.js"), WASM: v("/scan/verifier.wasm")}
+		WasmExec: v("/scan/wasm_exec.js"), WASM: WASMPath + "?v=" + s.wasm.hash}
 
 	html, err := scanFiles.ReadFile("scan/scan.html")
 	if err != nil {
@@ -124,30 +137,11 @@ func NewScanner(anchorPEM func(context.Context) ([]byte, error)) (*Scanner, erro
 	if err := sw.Execute(&out, map[string]string{"Version": string(ver), "Assets": string(precache)}); err != nil {
 		return nil, err
 	}
-	s.sw = out.Bytes()
-	sum := sha256.Sum256(s.sw)
-	s.swETag = `"` + hex.EncodeToString(sum[:8]) + `"`
+	s.sw = prepare(out.Bytes(), "text/javascript; charset=utf-8")
 	return s, nil
 }
 
-func gzipBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	return buf.Bytes()
-}
-
-// Paths lists the URL paths Scanner serves, for the router.
-func (s *Scanner) Paths() []string {
-	p := []string{"/scan", "/scan-sw.js"}
-	for _, f := range scanFilesServed {
-		p = append(p, f.url)
-	}
-	return p
-}
-
-// ServeHTTP answers GET and HEAD of Paths.
+// ServeHTTP answers GET and HEAD of /scan, /scan-sw.js and /scan/NAME.
 func (s *Scanner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	SecurityHeaders(h, ScanCSP, ScanPermissions)
@@ -156,68 +150,46 @@ func (s *Scanner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	switch p := r.URL.Path; p {
-	case "/scan":
-		s.servePage(w, r)
-	case "/scan-sw.js":
-		h.Set("Content-Type", "text/javascript; charset=utf-8")
-		h.Set("Cache-Control", "no-cache")
-		h.Set("Service-Worker-Allowed", "/scan")
-		serveBytes(w, r, s.swETag, s.sw, nil)
-	default:
-		a := s.assets[path.Clean(p)]
-		if a == nil {
-			http.NotFound(w, r)
-			return
-		}
-		h.Set("Content-Type", a.ctype)
-		if r.URL.Query().Get("v") == a.hash {
+	p := path.Clean(r.URL.Path)
+	immutable := func(hash string) {
+		if r.URL.Query().Get("v") == hash {
 			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			h.Set("Cache-Control", "no-cache")
 		}
+	}
+	switch {
+	case p == "/scan":
+		s.servePage(w, r)
+	case p == "/scan-sw.js":
+		h.Set("Cache-Control", "no-cache")
+		h.Set("Service-Worker-Allowed", "/scan")
+		serve(w, r, s.sw)
+	case p == WASMPath:
+		immutable(s.wasm.hash)
+		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			serve(w, r, s.wasm.plain())
+			return
+		}
+		// As embedded: the compressed bytes, sent as they are.
+		h.Set("ETag", `"`+s.wasm.hash+`"`)
+		h.Set("Content-Type", "application/wasm")
 		h.Add("Vary", "Accept-Encoding")
-		etag := `"` + a.hash + `"`
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			h.Set("Content-Encoding", "gzip")
-			serveBytes(w, r, etag, a.gz, nil)
+		if match := r.Header.Get("If-None-Match"); match != "" && etagMatch(match, `"`+s.wasm.hash+`"`) {
+			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		serveBytes(w, r, etag, nil, a.plain)
-	}
-}
-
-// plain returns the asset uncompressed (decompressed once, on demand).
-func (a *scanAsset) plain() []byte {
-	a.once.Do(func() {
-		if a.raw != nil {
-			return
+		h.Set("Content-Encoding", "gzip")
+		h.Set("Content-Length", fmt.Sprint(len(s.wasm.gz)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(s.wasm.gz)
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(a.gz))
-		if err == nil {
-			a.raw, err = io.ReadAll(zr)
-		}
-		if err != nil {
-			a.raw = []byte{}
-		}
-	})
-	return a.raw
-}
-
-// serveBytes writes body (or lazy()) with etag, answering If-None-Match.
-func serveBytes(w http.ResponseWriter, r *http.Request, etag string, body []byte, lazy func() []byte) {
-	w.Header().Set("ETag", etag)
-	if match := r.Header.Get("If-None-Match"); match != "" && etagMatch(match, etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	if body == nil {
-		body = lazy()
-	}
-	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
+	case s.files[p] != nil:
+		immutable(s.files[p].hash)
+		serve(w, r, s.files[p])
+	default:
+		http.NotFound(w, r)
 	}
 }
 
@@ -236,9 +208,6 @@ func (s *Scanner) servePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
-	sum := sha256.Sum256(buf.Bytes())
-	serveBytes(w, r, `"`+hex.EncodeToString(sum[:8])+`"`, buf.Bytes(), nil)
+	w.Header().Set("Cache-Control", "no-cache")
+	serve(w, r, prepare(buf.Bytes(), "text/html; charset=utf-8"))
 }

@@ -74,7 +74,7 @@ func TestVerifierWASMCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *update {
-		if err := os.WriteFile("scan/verifier.wasm.gz", gzipBytes(fresh), 0o644); err != nil {
+		if err := os.WriteFile("scan/verifier.wasm.gz", prepare(fresh, "application/wasm").gz, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile("scan/wasm_exec.js", loader, 0o644); err != nil {
@@ -218,11 +218,13 @@ func TestScanAssets(t *testing.T) {
 		t.Fatalf("service worker: %v %s", sw.Header, swBody)
 	}
 	total := len(body)
-	for _, a := range sc.assets {
-		total += len(a.gz)
-		t.Logf("%-18s %9d bytes, %9d gzip-compressed", a.name, len(a.plain()), len(a.gz))
+	for u, f := range sc.files {
+		total += len(f.gz)
+		t.Logf("%-22s %9d bytes, %9d gzip-compressed", u, len(f.body), len(f.gz))
 	}
-	t.Logf("a first visit transfers %d bytes (page, gzip-compressed assets), %d of them the verifier", total, len(sc.assets["/scan/verifier.wasm"].gz))
+	total += len(sc.wasm.gz)
+	t.Logf("%-22s %9d bytes, %9d gzip-compressed", WASMPath, len(sc.wasm.plain().body), len(sc.wasm.gz))
+	t.Logf("a first visit transfers %d bytes (page, gzip-compressed assets), %d of them the verifier", total, len(sc.wasm.gz))
 	if r := get("/scan/nothing.js"); r.StatusCode != 404 {
 		t.Fatalf("unknown asset: %d", r.StatusCode)
 	}
