@@ -265,3 +265,55 @@ func TestAgedListsResignedGradually(t *testing.T) {
 		}
 	})
 }
+
+// TestListsPartitionedByType: each certificate type fills lists of its
+// own (single and batch issuance alike), so a verifier that checks only
+// one type fetches only that type's list.
+func TestListsPartitionedByType(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		_, dep := h.department(uscc2)
+		lic := h.must(201, h.do("POST", "/v1/certificates", dep, licenceBody("P-1")))
+		idc := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("P-2")))
+		batch := h.must(200, h.do("POST", "/v1/certificates/batch", dep, map[string]any{"items": []any{licenceBody("P-3"), idCardBody("P-4")}}))
+		listOf := func(jws string) string {
+			_, payload, err := signing.ParseJWS(jws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				StatusList struct{ ID string } `json:"status_list"`
+			}
+			if err := json.Unmarshal(payload, &doc); err != nil || doc.StatusList.ID == "" {
+				t.Fatalf("document %s: %v", payload, err)
+			}
+			return doc.StatusList.ID
+		}
+		if got := listOf(lic["jws"].(string)); got != "c"+typeLicence+"-0" {
+			t.Fatalf("licence in list %q", got)
+		}
+		if got := listOf(idc["jws"].(string)); got != "c"+typeIDCard+"-0" {
+			t.Fatalf("ID card in list %q", got)
+		}
+		for _, it := range batch["items"].([]any) {
+			r := it.(map[string]any)
+			c := h.must(200, h.do("GET", "/v1/certificates/"+r["id"].(string), dep, nil))
+			if want := "c" + c["type_code"].(string) + "-0"; listOf(c["jws"].(string)) != want {
+				t.Fatalf("batch item %v not in %s", r, want)
+			}
+		}
+		// A verifier of licences fetches the licence list only.
+		asked := map[string]int{}
+		src := h.listSource(t)
+		v, err := verifier.New(string(h.do("GET", "/v1/trust", "", nil).Body), h.anchorKey(t), verifier.Options{Now: h.clock.Now,
+			Lists: verifier.ListSourceFunc(func(ref trust.StatusListRef) (string, error) { asked[ref.ID]++; return src.StatusList(ref) })})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := v.VerifyCertificate(lic["jws"].(string)); r.Result != verifier.Valid {
+			t.Fatalf("%+v", r)
+		}
+		if len(asked) != 1 || asked["c"+typeLicence+"-0"] != 1 {
+			t.Fatalf("asked %v", asked)
+		}
+	})
+}

@@ -108,6 +108,22 @@ func (s *Service) PrepareBatch(ctx context.Context, dept store.Department, reqs 
 	if err != nil {
 		return nil, err
 	}
+	// Status-list slots, per type: each type fills lists of its own.
+	perType := map[string]int{}
+	for _, i := range pb.good {
+		perType[reqs[i].TypeCode]++
+	}
+	nextSlot := make(map[string]int64, len(perType))
+	for typ, count := range perType {
+		if nextSlot[typ], err = s.takeSlots(ctx, typ, count); err != nil {
+			return nil, err
+		}
+	}
+	slots := make([]int64, len(pb.good))
+	for j, i := range pb.good {
+		slots[j] = nextSlot[reqs[i].TypeCode]
+		nextSlot[reqs[i].TypeCode]++
+	}
 	pb.prepared = make([]Prepared, len(pb.good))
 	errs := make([]error, len(pb.good))
 	var wg sync.WaitGroup
@@ -120,7 +136,7 @@ func (s *Service) PrepareBatch(ctx context.Context, dept store.Department, reqs 
 				r := reqs[pb.good[j]]
 				t, err := s.Type(ctx, r.TypeCode)
 				if err == nil {
-					pb.prepared[j], err = s.build(ctx, t, dept, r, first+int64(j), now, 1, nil)
+					pb.prepared[j], err = s.build(ctx, t, dept, r, first+int64(j), slots[j], now, 1, nil)
 				}
 				errs[j] = err
 			}

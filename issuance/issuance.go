@@ -72,6 +72,8 @@ type Service struct {
 
 	types sync.Map // code → issuer.CertificateType
 	lists sync.Map // status lists this node has issued into
+	// slotBlocks: type code → *slotBlock, this node's slot reservations.
+	slotBlocks sync.Map
 }
 
 // placed notes that a certificate went into list; the first one of a list
@@ -168,9 +170,43 @@ type Prepared struct {
 	Doc    issuer.Document
 }
 
-// slot places certificate number n in a status list.
-func (s *Service) slot(n int64) (list string, index int, err error) {
-	return issuer.ListSlot(s.ShuffleKey, "c", n)
+// SlotBlock is how many status-list slots of a certificate type a node
+// reserves at a time (store.NextStatusSlots): the counter row is touched
+// once a block, and a block cut short by a restart only leaves a gap.
+const SlotBlock = 1024
+
+// slotBlock is a node's current reservation of one type's slots.
+type slotBlock struct {
+	mu        sync.Mutex
+	next, end int64
+}
+
+// takeSlots takes n consecutive status-list slots of certificate type
+// typeCode and returns the first. Certificates are partitioned by type:
+// each type fills lists of its own (ListID), so a verifier of one type
+// fetches only that type's lists.
+func (s *Service) takeSlots(ctx context.Context, typeCode string, n int) (int64, error) {
+	v, _ := s.slotBlocks.LoadOrStore(typeCode, &slotBlock{})
+	b := v.(*slotBlock)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.end-b.next < int64(n) {
+		size := max(n, SlotBlock)
+		first, err := s.Store.NextStatusSlots(ctx, "c"+typeCode, size)
+		if err != nil {
+			return 0, err
+		}
+		b.next, b.end = first, first+int64(size)
+	}
+	first := b.next
+	b.next += int64(n)
+	return first, nil
+}
+
+// slot places the k-th slot of type typeCode in a status list: list
+// "c<type code>-<k / 2^20>".
+func (s *Service) slot(typeCode string, k int64) (list string, index int, err error) {
+	return issuer.ListSlot(s.ShuffleKey, "c"+typeCode, k)
 }
 
 // Prepare validates a request for department dept, takes a number, builds
@@ -192,7 +228,11 @@ func (s *Service) Prepare(ctx context.Context, dept store.Department, req issuer
 	if err != nil {
 		return Prepared{}, err
 	}
-	return s.build(ctx, t, dept, req, n, now, 1, nil)
+	k, err := s.takeSlots(ctx, t.Code, 1)
+	if err != nil {
+		return Prepared{}, err
+	}
+	return s.build(ctx, t, dept, req, n, k, now, 1, nil)
 }
 
 func (s *Service) authorise(ctx context.Context, dept store.Department, typeCode string) (issuer.CertificateType, error) {
@@ -211,7 +251,7 @@ func (s *Service) authorise(ctx context.Context, dept store.Department, typeCode
 // build assigns the identifier (a new serial from n, or the predecessor's
 // serial with the next version), builds and signs the document.
 func (s *Service) build(ctx context.Context, t issuer.CertificateType, dept store.Department, req issuer.IssueRequest,
-	n int64, now time.Time, version int, pred *store.Certificate) (Prepared, error) {
+	n, slot int64, now time.Time, version int, pred *store.Certificate) (Prepared, error) {
 	var id ident.CertificateID
 	var err error
 	predID := ""
@@ -230,7 +270,7 @@ func (s *Service) build(ctx context.Context, t issuer.CertificateType, dept stor
 	if err != nil {
 		return Prepared{}, fmt.Errorf("issuance: identifier: %w", err)
 	}
-	list, index, err := s.slot(n)
+	list, index, err := s.slot(t.Code, slot)
 	if err != nil {
 		return Prepared{}, err
 	}

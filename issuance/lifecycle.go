@@ -131,7 +131,11 @@ func (s *Service) renewOnce(ctx context.Context, dept store.Department, id strin
 	if err != nil {
 		return Prepared{}, err
 	}
-	p, err := s.build(ctx, t, dept, req, n, now, 0, &old)
+	k, err := s.takeSlots(ctx, t.Code, 1)
+	if err != nil {
+		return Prepared{}, err
+	}
+	p, err := s.build(ctx, t, dept, req, n, k, now, 0, &old)
 	if err != nil {
 		return Prepared{}, err
 	}

@@ -8,11 +8,12 @@ import (
 // Status list naming: how certificates and long-lived codes are placed in
 // status lists.
 //
-// The n-th number of the node-wide certificate counter goes to list
-// prefix + "-" + n/ListEntries at entry ShuffledIndex(n % ListEntries). The
-// prefix is the partition: "c" certificates, "o" offline codes, "e"
-// enterprise codes, "v" venue codes — a verifier of one kind never fetches
-// another kind's lists.
+// The n-th slot of a partition goes to list prefix + "-" + n/ListEntries at
+// entry ShuffledIndex(n % ListEntries). The prefix is the partition: "c"
+// followed by the certificate type code for certificates (a counter per
+// type, so a verifier of one type fetches only that type's lists), "o"
+// offline codes, "e" enterprise codes, "v" venue codes — a verifier of one
+// kind never fetches another kind's lists.
 //
 // ListEntries is 2^20: at 100 million slots that is under a hundred lists,
 // so the trust bundle that references every list stays far below 64 KiB

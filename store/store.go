@@ -513,6 +513,10 @@ type Queries interface {
 	// and returns the first. Numbers taken by a rolled-back transaction may
 	// be lost on PostgreSQL (a sequence); gaps are fine.
 	NextCertificateNumbers(ctx context.Context, n int) (int64, error)
+	// NextStatusSlots reserves n consecutive status-list slots of partition
+	// (e.g. one certificate type) and returns the first: a counter per
+	// partition, starting at 0, never reused. Callers reserve in blocks.
+	NextStatusSlots(ctx context.Context, partition string, n int) (int64, error)
 	CreateCertificate(ctx context.Context, c Certificate) error
 	// CreateCertificates inserts many; an ID or (type, issuer, number,
 	// version) already present is skipped, not an error. It returns the IDs

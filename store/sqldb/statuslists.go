@@ -69,3 +69,19 @@ func deref(t *time.Time) time.Time {
 	}
 	return t.UTC()
 }
+
+// NextStatusSlots reserves n slots of partition from its row of
+// status_slots (created on first use).
+func (q *Queries) NextStatusSlots(ctx context.Context, partition string, n int) (int64, error) {
+	if n < 1 || partition == "" {
+		return 0, errors.New("store: next status slots: a partition and n ≥ 1 are required")
+	}
+	var first int64
+	err := q.db.QueryRow(ctx, `INSERT INTO status_slots (partition, next) VALUES ($1, $2)
+		ON CONFLICT (partition) DO UPDATE SET next = status_slots.next + $2
+		RETURNING next - $2`, partition, int64(n)).Scan(&first)
+	if err != nil {
+		return 0, fmt.Errorf("store: next status slots: %w", err)
+	}
+	return first, nil
+}

@@ -532,3 +532,15 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 func (s *Store) PutSignedStatusList(ctx context.Context, l store.SignedStatusList) error {
 	return s.write(ctx, func(q store.Queries) error { return q.PutSignedStatusList(ctx, l) })
 }
+
+// NextStatusSlots implements store.Queries: outside InTx the reservation
+// commits at once.
+func (s *Store) NextStatusSlots(ctx context.Context, partition string, n int) (int64, error) {
+	var first int64
+	err := s.write(ctx, func(q store.Queries) error {
+		var err error
+		first, err = q.NextStatusSlots(ctx, partition, n)
+		return err
+	})
+	return first, err
+}

@@ -91,6 +91,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Benefits", testBenefits},
 		{"StatusEntries", testStatusEntries},
 		{"SignedStatusLists", testSignedStatusLists},
+		{"NextStatusSlots", testNextStatusSlots},
 		{"NextCertificateNumbers", testNextCertificateNumbers},
 		{"CreateCertificates", testCreateCertificates},
 		{"CreateManyCertificates", testCreateManyCertificates},
