@@ -135,7 +135,12 @@ func (p *Publisher) Current(ctx context.Context) (*Published, error) {
 	if c := p.cached; c != nil && c.version == v && now.Sub(c.Bundle.IssuedAt) < Refresh {
 		return c, nil
 	}
-	// Fail closed: never sign with an anchor compromised on another node.
+	// Fail closed: a bundle signed now states every key's status as the
+	// database has it now (a compromise made on another node moments ago
+	// included), and is never signed by an anchor compromised meanwhile.
+	if err := p.Ring.Reload(ctx); err != nil {
+		return nil, err
+	}
 	anchor, err := p.Ring.ConfirmedSigner(ctx, store.RoleAnchor, "")
 	if err != nil {
 		return nil, err

@@ -51,6 +51,7 @@ const (
 	ReasonStatusListExpired    = "status_list_expired"      // unknown: the status list is past its valid_until
 	ReasonStatusUnknown        = "status_unknown"           // unknown: the status list has no entry at that index
 	ReasonBundleExpired        = "bundle_expired"           // unknown: the trust bundle is past its expires_at
+	ReasonBundleOutdated       = "bundle_outdated"          // unknown: the certificate is newer than the bundle, which does not show the type authorisation it was issued under
 	ReasonBundleUnavailable    = "bundle_unavailable"       // unknown: for callers — no bundle could be fetched or verified
 	ReasonUnverifiable         = "unverifiable"             // unknown: an unexpected error prevented the check
 )
@@ -502,16 +503,28 @@ func (v *Verifier) VerifyCertificate(jws string) (r Result) {
 		r.ExpiresAt = until.UTC()
 	}
 
+	outdated := false
 	authorise := func(k *bundleKey) string {
 		switch {
 		case k.DepartmentUSCC != d.Issuer.USCC:
 			return "key " + k.Kid + " belongs to another department than the certificate's issuer"
-		case !k.AuthorisedAt(d.TypeCode, d.IssuedAt):
+		case k.AuthorisedAt(d.TypeCode, d.IssuedAt):
+		case !d.IssuedAt.Before(v.bundle.IssuedAt.Truncate(time.Second)):
+			// The certificate is not older than the bundle: the
+			// authorisation it was issued under may be newer than what
+			// the bundle knows.
+			outdated = true
+		default:
 			return "the issuing department was not authorised for certificate type " + d.TypeCode + " at " + stamp(d.IssuedAt)
 		}
 		return ""
 	}
 	if !v.checkKey(&r, signer, trust.RoleDepartment, "certificates", d.IssuedAt, now, authorise) {
+		return r
+	}
+	if outdated {
+		r.add(Unknown, ReasonBundleOutdated, "issued at "+stamp(d.IssuedAt)+" under an authorisation for type "+d.TypeCode+
+			" that the trust bundle of "+stamp(v.bundle.IssuedAt)+" does not show; fetch a fresh bundle")
 		return r
 	}
 

@@ -388,6 +388,28 @@ func TestCertificateReasons(t *testing.T) {
 			f.key(f.dept.KeyID()).CertificateTypes = nil
 			return good(f)
 		}, outcome: Invalid, reasons: []string{ReasonKeyNotTrustedForType}},
+		{name: "type authorised when issued, withdrawn since", setup: func(f *fixture) string {
+			until := testNow.Add(-2 * time.Hour)
+			k := f.key(f.dept.KeyID())
+			k.CertificateTypes = []string{issuer.TypeDrivingLicence}
+			k.TypePeriods = []trust.TypePeriod{{TypeCode: issuer.TypeResidentIDCard, From: testNow.Add(-48 * time.Hour), Until: &until}}
+			return good(f)
+		}, outcome: Valid},
+		{name: "type authorised only after issuance", setup: func(f *fixture) string {
+			f.key(f.dept.KeyID()).TypePeriods = []trust.TypePeriod{{TypeCode: issuer.TypeResidentIDCard, From: testNow.Add(-12 * time.Hour)}}
+			return good(f)
+		}, outcome: Invalid, reasons: []string{ReasonKeyNotTrustedForType}},
+		{name: "type authorisation ended before issuance", setup: func(f *fixture) string {
+			until := testNow.Add(-48 * time.Hour)
+			f.key(f.dept.KeyID()).TypePeriods = []trust.TypePeriod{{TypeCode: issuer.TypeResidentIDCard, From: testNow.Add(-72 * time.Hour), Until: &until}}
+			return good(f)
+		}, outcome: Invalid, reasons: []string{ReasonKeyNotTrustedForType}},
+		{name: "certificate newer than the bundle, its authorisation not shown", setup: func(f *fixture) string {
+			until := testNow.Add(-30 * time.Hour)
+			f.bundle.IssuedAt = testNow.Add(-25 * time.Hour)
+			f.key(f.dept.KeyID()).TypePeriods = []trust.TypePeriod{{TypeCode: issuer.TypeResidentIDCard, From: testNow.Add(-72 * time.Hour), Until: &until}}
+			return good(f)
+		}, outcome: Unknown, reasons: []string{ReasonBundleOutdated}},
 		{name: "another department's certificate", setup: func(f *fixture) string {
 			return signDoc(f.tb, f.dept, f.documentBy(f.certType, otherUSCC(f.tb), idxGood))
 		}, outcome: Invalid, reasons: []string{ReasonKeyNotTrustedForType}},
