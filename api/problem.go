@@ -43,6 +43,10 @@ func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.C
 // problemTypeBase prefixes every problem type; the code follows.
 const problemTypeBase = "urn:suishen:problem:"
 
+// statusClientClosed is the status logged for a request whose client went
+// away (nginx's 499).
+const statusClientClosed = 499
+
 func problem(status int, code, detail string) *Problem {
 	return &Problem{Type: problemTypeBase + code, Title: http.StatusText(status), Status: status, Code: code, Detail: detail}
 }
@@ -85,6 +89,13 @@ func toProblem(err error) (*Problem, bool) {
 		return problem(http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry later"), true
 	case errors.Is(err, keyring.ErrKeyNotActive):
 		return problem(http.StatusServiceUnavailable, "key_changed", "the signing key changed during the request; retry"), false
+	case errors.Is(err, context.Canceled):
+		// The client went away before the answer (nobody reads it): not
+		// a server failure. 499 as nginx logs it; nothing was committed,
+		// since a transaction whose work finished commits regardless.
+		p := problem(statusClientClosed, "client_closed_request", "the client closed the request before it was answered")
+		p.Title = "Client Closed Request"
+		return p, false
 	case errors.Is(err, context.DeadlineExceeded):
 		return problem(http.StatusServiceUnavailable, "timeout", "the request took too long; retry later"), true
 	case errors.As(err, &he):
