@@ -221,9 +221,9 @@ func (s *Service) Prepare(ctx context.Context, dept store.Department, req issuer
 	if errs := issuer.ValidateRequest(t, req, now); len(errs) > 0 {
 		return Prepared{}, &InvalidError{Fields: errs}
 	}
-	if _, err := s.Keys.ConfirmedSigner(ctx, store.RoleDepartment, dept.USCC); err != nil {
-		return Prepared{}, fmt.Errorf("issuance: department key: %w", err)
-	}
+	// No confirmation here: Save confirms the key in its transaction, and
+	// a caller that gets keyring.ErrKeyNotActive prepares again (one read
+	// per certificate, not two; see docs/performance.md).
 	n, err := s.Store.NextCertificateNumbers(ctx, 1)
 	if err != nil {
 		return Prepared{}, err
