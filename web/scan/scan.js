@@ -34,6 +34,7 @@
     status_list_expired: "状态数据已过期，无法确认是否已作废",
     status_unknown: "状态数据中没有此项",
     bundle_expired: "信任数据已过期，请联网更新",
+    bundle_outdated: "证照比信任数据新，请联网更新后再试",
     bundle_unavailable: "没有可用的信任数据，请联网后重试",
     unverifiable: "出现意外错误，无法核验",
   };
@@ -202,7 +203,7 @@
 
   let lastReload = 0;
   function newerThanBundle(r) {
-    return r.result === "unknown" && (r.reasons || []).some((x) => x.code === "status_list_missing" || x.code === "unknown_key");
+    return r.result === "unknown" && (r.reasons || []).some((x) => x.code === "status_list_missing" || x.code === "unknown_key" || x.code === "bundle_outdated");
   }
 
   async function verifyText(text) {
