@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
@@ -41,6 +42,11 @@ type Publisher struct {
 
 	mu     sync.Mutex
 	cached *Published
+	// stale is set by Invalidate without taking mu: Invalidate is called
+	// inside storing transactions, and on SQLite (one writer) waiting for
+	// mu there while Current holds it and waits for the writer to store a
+	// signed list would stall both until the request deadline.
+	stale atomic.Bool
 }
 
 // Published is one signed bundle with its ETag.
@@ -120,6 +126,9 @@ func (p *Publisher) JWKS(ctx context.Context) (trust.JWKS, error) {
 func (p *Publisher) Current(ctx context.Context) (*Published, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stale.Swap(false) {
+		p.cached = nil
+	}
 	now := p.now().UTC().Truncate(time.Second)
 	v := p.Ring.Version()
 	if p.StatusVersion != nil && (p.cached == nil || now.Sub(p.statusChecked) >= time.Second) {
@@ -196,8 +205,4 @@ func (p *Publisher) auditHead(ctx context.Context) (*trust.AuditHead, error) {
 }
 
 // Invalidate forces the next Current to re-sign (status lists changed).
-func (p *Publisher) Invalidate() {
-	p.mu.Lock()
-	p.cached = nil
-	p.mu.Unlock()
-}
+func (p *Publisher) Invalidate() { p.stale.Store(true) }
