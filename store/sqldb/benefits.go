@@ -169,10 +169,13 @@ func scanMatch(s scanner) (store.MatchCertificate, error) {
 }
 
 // ValidCertificatesByType walks a type's valid certificates in holder order
-// (the certificates_type_holder_idx partial index).
+// (the certificates_type_holder_idx partial index). The keyset condition is a
+// row-value comparison, which both databases turn into an index range: the
+// equivalent OR of two conditions made PostgreSQL filter the type's whole
+// range on every page (a 1M-certificate match never finished).
 func (q *Queries) ValidCertificatesByType(ctx context.Context, typeCode, afterHolder, afterID string, limit int) ([]store.MatchCertificate, error) {
 	out, err := list(ctx, q.db, scanMatch, `SELECT `+matchCols+` FROM certificates
-		WHERE type_code = $1 AND status = 'valid' AND (holder_subject > $2 OR (holder_subject = $2 AND id > $3))
+		WHERE type_code = $1 AND status = 'valid' AND (holder_subject, id) > ($2, $3)
 		ORDER BY type_code, holder_subject, id LIMIT $4`, typeCode, afterHolder, afterID, pageLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: certificates by type: %w", err)
