@@ -199,7 +199,7 @@ func TestHolderPages(t *testing.T) {
 	gw, grantID := pageFixture(t, h)
 	ctx := browsertest.Tab(t)
 	do(t, ctx, chromedp.Navigate(h.browserLoginURL(gw)))
-	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.querySelectorAll('#cert-list li').length > 0 && document.querySelectorAll('#usage-list li').length > 0 && document.querySelectorAll('#grant-list li').length > 0`, 20*time.Second)
+	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.querySelectorAll('#cert-list li').length > 0 && document.querySelectorAll('#usage-list li').length > 0 && document.querySelectorAll('#grant-list li').length > 0 && document.querySelectorAll('#checkin-list li').length > 0`, 20*time.Second)
 
 	// Budget: the first visit (cold cache) transfers at most 150 KB — the
 	// page, its assets, the code image and the API answers.
@@ -215,7 +215,7 @@ func TestHolderPages(t *testing.T) {
 	}
 
 	text := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	for _, want := range []string{"张*", "居民身份证", "有效", "徐汇区图书馆", "开立银行账户", "某银行", "证照 居民身份证", "用证记录", "授权用证", "场所登记"} {
+	for _, want := range []string{"张*", "居民身份证", "有效", "徐汇区图书馆", "开立银行账户", "某银行", "证照 居民身份证", "用证记录", "授权用证", "场所登记", "免申即享", "不符合条件"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/me does not show %q:\n%s", want, text)
 		}

@@ -12,8 +12,8 @@
   var certNames = {}; // certificate id → type name, for the usage records
 
   var STATUS = { valid: '有效', suspended: '已暂扣', revoked: '已吊销', cancelled: '已注销', expired: '已过期', superseded: '已换发' };
-  var CHANNEL = { verify: '在线核验', use_code: '用证码', grant: '授权调用', 'case': '政务办件', online: '场所扫码', offline: '离线扫码', batch: '离线扫码' };
-  var RESULT = { success: '成功', valid: '有效', invalid: '无效', unknown: '无法确认', refused: '已拒绝' };
+  var CHANNEL = { verify: '在线核验', use_code: '用证码', grant: '授权调用', 'case': '政务办件', online: '场所扫码', offline: '离线扫码', batch: '离线扫码', benefit: '免申即享' };
+  var RESULT = { success: '成功', valid: '有效', invalid: '无效', unknown: '无法确认', refused: '已拒绝', eligible: '符合条件', not_eligible: '不符合条件' };
 
   function notice(text) {
     var n = $('notice');
@@ -153,7 +153,7 @@
         suishen.when(u.at) + ' · ' + (CHANNEL[u.channel] || u.channel),
         what,
         u.certificate_id ? '证照 ' + (certNames[u.certificate_id] || u.certificate_id) : (u.code_kind ? '随申码' : '')
-      ], el('span', 'badge ' + (u.result === 'success' || u.result === 'valid' ? 'badge-ok' : 'badge-bad'), RESULT[u.result] || u.result));
+      ], el('span', 'badge ' + (u.result === 'success' || u.result === 'valid' || u.result === 'eligible' ? 'badge-ok' : 'badge-bad'), RESULT[u.result] || u.result));
     });
     $('usage').hidden = false;
   }
