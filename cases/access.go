@@ -103,15 +103,7 @@ func validateAccess(v *errs, it ServiceItem, typeOf func(string) (issuer.Certifi
 		seen := map[string]bool{}
 		for i, f := range it.FormFields {
 			p := idx("form_fields", i)
-			switch {
-			case f.Name == "":
-				v.add(p+".name", CodeRequired, "a form field name is required")
-			case len(f.Name) > MaxFormFieldBytes || !formFieldRE.MatchString(f.Name):
-				v.add(p+".name", CodeFormat, "a form field name is snake_case, at most 64 characters")
-			case seen[f.Name]:
-				v.add(p+".name", CodeDuplicate, "form field names must be unique within an item")
-			}
-			seen[f.Name] = true
+			v.formField(p+".name", f.Name, seen, "form field names must be unique within an item")
 			v.text(p+".label", f.Label, true, MaxNameLen)
 		}
 		if len(it.FormFields) > 0 {

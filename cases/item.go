@@ -231,6 +231,20 @@ func printable(s string) bool {
 	return true
 }
 
+// formField checks one form field name — present, snake_case, bounded and
+// not already in seen (dup says why a repeat is wrong) — and adds it to seen.
+func (v *errs) formField(field, name string, seen map[string]bool, dup string) {
+	switch {
+	case name == "":
+		v.add(field, CodeRequired, "a form field name is required")
+	case len(name) > MaxFormFieldBytes || !formFieldRE.MatchString(name):
+		v.add(field, CodeFormat, "a form field name is snake_case, at most 64 characters")
+	case seen[name]:
+		v.add(field, CodeDuplicate, dup)
+	}
+	seen[name] = true
+}
+
 func idx(prefix string, i int) string { return prefix + "[" + strconv.Itoa(i) + "]" }
 
 // ValidateItem checks a service item as an admin would add it, against the
@@ -283,15 +297,7 @@ func ValidateItem(it ServiceItem, typeOf func(code string) (issuer.CertificateTy
 		seen := map[string]bool{}
 		for i, r := range it.Prefill {
 			p := idx("prefill", i)
-			switch {
-			case r.FormField == "":
-				v.add(p+".form_field", CodeRequired, "a form field name is required")
-			case len(r.FormField) > MaxFormFieldBytes || !formFieldRE.MatchString(r.FormField):
-				v.add(p+".form_field", CodeFormat, "a form field name is snake_case, at most 64 characters")
-			case seen[r.FormField]:
-				v.add(p+".form_field", CodeDuplicate, "each form field is filled by one rule")
-			}
-			seen[r.FormField] = true
+			v.formField(p+".form_field", r.FormField, seen, "each form field is filled by one rule")
 			v.text(p+".label", r.Label, true, MaxNameLen)
 			t, ok := listedType(&v, p+".certificate_type", r.CertificateType, it, types, true)
 			if ok && !movable[r.CertificateType] {
