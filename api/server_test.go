@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -93,7 +94,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 			{"venue", ven, store.KindVenue, nil},
 			{"holder", hol, store.KindHolder, nil},
 		}
-		for _, r := range h.srv.routes {
+		// Signing out ends the holder's session: call it after every other
+		// route, wherever it sits in the table.
+		signOut := func(r route) bool { return r.Method == http.MethodDelete && r.Path == "/v1/me/session" }
+		routes := slices.Clone(h.srv.routes)
+		slices.SortStableFunc(routes, func(a, b route) int {
+			switch {
+			case signOut(a) == signOut(b):
+				return 0
+			case signOut(a):
+				return 1
+			}
+			return -1
+		})
+		if !signOut(routes[len(routes)-1]) {
+			t.Fatal("the sign-out route is not in the table")
+		}
+		for _, r := range routes {
 			path := strings.NewReplacer("{id}", "x", "{code}", "x", "{kid}", "x").Replace(r.Path)
 			for _, c := range callers {
 				var body any
