@@ -57,7 +57,7 @@ type checkinView struct {
 	Venue      venueBrief `json:"venue,omitempty" doc:"Where (in the holder list)."`
 	MaskedName string     `json:"masked_name,omitempty" doc:"The visitor name, masked (in the venue list)." example:"张*"`
 	Source     string     `json:"source" doc:"How it was recorded: the holder scanned the venue code, the venue scanned the person, or the venue uploaded an offline scan." enum:"holder_scan,venue_scan,venue_upload" example:"venue_scan"`
-	CodeKind   string     `json:"code_kind" doc:"The kind of code scanned." enum:"personal,offline,enterprise,venue,presentation" example:"personal"`
+	CodeKind   string     `json:"code_kind" doc:"The kind of code scanned." enum:"personal,offline,enterprise,venue,presentation,copy" example:"personal"`
 	ClientID   string     `json:"client_id,omitempty" doc:"The venue own id of an uploaded offline scan." example:"scan-000123"`
 	At         time.Time  `json:"at" doc:"When." example:"2026-12-01T08:00:00Z"`
 }
@@ -75,13 +75,21 @@ type reasonView struct {
 type verifyResult struct {
 	Result        string       `json:"result" doc:"valid, invalid, or unknown (what could not be checked; never valid, never invalid)." enum:"valid,invalid,unknown" example:"valid"`
 	Reasons       []reasonView `json:"reasons" doc:"Why the result is not valid (empty when valid)."`
-	Kind          string       `json:"kind" doc:"What was verified: a code of some kind, or a certificate JWS." enum:"personal,offline,enterprise,venue,presentation,certificate" example:"personal"`
+	Kind          string       `json:"kind" doc:"What was verified: a code of some kind, or a certificate JWS." enum:"personal,offline,enterprise,venue,presentation,copy,certificate" example:"personal"`
 	Issuer        string       `json:"issuer" doc:"Who signed it (this node, or the issuing department)." example:"http://127.0.0.1:8080"`
 	IssuedAt      *time.Time   `json:"issued_at" doc:"When it was signed."`
 	ExpiresAt     *time.Time   `json:"expires_at" doc:"When it stops verifying."`
 	Subject       subjectView  `json:"subject" doc:"Who it is about, masked."`
-	CertificateID string       `json:"certificate_id,omitempty" doc:"The certificate identifier, for presentation codes and certificate JWS." example:"11100000000021001C0011210000000000001X"`
+	CertificateID string       `json:"certificate_id,omitempty" doc:"The certificate identifier, for presentation and copy codes and certificate JWS." example:"11100000000021001C0011210000000000001X"`
 	TypeCode      string       `json:"type_code,omitempty" doc:"The certificate type code, where there is a certificate." example:"11100000000021001C001"`
+	Copy          *copyInfo    `json:"copy,omitempty" doc:"For an annotated copy (加注件, kind copy): whom it was made for and why, as signed in the code."`
+}
+
+type copyInfo struct {
+	RecipientOrg  string `json:"recipient_org" doc:"The organisation the copy was made for." example:"某某银行上海分行"`
+	RecipientUSCC string `json:"recipient_uscc" doc:"Its unified social credit code." example:"91310000MA1K4C2X5R"`
+	Purpose       string `json:"purpose" doc:"What for." example:"办理个人贷款"`
+	Annotation    string `json:"annotation" doc:"The annotation across the copy: 仅供 + recipient + purpose + 使用." example:"仅供某某银行上海分行办理个人贷款使用"`
 }
 
 type subjectView struct {
@@ -151,6 +159,9 @@ func (s *Server) verifierNow(ctx context.Context) (*verifier.Verifier, error) {
 func viewResult(r verifier.Result) verifyResult {
 	out := verifyResult{Result: string(r.Result), Reasons: []reasonView{}, Kind: r.Kind, Issuer: r.Issuer,
 		Subject: subjectView{Masked: r.Subject.Masked}, CertificateID: r.CertificateID, TypeCode: r.TypeCode}
+	if r.Copy != nil {
+		out.Copy = &copyInfo{RecipientOrg: r.Copy.RecipientOrg, RecipientUSCC: r.Copy.RecipientUSCC, Purpose: r.Copy.Purpose, Annotation: r.Copy.Annotation}
+	}
 	for _, re := range r.Reasons {
 		out.Reasons = append(out.Reasons, reasonView{Code: re.Code, Detail: re.Detail})
 	}

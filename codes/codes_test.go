@@ -107,7 +107,7 @@ func TestIssueRejectsInvalidClaims(t *testing.T) {
 	}
 	cases := map[string]Claims{
 		"kind 0":                     {Subject: []byte{1}},
-		"kind 6":                     {Kind: 6, Subject: []byte{1}},
+		"kind 7":                     {Kind: 7, Subject: []byte{1}},
 		"personal without subject":   mod(Personal, func(c *Claims) { c.Subject = nil }),
 		"personal subject 17":        mod(Personal, func(c *Claims) { c.Subject = make([]byte, 17) }),
 		"personal name 19 bytes":     mod(Personal, func(c *Claims) { c.DisplayName = "阿卜杜热合曼x" }),
@@ -140,6 +140,26 @@ func TestIssueRejectsInvalidClaims(t *testing.T) {
 		"presentation use with O":    mod(Presentation, func(c *Claims) { c.UseCode = "ABCDEO" }),
 		"presentation lower use":     mod(Presentation, func(c *Claims) { c.UseCode = "abcdef" }),
 		"index without list":         mod(Presentation, func(c *Claims) { c.StatusList = "" }),
+		"copy without status":        mod(Copy, func(c *Claims) { c.StatusList, c.StatusIndex = "", 0 }),
+		"copy status list 33":        mod(Copy, func(c *Claims) { c.StatusList = strings.Repeat("s", 33) }),
+		"copy without cert":          mod(Copy, func(c *Claims) { c.CertificateID = "" }),
+		"copy cert 114":              mod(Copy, func(c *Claims) { c.CertificateID = CertificateIDRoot + strings.Repeat("A", 114) }),
+		"copy with use code":         mod(Copy, func(c *Claims) { c.UseCode = "ABCDEF" }),
+		"copy subject 17":            mod(Copy, func(c *Claims) { c.Subject = make([]byte, 17) }),
+		"copy name 19 bytes":         mod(Copy, func(c *Claims) { c.DisplayName = "阿卜杜热合曼x" }),
+		"copy 181 days":              mod(Copy, func(c *Claims) { c.ExpiresAt = c.IssuedAt.Add(181 * day) }),
+		"copy uscc 17":               mod(Copy, func(c *Claims) { c.RecipientUSCC = "91310000MA1K4C2X5" }),
+		"copy uscc with O":           mod(Copy, func(c *Claims) { c.RecipientUSCC = "91310000MA1K4C2XO5" }),
+		"copy uscc lower":            mod(Copy, func(c *Claims) { c.RecipientUSCC = "91310000ma1k4c2x5r" }),
+		"copy no recipient":          mod(Copy, func(c *Claims) { c.RecipientOrg = "" }),
+		"copy recipient 73 bytes":    mod(Copy, func(c *Claims) { c.RecipientOrg = strings.Repeat("行", 24) + "x" }),
+		"copy recipient bidi":        mod(Copy, func(c *Claims) { c.RecipientOrg = "某银行\u202e" }),
+		"copy no purpose":            mod(Copy, func(c *Claims) { c.Purpose = "" }),
+		"copy purpose 49 bytes":      mod(Copy, func(c *Claims) { c.Purpose = strings.Repeat("用", 16) + "x" }),
+		"copy purpose newline":       mod(Copy, func(c *Claims) { c.Purpose = "办理\n贷款" }),
+		"presentation with purpose":  mod(Presentation, func(c *Claims) { c.Purpose = "x" }),
+		"offline with recipient":     mod(Offline, func(c *Claims) { c.RecipientOrg = "x" }),
+		"enterprise with cert":       mod(Enterprise, func(c *Claims) { c.CertificateID = "X" }),
 	}
 	for name, c := range cases {
 		if _, err := Issue(s, c); !errors.Is(err, ErrInvalidClaims) {
@@ -158,6 +178,8 @@ func TestIssueRejectsInvalidClaims(t *testing.T) {
 		}),
 		"presentation non-root cert": mod(Presentation, func(c *Claims) { c.CertificateID = "urn:cert:42" }),
 		"enterprise 50 years":        mod(Enterprise, func(c *Claims) { c.ExpiresAt = c.IssuedAt.Add(MaxLifetime(Enterprise)) }),
+		"max copy":                   maxCopy(t),
+		"copy non-root cert":         mod(Copy, func(c *Claims) { c.CertificateID = "urn:cert:42" }),
 	} {
 		text, err := Issue(s, c)
 		if err != nil {
@@ -179,6 +201,12 @@ func TestMaxTextLen(t *testing.T) {
 	c := mustParse(t, text)
 	if _, err := c.Verify(KeysByHint(s.Public())); err != nil {
 		t.Fatal(err)
+	}
+	// The largest copy code is exactly as long: a verifier that predates
+	// the kind reads its kind byte (unknown_kind), never refuses it as
+	// oversized.
+	if n := len(mustIssue(t, s, maxCopy(t))); n != MaxTextLen {
+		t.Fatalf("largest copy code: %d characters, MaxTextLen %d", n, MaxTextLen)
 	}
 	// Every other kind at its bounds is shorter.
 	for _, k := range []Kind{Personal, Offline, Enterprise, Venue} {
@@ -236,7 +264,7 @@ func TestParseRejects(t *testing.T) {
 		{"base45 triple > 65535", Prefix + "GGW" + body[3:], ReasonMalformed},
 		{"base45 pair > 255", b45(raw[:len(raw)-1])[:len(b45(raw[:len(raw)-1]))-2] + "::", ReasonMalformed},
 		{"kind 0", withKind(0), ReasonUnknownKind},
-		{"kind 6", withKind(6), ReasonUnknownKind},
+		{"kind 7", withKind(7), ReasonUnknownKind},
 		{"kind 255", withKind(255), ReasonUnknownKind},
 		{"only a signature", b45(append([]byte{1}, make([]byte, 64)...)), ReasonMalformed},
 		{"trailing byte", b45(append(append(bytes.Clone(raw[:len(raw)-64]), 0), raw[len(raw)-64:]...)), ReasonMalformed},
@@ -292,7 +320,11 @@ func TestParseRejectsNonCanonicalFields(t *testing.T) {
 			[]byte{6}, []byte("ABCDEF"), []byte{0}),
 		"cert root only":        cat(head(5, 60), []byte{0, 0, 0x80, 6}, []byte("ABCDEF"), []byte{0}),
 		"presentation no index": cat(head(5, 60), []byte{0, 0, 1, 'X', 6}, []byte("ABCDEF"), []byte{1, 'a'}),
-		"iat+life > 2^32-1":     append(append(append([]byte{1}, hint...), 0xff, 0xff, 0xff, 0xff), 60, 1, 9, 0),
+		"copy no purpose":       cat(head(6, 60), []byte{0, 0, 1, 'X', 1, 'a', 0}, []byte("91310000MA1K4C2X5R"), []byte{1, 'b', 0}),
+		"copy short uscc":       cat(head(6, 60), []byte{0, 0, 1, 'X', 1, 'a', 0}, []byte("91310000MA1K4C2X5"), []byte{1, 'b', 1, 'c'}),
+		"copy cert root not elided": cat(head(6, 60), []byte{0, 0, 16}, []byte(CertificateIDRoot+"X"), []byte{1, 'a', 0},
+			[]byte("91310000MA1K4C2X5R"), []byte{1, 'b', 1, 'c'}),
+		"iat+life > 2^32-1": append(append(append([]byte{1}, hint...), 0xff, 0xff, 0xff, 0xff), 60, 1, 9, 0),
 	}
 	for name, claims := range cases {
 		_, err := Parse(sign(claims))
@@ -476,7 +508,7 @@ func TestKinds(t *testing.T) {
 			t.Fatal(k)
 		}
 	}
-	if Kind(9).String() != "kind(9)" || DefaultLifetime(0) != 0 || MaxLifetime(6) != 0 {
+	if Kind(9).String() != "kind(9)" || DefaultLifetime(0) != 0 || MaxLifetime(7) != 0 || MaxLifetime(Copy) != 180*day {
 		t.Fatal("undefined kind")
 	}
 	if _, err := ParseKind("certificate"); err == nil {

@@ -55,6 +55,14 @@ const (
 	maxUseCode    = 32
 	maxUvarint    = 5
 
+	// Copy (kind 6) bounds: see kindRules for why they keep the largest
+	// copy code within MaxTextLen.
+	maxCopyCert  = 113 // ident.MaxCertificateIDLen (128) less the root arc
+	maxCopyList  = 32
+	usccLen      = 18
+	maxRecipient = 72 // bytes of UTF-8: 24 Chinese characters
+	maxPurpose   = 48 // bytes of UTF-8: 16 Chinese characters
+
 	// Largest claims: the presentation kind with every field at its bound
 	// (its lifetime ≤ 86,400 s takes 3 uvarint bytes). TestMaxTextLen
 	// issues exactly this code.
@@ -104,6 +112,25 @@ type Claims struct {
 	// L, O, U; see NewUseCode). Both required on presentation codes only.
 	CertificateID string
 	UseCode       string
+	// RecipientOrg, RecipientUSCC and Purpose say whom a copy code (kind
+	// Copy) was made for and why: the recipient organisation's name (1–72
+	// bytes of UTF-8 display text), its 18-character unified social credit
+	// code, and the purpose (1–48 bytes, a verb phrase such as "办理贷款").
+	// A copy also carries CertificateID and the certificate's StatusList
+	// and StatusIndex. Present on copy codes only.
+	RecipientOrg  string
+	RecipientUSCC string
+	Purpose       string
+}
+
+// Annotation is a copy's annotation (加注): "仅供" ‖ recipient ‖ purpose ‖
+// "使用", e.g. "仅供某银行上海分行办理贷款使用". It is "" for other kinds. It is
+// not stored in the code: the signed recipient and purpose determine it.
+func (c *Claims) Annotation() string {
+	if c.Kind != Copy {
+		return ""
+	}
+	return "仅供" + c.RecipientOrg + c.Purpose + "使用"
 }
 
 // Code is a parsed code. Parse fills every field; the slices alias one
@@ -264,20 +291,31 @@ func appendClaims(b []byte, c *Claims, hint *[KeyHintSize]byte, iat, life uint32
 		b = appendStr(b, c.VenueID)
 		b = appendStatus(b, c)
 	case Presentation:
-		if rest, ok := strings.CutPrefix(c.CertificateID, CertificateIDRoot); ok {
-			b = append(b, 0x80|byte(len(rest)))
-			b = append(b, rest...)
-		} else {
-			b = appendStr(b, c.CertificateID)
-		}
+		b = appendCert(b, c.CertificateID)
 		b = appendStr(b, c.UseCode)
 		if c.StatusList == "" {
 			b = append(b, 0)
 		} else {
 			b = appendStatus(b, c)
 		}
+	case Copy:
+		b = appendCert(b, c.CertificateID)
+		b = appendStatus(b, c)
+		b = append(b, c.RecipientUSCC...)
+		b = appendStr(b, c.RecipientOrg)
+		b = appendStr(b, c.Purpose)
 	}
 	return b
+}
+
+// appendCert appends a certificate string (§3): the root arc elided and
+// flagged in bit 7 of the length byte.
+func appendCert(b []byte, id string) []byte {
+	if rest, ok := strings.CutPrefix(id, CertificateIDRoot); ok {
+		b = append(b, 0x80|byte(len(rest)))
+		return append(b, rest...)
+	}
+	return appendStr(b, id)
 }
 
 func appendField(b, v []byte) []byte { return append(append(b, byte(len(v))), v...) }
@@ -323,7 +361,7 @@ func check(c *Claims, iat, life uint64) string {
 		return "only offline codes carry a generation"
 	}
 	switch k {
-	case Offline, Enterprise, Venue:
+	case Offline, Enterprise, Venue, Copy:
 		if c.StatusList == "" {
 			return fmt.Sprintf("a %s code needs a status list", k)
 		}
@@ -338,6 +376,9 @@ func check(c *Claims, iat, life uint64) string {
 	if c.StatusList != "" && !identifier(c.StatusList, maxStatusList) {
 		return fmt.Sprintf("status list id must be 1 to %d characters of A-Z a-z 0-9 . _ : -", maxStatusList)
 	}
+	if k == Copy && len(c.StatusList) > maxCopyList {
+		return fmt.Sprintf("status list id of a copy code must be at most %d characters", maxCopyList)
+	}
 	if (c.VenueID != "") != (k == Venue) {
 		if k == Venue {
 			return "venue code needs a venue id"
@@ -347,27 +388,80 @@ func check(c *Claims, iat, life uint64) string {
 	if k == Venue && !identifier(c.VenueID, maxVenueID) {
 		return fmt.Sprintf("venue id must be 1 to %d characters of A-Z a-z 0-9 . _ : -", maxVenueID)
 	}
-	if k != Presentation {
-		if c.CertificateID != "" || c.UseCode != "" {
-			return "only presentation codes carry a certificate id and a use code"
+	if k != Copy && (c.RecipientOrg != "" || c.RecipientUSCC != "" || c.Purpose != "") {
+		return "only copy codes carry a recipient and a purpose"
+	}
+	if k != Presentation && c.UseCode != "" {
+		return "only presentation codes carry a use code"
+	}
+	switch k {
+	case Presentation:
+		if why := certOK(c.CertificateID, maxCertStored); why != "" {
+			return why
+		}
+	case Copy:
+		if why := certOK(c.CertificateID, maxCopyCert); why != "" {
+			return why
+		}
+		return copyOK(c)
+	default:
+		if c.CertificateID != "" {
+			return "only presentation and copy codes carry a certificate id"
 		}
 		return ""
-	}
-	stored := c.CertificateID
-	if rest, ok := strings.CutPrefix(stored, CertificateIDRoot); ok {
-		if rest == "" {
-			return "certificate id is only the root arc"
-		}
-		stored = rest
-	}
-	if !identifier(stored, maxCertStored) {
-		return fmt.Sprintf("certificate id must be 1 to %d characters of A-Z a-z 0-9 . _ : - (after the root arc)", maxCertStored)
 	}
 	if !useCodeOK(c.UseCode) {
 		return fmt.Sprintf("use code must be %d to %d characters of 0-9 A-Z without I, L, O, U", minUseCode, maxUseCode)
 	}
 	return ""
 }
+
+// certOK checks a certificate id: 1..max characters of A-Z a-z 0-9 . _ : -
+// after the root arc, if it has one.
+func certOK(id string, max int) string {
+	stored := id
+	if rest, ok := strings.CutPrefix(stored, CertificateIDRoot); ok {
+		if rest == "" {
+			return "certificate id is only the root arc"
+		}
+		stored = rest
+	}
+	if !identifier(stored, max) {
+		return fmt.Sprintf("certificate id must be 1 to %d characters of A-Z a-z 0-9 . _ : - (after the root arc)", max)
+	}
+	return ""
+}
+
+// copyOK checks a copy's recipient and purpose.
+func copyOK(c *Claims) string {
+	if !usccChars(c.RecipientUSCC) {
+		return "recipient USCC must be 18 characters of 0-9 A-Z without I, O, S, V, Z"
+	}
+	if c.RecipientOrg == "" || len(c.RecipientOrg) > maxRecipient || !displayText(c.RecipientOrg) {
+		return fmt.Sprintf("recipient must be 1 to %d bytes of UTF-8 without control or format characters", maxRecipient)
+	}
+	if c.Purpose == "" || len(c.Purpose) > maxPurpose || !displayText(c.Purpose) {
+		return fmt.Sprintf("purpose must be 1 to %d bytes of UTF-8 without control or format characters", maxPurpose)
+	}
+	return ""
+}
+
+// usccChars reports whether s is 18 characters of the unified social credit
+// code alphabet (GB 32100: 0-9 and A-Z without I, O, S, V, Z). The check
+// character is the issuer's to verify; the format fixes only the alphabet.
+func usccChars(s string) bool {
+	if len(s) != usccLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune(usccAlphabet, rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+const usccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 // identifier reports whether s is 1..max characters of A-Z a-z 0-9 . _ : -.
 func identifier(s string, max int) bool {
@@ -550,20 +644,23 @@ func (c *Code) decodeClaims(b []byte) error {
 		c.StatusList = r.str()
 		c.StatusIndex = r.uvarint()
 	case Presentation:
-		l := r.byte1()
-		rest := string(r.take(l & 0x7f))
-		if l&0x80 != 0 {
-			c.CertificateID = CertificateIDRoot + rest
-		} else if strings.HasPrefix(rest, CertificateIDRoot) {
-			return errorf(ReasonMalformed, "certificate id root not elided")
-		} else {
-			c.CertificateID = rest
+		if err := c.readCert(r); err != nil {
+			return err
 		}
 		c.UseCode = r.str()
 		c.StatusList = r.str()
 		if c.StatusList != "" {
 			c.StatusIndex = r.uvarint()
 		}
+	case Copy:
+		if err := c.readCert(r); err != nil {
+			return err
+		}
+		c.StatusList = r.str()
+		c.StatusIndex = r.uvarint()
+		c.RecipientUSCC = string(r.take(usccLen))
+		c.RecipientOrg = r.str()
+		c.Purpose = r.str()
 	}
 	if r.bad {
 		return errorf(ReasonMalformed, "truncated field")
@@ -576,6 +673,21 @@ func (c *Code) decodeClaims(b []byte) error {
 	}
 	c.IssuedAt = time.Unix(epochUnix+int64(iat), 0).UTC()
 	c.ExpiresAt = time.Unix(epochUnix+int64(iat)+int64(life), 0).UTC()
+	return nil
+}
+
+// readCert reads a certificate string (§3).
+func (c *Code) readCert(r *reader) error {
+	l := r.byte1()
+	rest := string(r.take(l & 0x7f))
+	switch {
+	case l&0x80 != 0:
+		c.CertificateID = CertificateIDRoot + rest
+	case strings.HasPrefix(rest, CertificateIDRoot):
+		return errorf(ReasonMalformed, "certificate id root not elided")
+	default:
+		c.CertificateID = rest
+	}
 	return nil
 }
 

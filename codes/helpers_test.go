@@ -87,7 +87,30 @@ func sampleClaims(t testing.TB, k Kind) Claims {
 		}
 		c.StatusList = "certificates-1"
 		c.StatusIndex = 77
+	case Copy:
+		c.DisplayName = "张*"
+		c.CertificateID = "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F"
+		c.StatusList = "c11100000000013338W032-0"
+		c.StatusIndex = 77
+		c.RecipientUSCC = "91310000MA1K4C2X5R"
+		c.RecipientOrg = "某某银行上海分行"
+		c.Purpose = "办理个人贷款"
 	}
+	return c
+}
+
+// maxCopy has every copy field at its bound: as long as the longest
+// presentation code.
+func maxCopy(t testing.TB) Claims {
+	c := sampleClaims(t, Copy)
+	c.Subject = bytes.Repeat([]byte{0xa5}, 16)
+	c.DisplayName = "阿卜杜热合曼" // 18 bytes
+	c.CertificateID = CertificateIDRoot + strings.Repeat("A", maxCopyCert)
+	c.StatusList = strings.Repeat("s", maxCopyList)
+	c.StatusIndex = 1<<32 - 1
+	c.RecipientOrg = strings.Repeat("行", maxRecipient/3)
+	c.Purpose = strings.Repeat("用", maxPurpose/3)
+	c.ExpiresAt = c.IssuedAt.Add(MaxLifetime(Copy))
 	return c
 }
 

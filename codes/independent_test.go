@@ -12,6 +12,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,7 @@ type docCode struct {
 	list             string
 	index            uint32
 	venue, cert, use string
+	uscc, org, why   string // a copy's recipient and purpose
 	signed, sig      []byte
 }
 
@@ -151,6 +154,18 @@ func docParse(text string) (*docCode, error) {
 		if d.list = string(str()); d.list != "" {
 			d.index = varint()
 		}
+	case 6: // copy: certificate string, status list and index, 18-byte USCC, recipient, purpose
+		l := u8()
+		d.cert = string(next(l & 0x7f))
+		if l&0x80 != 0 {
+			d.cert = "1.2.156.3005.2." + d.cert
+		}
+		d.list, d.index = string(str()), varint()
+		d.uscc = string(next(18))
+		d.org, d.why = string(str()), string(str())
+		if d.list == "" || d.org == "" || d.why == "" || !utf8.ValidString(d.org) || !utf8.ValidString(d.why) {
+			return nil, errors.New("copy fields")
+		}
 	default:
 		return nil, errors.New("kind")
 	}
@@ -220,9 +235,25 @@ func TestIndependentVerifierFromDoc(t *testing.T) {
 			bytes.Equal(c.Subject, dc.subject) && c.DisplayName == dc.name &&
 			c.Generation == dc.generation && c.StatusList == dc.list && c.StatusIndex == dc.index &&
 			c.VenueID == dc.venue && c.CertificateID == dc.cert && c.UseCode == dc.use &&
+			c.RecipientUSCC == dc.uscc && c.RecipientOrg == dc.org && c.Purpose == dc.why &&
 			bytes.Equal(c.Signed, dc.signed) && bytes.Equal(c.Signature, dc.sig) && bytes.Equal(c.KeyHint, dc.hint)
 		if !same {
 			t.Fatalf("%s: package %+v, document %+v", kindName, c.Claims, dc)
+		}
+		if dc.kind == 6 && c.Annotation() != "仅供"+dc.org+dc.why+"使用" {
+			t.Fatalf("copy annotation %q", c.Annotation())
+		}
+		// OpenSSL, a second SM2 implementation, verifies the copy code
+		// (the kind added last) from the document's recipe (§7).
+		if dc.kind == 6 {
+			if !opensslVerifiesRaw(t, pub, dc.signed, dc.sig) {
+				t.Fatal("OpenSSL does not verify the copy code")
+			}
+			bad := bytes.Clone(dc.signed)
+			bad[len(bad)-1] ^= 1
+			if opensslVerifiesRaw(t, pub, bad, dc.sig) {
+				t.Fatal("OpenSSL verifies an altered copy code")
+			}
 		}
 		// A flipped claim byte fails the independent check too.
 		bad := bytes.Clone(dc.signed)
@@ -312,6 +343,34 @@ func TestDocWorkedExample(t *testing.T) {
 	}
 }
 
+// opensslVerifiesRaw checks a raw r‖s SM2 signature of msg with the
+// OpenSSL command line (default ID, SM3), as §7 prescribes.
+func opensslVerifiesRaw(t *testing.T, pub *signing.PublicKey, msg, sig []byte) bool {
+	t.Helper()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Fatal("openssl is not installed; it is the independent SM2 verifier of this test")
+	}
+	der, err := signing.RawToDER(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := signing.MarshalPublicKeyPEM(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, b := range map[string][]byte{"pub.pem": pem, "msg": msg, "sig.der": der} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", "msg",
+		"-sigfile", "sig.der", "-digest", "sm3", "-pkeyopt", "distid:1234567812345678")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return err == nil && strings.Contains(string(out), "Signature Verified Successfully")
+}
+
 func hexOf(b []byte) string {
 	const digits = "0123456789abcdef"
 	out := make([]byte, 0, 2*len(b))
@@ -341,4 +400,59 @@ func hexDecode(s string) ([]byte, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+// TestDocCopyExample: the copy example in docs/code-format.md §12a is the
+// golden copy code, its hex is its Base45 decoding, and its annotation is
+// the package's.
+func TestDocCopyExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/code-format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	i := strings.Index(s, "<!-- copy-example:begin -->")
+	j := strings.Index(s, "<!-- copy-example:end -->")
+	if i < 0 || j < i {
+		t.Fatal("docs/code-format.md has no copy example block")
+	}
+	ex := s[i:j]
+	field := func(name string) string {
+		k := strings.Index(ex, name+": ")
+		if k < 0 {
+			t.Fatalf("example lacks %q", name)
+		}
+		line := ex[k+len(name)+2:]
+		return strings.Trim(line[:strings.IndexByte(line, '\n')], "` ")
+	}
+	text := field("text")
+	golden, err := os.ReadFile("testdata/golden.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(golden), "copy\t"+text+"\n") {
+		t.Fatal("the example is not the golden copy code")
+	}
+	c, err := codes.Parse(text)
+	if err != nil || c.Kind != codes.Copy {
+		t.Fatal(err)
+	}
+	if c.Annotation() != field("annotation") {
+		t.Fatalf("annotation %q", c.Annotation())
+	}
+	raw, err := docBase45(strings.TrimPrefix(text, "SS1:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := strings.Index(ex, "```hex\n")
+	hexBlock := ex[k+7:]
+	hexBlock = hexBlock[:strings.Index(hexBlock, "```")]
+	var hexDigits strings.Builder
+	for _, line := range strings.Split(hexBlock, "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		hexDigits.WriteString(strings.Join(strings.Fields(line), ""))
+	}
+	if got := hexDigits.String(); got != hexOf(raw) {
+		t.Fatalf("doc hex\n%s\nis not the decoding\n%s", got, hexOf(raw))
+	}
 }

@@ -126,6 +126,7 @@ func TestSizes(t *testing.T) {
 		t.Fatalf("worst-case personal code: %d characters, version %d; must fit 7-M", len(worst), v)
 	}
 	measure("presentation (largest)", mustIssue(t, s, maxPresentation(t)))
+	measure("copy (largest)", mustIssue(t, s, maxCopy(t)))
 	r := rand.New(rand.NewPCG(1, 2))
 	names := []rune("张王李赵欧阳娜*·Ab")
 	for i := range 300 {

@@ -84,7 +84,9 @@
 //     (superseded — a newer version or offline-code generation replaces
 //     it). A personal code carries no status: it lives for a minute and is
 //     never stored. A presentation code's optional status reference is its
-//     certificate's entry.
+//     certificate's entry; a copy code (加注件) always carries its
+//     certificate's entry, so a copy of a suspended, revoked or superseded
+//     certificate is Invalid, and Result.Copy says whom it was made for.
 //
 // The outcome is Invalid if any reason is an Invalid one, else Unknown if
 // there is any reason, else Valid.

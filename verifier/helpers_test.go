@@ -250,6 +250,11 @@ func claims(tb testing.TB, k codes.Kind) codes.Claims {
 		c.CertificateID = "1.2.156.3005.2.11100000000021002F001.11310000000031001M.20260000001.001.K"
 		c.UseCode = "7KQ2M9XW4HZT"
 		c.StatusList, c.StatusIndex = certList, idxGood
+	case codes.Copy:
+		c.DisplayName = "张*"
+		c.CertificateID = "1.2.156.3005.2.11100000000021002F001.11310000000031001M.20260000001.001.K"
+		c.StatusList, c.StatusIndex = certList, idxGood
+		c.RecipientOrg, c.RecipientUSCC, c.Purpose = "某某银行上海分行", "91310000MA1K4C2X5R", "办理个人贷款"
 	}
 	return c
 }

@@ -58,7 +58,7 @@ const (
 
 // KindCertificate is Result.Kind of a certificate; codes have their
 // codes.Kind name ("personal", "offline", "enterprise", "venue",
-// "presentation").
+// "presentation", "copy").
 const KindCertificate = "certificate"
 
 // DefaultSkew is the clock-skew tolerance when Options.Skew is 0.
@@ -113,6 +113,21 @@ type Result struct {
 	VenueID string `json:"venue_id,omitempty"`
 	// Generation is an offline code's generation (printed on the paper).
 	Generation uint32 `json:"generation,omitempty"`
+	// Copy is what a copy code (加注件) says of whom it was made for and why;
+	// its CertificateID is the certificate copied. Nil for other kinds.
+	Copy *Copy `json:"copy,omitempty"`
+}
+
+// Copy is the recipient and purpose of an annotated copy (加注件).
+type Copy struct {
+	// RecipientOrg and RecipientUSCC name the organisation the copy was
+	// made for (its unified social credit code), Purpose what for.
+	RecipientOrg  string `json:"recipient_org"`
+	RecipientUSCC string `json:"recipient_uscc"`
+	Purpose       string `json:"purpose"`
+	// Annotation is the text across the copy: "仅供" ‖ recipient ‖ purpose ‖
+	// "使用".
+	Annotation string `json:"annotation"`
 }
 
 // HasReason reports whether r lists a reason with code.
@@ -413,6 +428,9 @@ func (v *Verifier) verifyCode(text string, kinds []codes.Kind) (r Result) {
 	r.IssuedAt, r.ExpiresAt = c.IssuedAt, c.ExpiresAt
 	r.Subject.Masked = c.DisplayName
 	r.VenueID, r.CertificateID, r.UseCode, r.Generation = c.VenueID, c.CertificateID, c.UseCode, c.Generation
+	if c.Kind == codes.Copy {
+		r.Copy = &Copy{RecipientOrg: c.RecipientOrg, RecipientUSCC: c.RecipientUSCC, Purpose: c.Purpose, Annotation: c.Annotation()}
+	}
 
 	if !v.checkKey(&r, k, trust.RoleCode, "codes", c.IssuedAt, now, nil) {
 		return r

@@ -63,6 +63,14 @@ func TestEveryKindValid(t *testing.T) {
 			if got := v.VerifyCodeOf(text, k); got.Result != Valid {
 				t.Fatalf("VerifyCodeOf its own kind: %v", got)
 			}
+			wantCopy := k == codes.Copy
+			if (r.Copy != nil) != wantCopy {
+				t.Fatalf("copy %+v for a %s code", r.Copy, k)
+			}
+			if wantCopy && *r.Copy != (Copy{RecipientOrg: "某某银行上海分行", RecipientUSCC: "91310000MA1K4C2X5R", Purpose: "办理个人贷款",
+				Annotation: "仅供某某银行上海分行办理个人贷款使用"}) {
+				t.Fatalf("copy %+v", *r.Copy)
+			}
 		})
 	}
 	t.Run("presentation without status", func(t *testing.T) {
@@ -221,6 +229,25 @@ func TestCodeReasons(t *testing.T) {
 		{name: "presentation of a revoked certificate", setup: func(f *fixture) string {
 			return f.issue(codes.Presentation, func(c *codes.Claims) { c.StatusIndex = idxRevoked })
 		}, outcome: Invalid, reasons: []string{ReasonRevoked}},
+		{name: "copy of a revoked certificate", setup: func(f *fixture) string {
+			return f.issue(codes.Copy, func(c *codes.Claims) { c.StatusIndex = idxRevoked })
+		}, outcome: Invalid, reasons: []string{ReasonRevoked}},
+		{name: "copy of a suspended certificate", setup: func(f *fixture) string {
+			return f.issue(codes.Copy, func(c *codes.Claims) { c.StatusIndex = idxSuspended })
+		}, outcome: Invalid, reasons: []string{ReasonSuspended}},
+		{name: "copy of a superseded version", setup: func(f *fixture) string {
+			return f.issue(codes.Copy, func(c *codes.Claims) { c.StatusIndex = idxSuperseded })
+		}, outcome: Invalid, reasons: []string{ReasonSuperseded}},
+		{name: "copy expired", setup: func(f *fixture) string {
+			return f.issue(codes.Copy, func(c *codes.Claims) {
+				c.IssuedAt, c.ExpiresAt = testNow.Add(-29*24*time.Hour), testNow.Add(-time.Hour)
+			})
+		}, outcome: Invalid, reasons: []string{ReasonExpired}},
+		{name: "copy whose status list is missing", setup: func(f *fixture) string {
+			return f.issue(codes.Copy, func(c *codes.Claims) { c.StatusList = "c-none-9" })
+		}, outcome: Unknown, reasons: []string{ReasonStatusListMissing}},
+		{name: "copy not accepted where persons are scanned", setup: func(f *fixture) string { return f.issue(codes.Copy) },
+			kinds: []codes.Kind{codes.Personal, codes.Offline}, outcome: Invalid, reasons: []string{ReasonWrongKind}},
 		{name: "index outside the list", setup: offlineAt(idxOutside), outcome: Unknown, reasons: []string{ReasonStatusUnknown}},
 		{name: "largest index", setup: offlineAt(1<<32 - 1), outcome: Unknown, reasons: []string{ReasonStatusUnknown}},
 		{name: "status list missing", setup: func(f *fixture) string {

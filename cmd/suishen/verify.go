@@ -290,6 +290,11 @@ func writeHuman(w io.Writer, r verifier.Result) {
 	if r.Generation != 0 {
 		line("generation", fmt.Sprint(r.Generation))
 	}
+	if r.Copy != nil { // signed text without control or format characters (codes §5)
+		line("annotation", r.Copy.Annotation)
+		line("recipient", r.Copy.RecipientOrg+" ("+r.Copy.RecipientUSCC+")")
+		line("purpose", r.Copy.Purpose)
+	}
 	line("issuer", r.Issuer)
 	if r.KeyID != r.Issuer {
 		line("key", r.KeyID)

@@ -44,6 +44,7 @@
     enterprise: "企业码",
     venue: "场所码",
     presentation: "亮证码",
+    copy: "加注件（证照复印件）",
     certificate: "电子证照",
   };
   const VERDICTS = { valid: "有效", invalid: "无效", unknown: "无法核验" };
@@ -189,6 +190,13 @@
     $("verdict").textContent = (r.result === "valid" ? "✓ " : r.result === "invalid" ? "✗ " : "? ") + VERDICTS[r.result];
     $("subject").textContent = (r.subject && r.subject.masked) || "";
     $("kind").textContent = KINDS[r.kind] || "";
+    // A copy (加注件) says whom it was made for and why.
+    const copy = r.copy;
+    $("copy").hidden = !copy;
+    $("copy-annotation").textContent = copy ? copy.annotation : "";
+    $("copy-recipient").textContent = copy ? copy.recipient_org + "（统一社会信用代码 " + copy.recipient_uscc + "）" : "";
+    $("copy-purpose").textContent = copy ? copy.purpose : "";
+    $("copy-expires").textContent = copy && r.expires_at ? new Date(r.expires_at).toLocaleString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }) : "";
     const list = $("reasons");
     list.replaceChildren();
     for (const reason of r.reasons || []) {
