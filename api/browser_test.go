@@ -50,6 +50,7 @@ func pageFixture(t *testing.T, h *harness) (gw, grantID string) {
 	g := h.must(201, h.do("POST", "/v1/me/authorizations", hol, map[string]any{"app_id": appID, "certificate_types": []string{typeIDCard},
 		"purpose": "开立银行账户", "expires_at": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}))
 	h.must(200, h.do("GET", "/v1/certificates/"+cert["id"].(string), appKey, nil)) // a use under the grant
+	h.settle()                                                                     // and 免申即享's evaluation of the issued card
 	return gw, g["id"].(string)
 }
 

@@ -227,7 +227,7 @@ func (s *Server) issueCertificate(c *echo.Context) error {
 			continue
 		}
 		if err == nil {
-			s.certificateChanged(ctx, p.Record.HolderSubject, p.Record.TypeCode)
+			s.certificateChanged()
 		}
 		return err
 	}
@@ -280,12 +280,8 @@ func (s *Server) issueBatch(c *echo.Context) error {
 			it.Status, it.Code, it.Detail, it.Errors = p.Status, p.Code, p.Detail, prefixed(i, p.Errors)
 		}
 		out.Items[i] = it
-		if res.Err == nil {
-			if cert, err := s.store.GetCertificate(ctx, res.ID); err == nil {
-				s.certificateChanged(ctx, cert.HolderSubject, cert.TypeCode)
-			}
-		}
 	}
+	s.certificateChanged()
 	for _, it := range out.Items {
 		if it.Status == 201 {
 			out.Created++
@@ -378,7 +374,7 @@ func (s *Server) lifecycle(a issuer.Action) echo.HandlerFunc {
 		if err != nil {
 			return issuanceProblem(err)
 		}
-		s.certificateChanged(ctx, cert.HolderSubject, cert.TypeCode)
+		s.certificateChanged()
 		return c.JSON(http.StatusOK, statusView{ID: cert.ID, Status: string(s.deps.Issuance.Effective(cert)), ValidUntil: cert.ValidUntil, UpdatedAt: cert.UpdatedAt})
 	}
 }
@@ -428,7 +424,7 @@ func (s *Server) renewCertificate(c *echo.Context) error {
 	if err != nil {
 		return issuanceProblem(err)
 	}
-	s.certificateChanged(ctx, p.Record.HolderSubject, p.Record.TypeCode)
+	s.certificateChanged()
 	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
 		return http.StatusCreated, s.viewCertificate(p.Record), nil
 	})

@@ -59,6 +59,18 @@ type harness struct {
 	ts    *httptest.Server
 	clock *clock
 	cfg   config.Config
+	bm    *matching.Service
+}
+
+// settle waits until the 免申即享 worker has evaluated every certificate
+// change and finished every queued full match.
+func (h *harness) settle() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := h.bm.WaitIdle(ctx); err != nil {
+		h.t.Fatalf("the 免申即享 worker did not settle: %v", err)
+	}
 }
 
 // forEachBackend runs f against SQLite and PostgreSQL.
@@ -127,7 +139,13 @@ func newHarnessWith(t testing.TB, st store.Store, edit func(*config.Config)) *ha
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &harness{t: t, st: st, srv: srv, ts: ts, clock: clk, cfg: cfg}
+	// The 免申即享 worker runs as under serve: it drains the outbox of
+	// certificate changes and runs full matches in the background.
+	bmCtx, stopBM := context.WithCancel(context.Background())
+	bmDone := make(chan struct{})
+	go func() { defer close(bmDone); bm.Run(bmCtx) }()
+	t.Cleanup(func() { stopBM(); <-bmDone })
+	return &harness{t: t, st: st, srv: srv, ts: ts, clock: clk, cfg: cfg, bm: bm}
 }
 
 type resp struct {

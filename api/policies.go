@@ -23,12 +23,13 @@ func (s *Server) policyRoutes() []route {
 		return nil
 	}
 	return []route{
-		{Method: http.MethodPost, Path: "/v1/policies", Summary: "Define a 免申即享 policy (criteria over certificate face fields, validated against the catalogue) and find the holders who qualify today", Tag: "benefits", Access: deptOnly, Handler: s.createPolicy, Request: benefits.Policy{}, Response: policyCreated{}, Status: 201, Idempotent: true},
+		{Method: http.MethodPost, Path: "/v1/policies", Summary: "Define a 免申即享 policy (criteria over certificate face fields, validated against the catalogue); within the department's scope it is approved and its first full match starts in the background, otherwise it waits for the administrator", Tag: "benefits", Access: deptOnly, Handler: s.createPolicy, Request: benefits.Policy{}, Response: policyView{}, Status: 201, Idempotent: true},
 		{Method: http.MethodGet, Path: "/v1/policies", Summary: "Every policy: what it gives, on what legal basis, and its criteria in words (public)", Tag: "benefits", Access: public, Handler: s.listPolicies, Response: policyList{}, Status: 200, Query: []string{"limit", "cursor"}},
 		{Method: http.MethodGet, Path: "/v1/policies/{code}", Summary: "One policy (public)", Tag: "benefits", Access: public, Handler: s.getPolicy, Response: policyView{}, Status: 200},
-		{Method: http.MethodPost, Path: "/v1/policies/{code}/match", Summary: "Run a full match now (the policy's department): offers to holders who qualify, withdraws from those who no longer do", Tag: "benefits", Access: deptOnly, Handler: s.matchPolicy, Response: matching.Summary{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/policies/{code}/match", Summary: "Queue a full match (the policy's department): it runs in the background, offers to holders who qualify and withdraws from those who no longer do; GET the policy for its progress", Tag: "benefits", Access: deptOnly, Handler: s.matchPolicy, Response: matchView{}, Status: 202},
 		{Method: http.MethodGet, Path: "/v1/policies/{code}/entitlements", Summary: "The policy's entitlements (its department): masked names, status, evidence; never identity numbers", Tag: "benefits", Access: deptOnly, Handler: s.policyEntitlements, Response: entitlementList{}, Status: 200, Query: []string{"limit", "cursor"}},
 		{Method: http.MethodGet, Path: "/v1/me/entitlements", Summary: "The holder's entitlements (benefits offered without an application)", Tag: "holders", Access: holderOnly, Handler: s.myEntitlements, Response: entitlementList{}, Status: 200, Query: []string{"limit", "cursor"}},
+		{Method: http.MethodPost, Path: "/v1/admin/policies/{code}/approve", Summary: "Approve a policy that reads sensitive fields or other departments' certificate types; its first full match starts in the background", Tag: "admin", Access: adminOnly, Handler: s.approvePolicy, Response: policyView{}, Status: 200},
 		{Method: http.MethodPost, Path: "/v1/me/entitlements/{id}/decline", Summary: "Decline an entitlement; a later match does not offer it again", Tag: "holders", Access: holderOnly, Handler: s.declineEntitlement, Response: entitlementView{}, Status: 200},
 	}
 }
@@ -36,14 +37,30 @@ func (s *Server) policyRoutes() []route {
 type policyView struct {
 	benefits.Policy
 	DepartmentUSCC  string     `json:"department_uscc" doc:"The department that made the policy." example:"11100000000013338W"`
+	Status          string     `json:"status" doc:"approved, or pending_approval: the criteria read a sensitive field or a type the department does not issue, so the administrator must approve the policy before anyone is matched." enum:"approved,pending_approval" example:"approved"`
 	CriteriaInWords []string   `json:"criteria_in_words" doc:"The criteria, in words." example:"[\"年龄满70周岁\"]"`
 	CreatedAt       time.Time  `json:"created_at" doc:"When it was made." example:"2026-12-01T08:00:00Z"`
-	MatchedAt       *time.Time `json:"matched_at" doc:"When holders were last matched against it; null before the first match."`
+	ApprovedAt      *time.Time `json:"approved_at" doc:"When it was approved (at creation when within the department's scope); null while pending."`
+	MatchedAt       *time.Time `json:"matched_at" doc:"The evaluation time of the last completed full match; null before the first."`
+	Match           *matchView `json:"match" doc:"The full match's state and progress; shown to the policy's department and the administrator only (null for anyone else)."`
+	// ApprovalRequiredBecause is filled in the answer to the creation.
+	ApprovalRequiredBecause []string `json:"approval_required_because,omitempty" doc:"In the answer to POST /v1/policies: why the policy waits for the administrator's approval."`
 }
 
-type policyCreated struct {
-	policyView
-	Match matching.Summary `json:"match" doc:"What the first match found."`
+type matchView struct {
+	Status      string     `json:"status" doc:"none (never requested), queued, running, done or failed." enum:"none,queued,running,done,failed" example:"running"`
+	RequestedAt *time.Time `json:"requested_at" doc:"When the match was last requested."`
+	StartedAt   *time.Time `json:"started_at" doc:"When it started (a match resumed after a restart keeps this)."`
+	FinishedAt  *time.Time `json:"finished_at" doc:"When it finished; null while queued or running."`
+	Read        int64      `json:"holders_read" doc:"Holders whose certificates were read so far." example:"1200"`
+	Eligible    int64      `json:"eligible" doc:"Of them, how many qualify." example:"87"`
+	Withdrawn   int64      `json:"withdrawn" doc:"Offers withdrawn because the holder no longer qualifies (known when the match finishes)." example:"2"`
+	Error       string     `json:"error,omitempty" doc:"Why it failed."`
+}
+
+func viewMatch(m store.MatchJob) *matchView {
+	return &matchView{Status: m.Status, RequestedAt: m.RequestedAt, StartedAt: m.StartedAt, FinishedAt: m.FinishedAt,
+		Read: m.Read, Eligible: m.Eligible, Withdrawn: m.Withdrawn, Error: m.Error}
 }
 
 type policyList struct {
@@ -71,12 +88,23 @@ type entitlementList struct {
 	NextCursor *string           `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
 }
 
-func (s *Server) viewPolicy(ctx context.Context, rec store.PolicyRecord) (policyView, error) {
+// viewPolicy shows a policy; its match's progress only to its department
+// and the administrator.
+func (s *Server) viewPolicy(c *echo.Context, rec store.PolicyRecord) (policyView, error) {
+	ctx := c.Request().Context()
 	var p benefits.Policy
 	if err := json.Unmarshal(rec.Spec, &p); err != nil {
 		return policyView{}, err
 	}
-	v := policyView{Policy: p, DepartmentUSCC: rec.DepartmentUSCC, CreatedAt: rec.CreatedAt, MatchedAt: rec.MatchedAt, CriteriaInWords: []string{}}
+	status := rec.Status
+	if status != store.PolicyApproved {
+		status = store.PolicyPendingApproval // unchecked: classified when a node starts
+	}
+	v := policyView{Policy: p, DepartmentUSCC: rec.DepartmentUSCC, Status: status, CreatedAt: rec.CreatedAt, ApprovedAt: rec.ApprovedAt,
+		MatchedAt: rec.MatchedAt, CriteriaInWords: []string{}}
+	if pr := who(c); pr.Kind == store.KindAdmin || (pr.Kind == store.KindDepartment && pr.USCC == rec.DepartmentUSCC) {
+		v.Match = viewMatch(rec.Match)
+	}
 	if c, err := s.deps.Benefits.Compile(ctx, p); err == nil {
 		v.CriteriaInWords = s.deps.Benefits.Describe(ctx, c)
 	}
@@ -99,10 +127,17 @@ func policyProblem(err error) error {
 		return problemConflict("code", "a policy with this code exists")
 	case errors.Is(err, matching.ErrUnknown):
 		return errNotFound("policy")
+	case errors.Is(err, matching.ErrNotApproved):
+		p := problem(http.StatusConflict, "policy_not_approved", "the policy awaits the administrator's approval; nobody is matched before")
+		p.Errors = []FieldError{{Field: "status", Code: "policy_not_approved", Detail: p.Detail}}
+		return p
 	}
 	return err
 }
 
+// createPolicy stores the policy and answers at once: the policy, the
+// idempotency record and (within the department's scope) the queued match
+// commit together; the background worker runs the match.
 func (s *Server) createPolicy(c *echo.Context) error {
 	var req benefits.Policy
 	raw, err := readBody(c, &req)
@@ -114,30 +149,30 @@ func (s *Server) createPolicy(c *echo.Context) error {
 	if replayed, err := s.replay(c, raw); replayed || err != nil {
 		return err
 	}
-	dept := who(c)
-	rec, err := s.deps.Benefits.Create(ctx, dept.USCC, req, actorOf(c), requestID(c))
-	if err != nil {
-		return policyProblem(err)
-	}
-	sum, err := s.deps.Benefits.Match(context.WithoutCancel(ctx), rec.Code)
+	dept, err := s.department(ctx, c)
 	if err != nil {
 		return err
 	}
-	if rec, err = s.store.GetPolicy(ctx, rec.Code); err != nil {
-		return err
-	}
-	v, err := s.viewPolicy(ctx, rec)
-	if err != nil {
-		return err
-	}
-	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
-		return http.StatusCreated, policyCreated{policyView: v, Match: sum}, nil
+	err = s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+		created, err := s.deps.Benefits.CreateIn(ctx, q, dept, req, actorOf(c), requestID(c))
+		if err != nil {
+			return 0, nil, policyProblem(err)
+		}
+		v, err := s.viewPolicy(c, created.Record)
+		if err != nil {
+			return 0, nil, err
+		}
+		v.ApprovalRequiredBecause = created.Pending
+		return http.StatusCreated, v, nil
 	})
+	if err == nil {
+		s.deps.Benefits.Kick()
+	}
+	return err
 }
 
 func (s *Server) listPolicies(c *echo.Context) error {
-	ctx := c.Request().Context()
-	items, next, err := listPage(c, s.store.ListPolicies, func(r store.PolicyRecord) (policyView, error) { return s.viewPolicy(ctx, r) },
+	items, next, err := listPage(c, s.store.ListPolicies, func(r store.PolicyRecord) (policyView, error) { return s.viewPolicy(c, r) },
 		func(r store.PolicyRecord) string { return r.Code })
 	if err != nil {
 		return err
@@ -154,7 +189,7 @@ func (s *Server) getPolicy(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.viewPolicy(ctx, rec)
+	v, err := s.viewPolicy(c, rec)
 	if err != nil {
 		return err
 	}
@@ -171,22 +206,37 @@ func (s *Server) ownPolicy(c *echo.Context) (store.PolicyRecord, error) {
 	return rec, err
 }
 
+// matchPolicy queues a full match and answers 202 with its state; a match
+// already queued or running is not started twice.
 func (s *Server) matchPolicy(c *echo.Context) error {
 	rec, err := s.ownPolicy(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	sum, err := s.deps.Benefits.Match(context.WithoutCancel(ctx), rec.Code)
+	rec, err = s.deps.Benefits.RequestMatch(ctx, rec.Code)
 	if err != nil {
 		return policyProblem(err)
 	}
 	if err := s.store.InTx(ctx, func(q store.Queries) error {
-		return s.record(ctx, c, q, "policy.match", "policy", rec.Code, sum)
+		return s.record(ctx, c, q, "policy.match", "policy", rec.Code, map[string]any{"match_status": rec.Match.Status})
 	}); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, sum)
+	return c.JSON(http.StatusAccepted, viewMatch(rec.Match))
+}
+
+// approvePolicy is the administrator approving a pending policy.
+func (s *Server) approvePolicy(c *echo.Context) error {
+	rec, err := s.deps.Benefits.Approve(c.Request().Context(), c.Param("code"), actorOf(c), requestID(c))
+	if err != nil {
+		return policyProblem(err)
+	}
+	v, err := s.viewPolicy(c, rec)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 func (s *Server) entitlementViews(ctx context.Context) func(store.Entitlement) (entitlementView, error) {
@@ -258,14 +308,13 @@ func (s *Server) declineEntitlement(c *echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
-// certificateChanged re-evaluates the holder's entitlements after one of
-// their certificates was issued, renewed or changed status (committed). A
-// failure is logged, never the request's: the next full match heals it.
-func (s *Server) certificateChanged(ctx context.Context, holderSubject, typeCode string) {
-	if s.deps.Benefits == nil {
-		return
-	}
-	if err := s.deps.Benefits.OnCertificate(context.WithoutCancel(ctx), holderSubject, typeCode); err != nil {
-		s.log.Warn("benefits: incremental match failed; the next full match will catch up", "type_code", typeCode, "err", err)
+// certificateChanged wakes the 免申即享 worker after a certificate was
+// issued, renewed or changed status: the change's transaction put the
+// holder in the outbox, and the worker evaluates it after commit, off the
+// request path (a crash in between loses nothing: the outbox is drained on
+// start).
+func (s *Server) certificateChanged() {
+	if s.deps.Benefits != nil {
+		s.deps.Benefits.Kick()
 	}
 }

@@ -48,6 +48,22 @@ func personSession(h *harness, idNumber string) string {
 	return s["token"].(string)
 }
 
+// fullMatch queues a full match as the policy's department (202), waits
+// for the worker, and returns the match's state from GET.
+func fullMatch(h *harness, dept, policy string) map[string]any {
+	h.t.Helper()
+	q := h.must(202, h.do("POST", "/v1/policies/"+policy+"/match", dept, nil))
+	if q["status"] != "queued" && q["status"] != "running" {
+		h.t.Fatalf("queued match: %v", q)
+	}
+	h.settle()
+	m := h.must(200, h.do("GET", "/v1/policies/"+policy, dept, nil))["match"].(map[string]any)
+	if m["status"] != "done" {
+		h.t.Fatalf("match: %v", m)
+	}
+	return m
+}
+
 func entitlementStatus(h *harness, holder, policy string) string {
 	h.t.Helper()
 	for _, it := range h.must(200, h.do("GET", "/v1/me/entitlements", holder, nil))["items"].([]any) {
@@ -77,7 +93,9 @@ func TestAgedCareAllowance(t *testing.T) {
 		_, e := elderID(h, dept, "E00000000005", "1935-01-01", "310117", "")           // declines
 		_, g := elderID(h, dept, "G00000000006", "1936-03-01", "310117", "2026-11-28") // expires
 
-		// Issuing already evaluated each holder incrementally.
+		// Issuing already evaluated each holder incrementally (after
+		// commit, from the outbox).
+		h.settle()
 		want := map[string]string{"a": "offered", "b": "none", "c": "none", "d": "offered", "e": "offered", "g": "offered"}
 		people := map[string]string{"a": a, "b": b, "c": c, "d": d, "e": e, "g": g}
 		tokens := map[string]string{}
@@ -97,7 +115,7 @@ func TestAgedCareAllowance(t *testing.T) {
 		}
 		check("after issuance")
 		// A full match agrees with the incremental one.
-		sum := h.must(200, h.do("POST", "/v1/policies/"+policy+"/match", dept, nil))
+		sum := fullMatch(h, dept, policy)
 		if sum["holders_read"].(float64) != 6 || sum["eligible"].(float64) != 4 || sum["withdrawn"].(float64) != 0 {
 			t.Fatalf("full match %v", sum)
 		}
@@ -105,6 +123,7 @@ func TestAgedCareAllowance(t *testing.T) {
 
 		// Revocation withdraws at once; a decline sticks through matches.
 		h.must(200, h.do("POST", "/v1/certificates/"+url.PathEscape(dID)+"/revoke", dept, map[string]any{"reason": "户籍迁出"}))
+		h.settle()
 		want["d"] = "withdrawn"
 		var eID string
 		for _, it := range h.must(200, h.do("GET", "/v1/me/entitlements", tokens["e"], nil))["items"].([]any) {
@@ -122,7 +141,7 @@ func TestAgedCareAllowance(t *testing.T) {
 		// Two days later: B has turned 80, G's card has expired.
 		h.clock.Add(48 * time.Hour)
 		login()
-		sum = h.must(200, h.do("POST", "/v1/policies/"+policy+"/match", dept, nil))
+		sum = fullMatch(h, dept, policy)
 		want["b"], want["g"] = "offered", "withdrawn"
 		check("two days later")
 		if sum["withdrawn"].(float64) != 1 {
@@ -199,11 +218,12 @@ func TestIncrementalAgreesWithFullMatch(t *testing.T) {
 			sort.Strings(out)
 			return out
 		}
+		h.settle()
 		before := snapshot()
 		if len(before) == 0 {
 			t.Fatal("no holder qualified: the test population is wrong")
 		}
-		sum := h.must(200, h.do("POST", "/v1/policies/"+policy+"/match", dept, nil))
+		sum := fullMatch(h, dept, policy)
 		if after := snapshot(); strings.Join(after, ",") != strings.Join(before, ",") {
 			t.Fatalf("the full match disagrees with incremental matching:\nincremental %v\nfull        %v", before, after)
 		}
@@ -232,7 +252,7 @@ func TestPolicyDefinition(t *testing.T) {
 		}
 		body["criteria"] = []any{map[string]any{"certificate_type": issuer.TypeResidentIDCard, "field": "birth_date", "op": "lte", "value": "2010-12-31"}}
 		created := h.must(201, h.do("POST", "/v1/policies", dept, body, "Idempotency-Key", "pol-1"))
-		if created["code"] != "JT-2026-01" || created["match"] == nil || created["example"] == true {
+		if created["code"] != "JT-2026-01" || created["status"] != "approved" || created["match"] == nil || created["example"] == true {
 			t.Fatalf("created %v", created)
 		}
 		again := h.must(201, h.do("POST", "/v1/policies", dept, body, "Idempotency-Key", "pol-1"))
@@ -248,6 +268,115 @@ func TestPolicyDefinition(t *testing.T) {
 		}
 		if r := h.do("GET", "/v1/policies/NOPE", "", nil); r.Status != 404 {
 			t.Fatalf("unknown policy: %d", r.Status)
+		}
+	})
+}
+
+// TestPolicyScopeHostileDepartment: a department that wants to learn who
+// has a disability card (another department's type, a sensitive field)
+// defines a policy over it. The policy waits for the administrator: nobody
+// is read, matched or listed, a match cannot be forced, the department
+// cannot approve it itself, and even the issuing department's own policy
+// over a sensitive field waits. Once the administrator approves, matching
+// runs in the background and the list shows masked names only.
+func TestPolicyScopeHostileDepartment(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		issuing := benefitsDept(h) // issues 居民身份证 and 残疾人证
+		for i, level := range []string{"一级", "三级"} {
+			holder := citizenID(fmt.Sprintf("31010419600101%03d", i))
+			h.must(201, h.do("POST", "/v1/certificates", issuing, map[string]any{
+				"type_code": issuer.TypeDisabilityCard, "number": fmt.Sprintf("CDPF-H%d", i),
+				"holder":     map[string]any{"kind": "person", "name": "赵某某", "id_type": "111", "id_number": holder},
+				"valid_from": "2020-01-01", "valid_until": "2030-01-01", "area_code": "310104",
+				"fields": map[string]any{"name": "赵某某", "sex": "女", "ethnicity": "汉", "birth_date": "1960-01-01",
+					"address": "某地", "disability_category": "肢体残疾", "disability_level": level, "issuing_authority": "某残联"}}))
+		}
+		h.settle()
+		_, hostile := h.department(uscc3) // issues 营业执照 and 居民身份证 only
+		spy := map[string]any{"code": "SPY-1", "name": "某补贴", "legal_basis": "某办法", "holder_kind": "person", "valid_from": "2026-01-01",
+			"criteria": []any{map[string]any{"certificate_type": issuer.TypeDisabilityCard, "field": "disability_level", "op": "in", "value": []string{"一级", "二级"}}},
+			"benefit":  map[string]any{"description": "某补贴"}}
+		created := h.must(201, h.do("POST", "/v1/policies", hostile, spy))
+		why := fmt.Sprint(created["approval_required_because"])
+		if created["status"] != "pending_approval" || !strings.Contains(why, "does not issue") || !strings.Contains(why, "sensitive") {
+			t.Fatalf("a policy over another department's sensitive field: %v", created)
+		}
+		if m := created["match"].(map[string]any); m["status"] != "none" {
+			t.Fatalf("a pending policy's match: %v", m)
+		}
+		h.settle()
+		if l := h.must(200, h.do("GET", "/v1/policies/SPY-1/entitlements", hostile, nil)); len(l["items"].([]any)) != 0 {
+			t.Fatalf("a pending policy matched: %v", l)
+		}
+		if p := h.do("POST", "/v1/policies/SPY-1/match", hostile, nil).problem(t); p.Status != 409 || p.Code != "policy_not_approved" {
+			t.Fatalf("forcing a match of a pending policy: %+v", p)
+		}
+		if r := h.do("POST", "/v1/admin/policies/SPY-1/approve", hostile, nil); r.Status != 403 {
+			t.Fatalf("a department approved its own policy: %d", r.Status)
+		}
+		// A new disability card is issued: the outbox evaluates its holder
+		// under approved policies only.
+		h.must(201, h.do("POST", "/v1/certificates", issuing, map[string]any{
+			"type_code": issuer.TypeDisabilityCard, "number": "CDPF-H9",
+			"holder":     map[string]any{"kind": "person", "name": "钱某某", "id_type": "111", "id_number": citizenID("31010419600101009")},
+			"valid_from": "2020-01-01", "valid_until": "2030-01-01", "area_code": "310104",
+			"fields": map[string]any{"name": "钱某某", "sex": "女", "ethnicity": "汉", "birth_date": "1960-01-01",
+				"address": "某地", "disability_category": "肢体残疾", "disability_level": "二级", "issuing_authority": "某残联"}}))
+		h.settle()
+		if l := h.must(200, h.do("GET", "/v1/policies/SPY-1/entitlements", hostile, nil)); len(l["items"].([]any)) != 0 {
+			t.Fatalf("a pending policy matched incrementally: %v", l)
+		}
+		// Nothing of the holders was read for it: no usage record names it.
+		recs := string(h.do("GET", "/v1/me/usage-records?limit=100", personSession(h, citizenID("31010419600101009")), nil).Body)
+		if strings.Contains(recs, "SPY-1") || !strings.Contains(recs, "EX-ZHONGCAN-31") {
+			t.Fatalf("usage records: %s", recs)
+		}
+		// The public sees the pending policy and what it would read, not its match.
+		pub := h.must(200, h.do("GET", "/v1/policies/SPY-1", "", nil))
+		if pub["status"] != "pending_approval" || pub["match"] != nil {
+			t.Fatalf("public view %v", pub)
+		}
+
+		// Its own type but a sensitive field: the issuing department waits too.
+		own := map[string]any{"code": "OWN-SENSITIVE", "name": "某补贴", "legal_basis": "某办法", "holder_kind": "person", "valid_from": "2026-01-01",
+			"criteria": []any{map[string]any{"certificate_type": issuer.TypeDisabilityCard, "field": "disability_level", "op": "eq", "value": "三级"}},
+			"benefit":  map[string]any{"description": "某补贴"}}
+		if c := h.must(201, h.do("POST", "/v1/policies", issuing, own)); c["status"] != "pending_approval" {
+			t.Fatalf("own type, sensitive field: %v", c)
+		}
+		// Its own type, non-sensitive fields: approved at once.
+		plain := map[string]any{"code": "OWN-PLAIN", "name": "某补贴", "legal_basis": "某办法", "holder_kind": "person", "valid_from": "2026-01-01",
+			"criteria": []any{map[string]any{"certificate_type": issuer.TypeResidentIDCard, "field": "birth_date", "op": "lte", "value": "1970-01-01"}},
+			"benefit":  map[string]any{"description": "某补贴"}}
+		if c := h.must(201, h.do("POST", "/v1/policies", hostile, plain)); c["status"] != "approved" || c["approval_required_because"] != nil {
+			t.Fatalf("own type, plain field: %v", c)
+		}
+
+		// The administrator approves: the first match runs in the background.
+		if r := h.do("POST", "/v1/admin/policies/NOPE/approve", testAdminToken, nil); r.Status != 404 {
+			t.Fatalf("approving an unknown policy: %d", r.Status)
+		}
+		ap := h.must(200, h.do("POST", "/v1/admin/policies/SPY-1/approve", testAdminToken, nil))
+		if ap["status"] != "approved" || ap["approved_at"] == nil {
+			t.Fatalf("approved: %v", ap)
+		}
+		h.settle()
+		m := h.must(200, h.do("GET", "/v1/policies/SPY-1", hostile, nil))["match"].(map[string]any)
+		if m["status"] != "done" || m["holders_read"].(float64) != 3 || m["eligible"].(float64) != 2 {
+			t.Fatalf("the approved policy's match: %v", m)
+		}
+		list := string(h.do("GET", "/v1/policies/SPY-1/entitlements", hostile, nil).Body)
+		if strings.Contains(list, "赵某某") || strings.Contains(list, "钱某某") || strings.Contains(list, "310104196001") || !strings.Contains(list, "钱*") {
+			t.Fatalf("the list after approval: %s", list)
+		}
+		found := false
+		for _, e := range h.must(200, h.do("GET", "/v1/admin/audit?limit=50", testAdminToken, nil))["items"].([]any) {
+			if e.(map[string]any)["action"] == "policy.approve" {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatal("the approval is not in the audit log")
 		}
 	})
 }

@@ -183,6 +183,19 @@ func (s *Service) SaveBatch(ctx context.Context, pb *PreparedBatch, actor Actor)
 		if len(inserted) == 0 {
 			return nil
 		}
+		made := make(map[string]bool, len(inserted))
+		for _, id := range inserted {
+			made[id] = true
+		}
+		events := make([]store.BenefitEvent, 0, len(inserted))
+		for _, r := range recs {
+			if made[r.ID] {
+				events = append(events, s.event(r))
+			}
+		}
+		if err := q.AddBenefitEvents(ctx, events); err != nil {
+			return err
+		}
 		_, err = q.AppendAudit(ctx, audit.New(s.now(), actor.Actor, "certificate.issue_batch", "department", pb.Dept.ID, actor.RequestID,
 			map[string]any{"count": len(inserted), "ids": inserted}))
 		return err

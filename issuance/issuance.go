@@ -315,6 +315,9 @@ func (s *Service) Save(ctx context.Context, q store.Queries, p Prepared, actor A
 	if err := q.CreateCertificate(ctx, p.Record); err != nil {
 		return err
 	}
+	if err := q.AddBenefitEvents(ctx, []store.BenefitEvent{s.event(p.Record)}); err != nil {
+		return err
+	}
 	_, err := q.AppendAudit(ctx, audit.New(s.now(), actor.Actor, "certificate.issue", "certificate", p.Record.ID, actor.RequestID,
 		map[string]any{"type_code": p.Record.TypeCode, "issuer_uscc": p.Record.IssuerUSCC, "version": p.Record.Version, "key_id": p.Record.KeyID}))
 	if err == nil {
@@ -324,6 +327,12 @@ func (s *Service) Save(ctx context.Context, q store.Queries, p Prepared, actor A
 		s.observe("issue", p.Record.TypeCode)
 	}
 	return err
+}
+
+// event is the outbox row of a change to c (免申即享 re-evaluates its
+// holder after the change commits; see package matching).
+func (s *Service) event(c store.Certificate) store.BenefitEvent {
+	return store.BenefitEvent{HolderSubject: c.HolderSubject, TypeCode: c.TypeCode, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
 }
 
 func (s *Service) observe(action, typeCode string) {

@@ -47,6 +47,9 @@ func (s *Service) Change(ctx context.Context, dept store.Department, id string, 
 		if err := q.ChangeCertificateStatus(ctx, store.CertificateStatusChange{ID: id, From: c.Status, To: string(to), Reason: reason, At: now}); err != nil {
 			return err
 		}
+		if err := q.AddBenefitEvents(ctx, []store.BenefitEvent{s.event(c)}); err != nil {
+			return err
+		}
 		if _, err := q.AppendAudit(ctx, audit.New(now, actor.Actor, "certificate."+string(a), "certificate", id, actor.RequestID,
 			map[string]any{"from": c.Status, "to": to, "reason": reason})); err != nil {
 			return err
@@ -149,6 +152,9 @@ func (s *Service) renewOnce(ctx context.Context, dept store.Department, id strin
 			return err
 		}
 		if err := q.CreateCertificate(ctx, p.Record); err != nil {
+			return err
+		}
+		if err := q.AddBenefitEvents(ctx, []store.BenefitEvent{s.event(p.Record)}); err != nil {
 			return err
 		}
 		_, err := q.AppendAudit(ctx, audit.New(at, actor.Actor, "certificate.renew", "certificate", p.Record.ID, actor.RequestID,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,6 @@ import (
 func population(tb testing.TB, st store.Store, n int) {
 	tb.Helper()
 	ctx := context.Background()
-	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	areas := []string{"310117", "310104", "310115"}
 	batch := make([]store.Certificate, 0, 1000)
 	flush := func() {
@@ -33,21 +33,7 @@ func population(tb testing.TB, st store.Store, n int) {
 	}
 	for i := 0; i < n; i++ {
 		birth := time.Date(1920, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, (i*7919)%(90*365))
-		doc := map[string]any{
-			"name": "居民身份证", "identifier": fmt.Sprintf("id-%09d", i), "type_code": issuer.TypeResidentIDCard, "type_name": "居民身份证",
-			"number": fmt.Sprintf("%018d", i), "version": 1, "issue_date": "2020-01-01", "valid_from": "2020-01-01", "valid_until": nil,
-			"long_term": true, "area_code": areas[i%3],
-			"issuer":  map[string]any{"name": "上海市公安局某分局", "uscc": "11310000000000000X"},
-			"holders": []any{map[string]any{"name": "张某" + strconv.Itoa(i%100), "id_type": "111", "id_number": fmt.Sprintf("310117%s%04d", birth.Format("20060102"), i%10000)}},
-			"fields": map[string]any{"name": "张某", "sex": "男", "ethnicity": "汉", "birth_date": birth.Format(time.DateOnly),
-				"address": "上海市松江区某某路" + strconv.Itoa(i) + "号", "issuing_authority": "上海市公安局松江分局"},
-		}
-		payload, _ := json.Marshal(doc)
-		id := fmt.Sprintf("1.2.156.3005.2.%s.11310000000000000X.%09d.001.K", issuer.TypeResidentIDCard, i)
-		batch = append(batch, store.Certificate{ID: id, TypeCode: issuer.TypeResidentIDCard, IssuerUSCC: "11310000000000000X",
-			Serial: fmt.Sprintf("%09d", i), Version: 1, Number: fmt.Sprintf("%018d", i), HolderSubject: fmt.Sprintf("sub-%09d", i*7%n),
-			HolderKind: "person", Status: "valid", ValidFrom: base, JWS: "eyJhbGciOiJTTTIifQ." + base64.RawURLEncoding.EncodeToString(payload) + ".c2ln",
-			KeyID: "k", StatusList: "c-bench", StatusIndex: int64(i), IssuedAt: base, UpdatedAt: base})
+		batch = append(batch, oneCard(tb, fmt.Sprintf("sub-%09d", i*7%n), birth.Format(time.DateOnly), areas[i%3], i))
 		if len(batch) == cap(batch) {
 			flush()
 		}
@@ -55,6 +41,27 @@ func population(tb testing.TB, st store.Store, n int) {
 	if len(batch) > 0 {
 		flush()
 	}
+}
+
+// oneCard is a 居民身份证 of the holder, born on birth, issued in area.
+func oneCard(tb testing.TB, subject, birth, area string, i int) store.Certificate {
+	tb.Helper()
+	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	doc := map[string]any{
+		"name": "居民身份证", "identifier": fmt.Sprintf("id-%09d", i), "type_code": issuer.TypeResidentIDCard, "type_name": "居民身份证",
+		"number": fmt.Sprintf("%018d", i), "version": 1, "issue_date": "2020-01-01", "valid_from": "2020-01-01", "valid_until": nil,
+		"long_term": true, "area_code": area,
+		"issuer":  map[string]any{"name": "上海市公安局某分局", "uscc": "11310000000000000X"},
+		"holders": []any{map[string]any{"name": "张某" + strconv.Itoa(i%100), "id_type": "111", "id_number": "310117" + strings.ReplaceAll(birth, "-", "") + fmt.Sprintf("%04d", i%10000)}},
+		"fields": map[string]any{"name": "张某", "sex": "男", "ethnicity": "汉", "birth_date": birth,
+			"address": "上海市松江区某某路" + strconv.Itoa(i) + "号", "issuing_authority": "上海市公安局松江分局"},
+	}
+	payload, _ := json.Marshal(doc)
+	id := fmt.Sprintf("1.2.156.3005.2.%s.11310000000000000X.%09d.001.K", issuer.TypeResidentIDCard, i)
+	return store.Certificate{ID: id, TypeCode: issuer.TypeResidentIDCard, IssuerUSCC: "11310000000000000X",
+		Serial: fmt.Sprintf("%09d", i), Version: 1, Number: fmt.Sprintf("%018d", i), HolderSubject: subject,
+		HolderKind: "person", Status: "valid", ValidFrom: base, JWS: "eyJhbGciOiJTTTIifQ." + base64.RawURLEncoding.EncodeToString(payload) + ".c2ln",
+		KeyID: "k", StatusList: "c-bench", StatusIndex: int64(i), IssuedAt: base, UpdatedAt: base}
 }
 
 func benchService(tb testing.TB, st store.Store) *Service {

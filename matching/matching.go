@@ -1,9 +1,11 @@
-// Package matching runs 免申即享 on storage: it stores policies, finds the
-// holders who qualify (a full match when a policy is created or on demand,
-// and incrementally whenever one of a holder's certificates is issued,
-// renewed or changes status), keeps their entitlements, and records every
-// evaluation that read a holder's certificates as a usage record the holder
-// sees (用证记录), with the policy as purpose.
+// Package matching runs 免申即享 on storage: it stores policies, decides
+// whether a department may run one without the administrator's approval,
+// finds the holders who qualify (a full match, a durable background job, when
+// a policy is approved and on demand; and incrementally, from the outbox of
+// certificate changes that issuance, renewal and status changes fill in their
+// own transactions), keeps their entitlements, and records every evaluation
+// that read a holder's certificates as a usage record the holder sees
+// (用证记录), with the policy as purpose.
 //
 // It reads only the certificate types a policy names, only valid ones, and
 // hands the policy only the fields its criteria name.
@@ -11,11 +13,17 @@ package matching
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,11 +38,13 @@ import (
 
 // Errors.
 var (
-	ErrInvalid  = errors.New("matching: the policy is invalid")
-	ErrExists   = errors.New("matching: a policy with this code exists")
-	ErrNotOwner = errors.New("matching: the policy belongs to another department")
-	ErrUnknown  = errors.New("matching: no such policy")
-	ErrNotYours = errors.New("matching: no such entitlement of this holder")
+	ErrInvalid     = errors.New("matching: the policy is invalid")
+	ErrExists      = errors.New("matching: a policy with this code exists")
+	ErrNotOwner    = errors.New("matching: the policy belongs to another department")
+	ErrUnknown     = errors.New("matching: no such policy")
+	ErrNotYours    = errors.New("matching: no such entitlement of this holder")
+	ErrNotApproved = errors.New("matching: the policy awaits the administrator's approval")
+	ErrBusy        = errors.New("matching: another node is running this policy's match")
 )
 
 // ChannelBenefit is the usage-record channel of matching.
@@ -51,21 +61,46 @@ type Service struct {
 	Store store.Store
 	// Type finds a catalogue entry (issuance.Service.Type).
 	Type func(ctx context.Context, code string) (issuer.CertificateType, error)
-	Now  func() time.Time
-	// Batch is how many holders a full match evaluates per transaction.
+	// Now is the domain clock (ages, validity, evaluation times, the
+	// outbox's due times); leases use the wall clock.
+	Now func() time.Time
+	// Batch is how many holders a full match evaluates per transaction
+	// (default 1,000).
 	Batch int
+	// Lease is how long a node holds a running full match without
+	// committing a page (default 30 s): after it, any node resumes it.
+	Lease time.Duration
+	// Poll is how often the background worker looks for queued matches
+	// and due outbox events besides being kicked (default 2 s).
+	Poll time.Duration
+	Log  *slog.Logger
 
-	mu      sync.Mutex
-	index   map[string][]*policy // certificate type → policies reading it
-	loaded  time.Time
-	typesMu sync.Mutex
-	types   map[string]issuer.CertificateType
+	nodeOnce sync.Once
+	node     string
+
+	snap     atomic.Pointer[snapshot]
+	reloadMu sync.Mutex // serialises reloads; readers never wait for it
+	typesMu  sync.Mutex
+	types    map[string]issuer.CertificateType
+
+	kickOnce    sync.Once
+	kickMatches chan struct{}
+	kickEvents  chan struct{}
+}
+
+// snapshot is the approved policies, indexed by the certificate types
+// they read.
+type snapshot struct {
+	byType map[string][]*policy
+	byCode map[string]*policy
+	loaded time.Time
 }
 
 type policy struct {
-	rec store.PolicyRecord
-	c   *benefits.Compiled
-	org string // the owning department's registered name
+	rec  store.PolicyRecord
+	c    *benefits.Compiled
+	org  string // the owning department's registered name
+	spec string // the stored definition, to reuse the compilation
 }
 
 func (s *Service) now() time.Time {
@@ -73,6 +108,36 @@ func (s *Service) now() time.Time {
 		return s.Now().UTC().Truncate(time.Microsecond)
 	}
 	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+func (s *Service) nodeID() string {
+	s.nodeOnce.Do(func() {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		s.node = hex.EncodeToString(b)
+	})
+	return s.node
+}
+
+func (s *Service) lease() time.Duration {
+	if s.Lease > 0 {
+		return s.Lease
+	}
+	return 30 * time.Second
+}
+
+func (s *Service) batch() int {
+	if s.Batch > 0 {
+		return s.Batch
+	}
+	return 1000
 }
 
 // typeOf adapts the catalogue for benefits.Compile (types are cached: a
@@ -113,53 +178,225 @@ func (s *Service) Describe(ctx context.Context, c *benefits.Compiled) []string {
 	return c.Describe(s.typeOf(ctx))
 }
 
-// Seed stores the example policies that are not there yet.
+// OutOfScope says why a department may not run a policy without the
+// administrator's approval (nil: it may). A department may match on its
+// own: only certificate types it issues (it holds those certificates
+// whole already), and only their non-sensitive face fields. A criterion
+// over another department's type, or over a sensitive field (a disability
+// level, health data, identity numbers), would let it learn who has that
+// data — the masked names of the matching holders and their number — so
+// the policy waits as pending_approval until the administrator approves it.
+func (s *Service) OutOfScope(ctx context.Context, dept store.Department, c *benefits.Compiled) []string {
+	var why []string
+	own := map[string]bool{}
+	for _, t := range dept.CertificateTypes {
+		own[t] = true
+	}
+	typeOf := s.typeOf(ctx)
+	for _, code := range c.Types() {
+		t, ok := typeOf(code)
+		if !ok {
+			why = append(why, code+": not in the catalogue")
+			continue
+		}
+		if !own[code] {
+			why = append(why, t.Name+"（"+code+"）: a type this department does not issue")
+		}
+		for _, f := range c.Fields(code) {
+			for _, fs := range t.Fields {
+				if fs.Name == f && fs.Sensitive {
+					why = append(why, t.Name+" "+f+": a sensitive field")
+				}
+			}
+		}
+	}
+	return why
+}
+
+// isSeed reports whether rec is one of the seeded examples, as seeded.
+func isSeed(rec store.PolicyRecord) bool {
+	for _, sp := range benefits.Seed() {
+		if sp.Policy.Code == rec.Code && sp.DepartmentUSCC == rec.DepartmentUSCC {
+			return true
+		}
+	}
+	return false
+}
+
+// Seed stores the example policies that are not there yet (approved: they
+// are the operator's own, reviewed with the release), and classifies the
+// policies an earlier release stored without an approval status by the rule
+// of OutOfScope.
 func (s *Service) Seed(ctx context.Context) error {
 	for _, sp := range benefits.Seed() {
 		if _, err := s.Store.GetPolicy(ctx, sp.Policy.Code); err == nil {
 			continue
 		}
-		if _, err := s.create(ctx, s.Store, sp.DepartmentUSCC, sp.Policy, audit.Actor{Kind: store.KindSystem, ID: "seed"}, ""); err != nil && !errors.Is(err, ErrExists) {
+		err := s.Store.InTx(ctx, func(q store.Queries) error {
+			_, _, err := s.create(ctx, q, store.Department{USCC: sp.DepartmentUSCC}, sp.Policy, true,
+				audit.Actor{Kind: store.KindSystem, ID: "seed"}, "")
+			return err
+		})
+		if err != nil && !errors.Is(err, ErrExists) {
 			return fmt.Errorf("seed policy %s: %w", sp.Policy.Code, err)
 		}
 	}
+	after := ""
+	for {
+		page, err := s.Store.ListPolicies(ctx, after, 200)
+		if err != nil {
+			return err
+		}
+		for _, rec := range page {
+			if rec.Status != store.PolicyUnchecked {
+				continue
+			}
+			status := store.PolicyPendingApproval
+			if isSeed(rec) {
+				status = store.PolicyApproved
+			} else if _, c, err := s.Policy(ctx, rec.Code); err == nil {
+				if d, err := s.Store.GetDepartmentByUSCC(ctx, rec.DepartmentUSCC); err == nil && len(s.OutOfScope(ctx, d, c)) == 0 {
+					status = store.PolicyApproved
+				}
+			}
+			var at *time.Time
+			if status == store.PolicyApproved {
+				now := s.now()
+				at = &now
+			}
+			if err := s.Store.SetPolicyStatus(ctx, rec.Code, status, at); err != nil {
+				return err
+			}
+		}
+		if len(page) < 200 {
+			break
+		}
+		after = page[len(page)-1].Code
+	}
+	s.invalidate(ctx)
 	return nil
 }
 
-// Create stores a department's policy (audited); run Match afterwards to
-// find the holders who qualify today.
-func (s *Service) Create(ctx context.Context, deptUSCC string, p benefits.Policy, actor audit.Actor, requestID string) (store.PolicyRecord, error) {
-	var rec store.PolicyRecord
-	err := s.Store.InTx(ctx, func(q store.Queries) error {
-		var err error
-		rec, err = s.create(ctx, q, deptUSCC, p, actor, requestID)
-		return err
-	})
-	return rec, err
+// Created is a stored policy and, when it waits for approval, why.
+type Created struct {
+	Record  store.PolicyRecord
+	Pending []string // why the administrator must approve it (empty: approved)
 }
 
-func (s *Service) create(ctx context.Context, q store.Queries, deptUSCC string, p benefits.Policy, actor audit.Actor, requestID string) (store.PolicyRecord, error) {
+// Create stores a department's policy (audited) in its own transaction;
+// see CreateIn.
+func (s *Service) Create(ctx context.Context, dept store.Department, p benefits.Policy, actor audit.Actor, requestID string) (Created, error) {
+	var out Created
+	err := s.Store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		out, err = s.CreateIn(ctx, q, dept, p, actor, requestID)
+		return err
+	})
+	if err == nil {
+		s.Kick()
+	}
+	return out, err
+}
+
+// CreateIn stores a department's policy in q's transaction (audited). A
+// policy within the department's scope (OutOfScope) is approved and its
+// first full match queued; the background worker runs it once the
+// transaction commits (call Kick then). Any other waits for Approve.
+func (s *Service) CreateIn(ctx context.Context, q store.Queries, dept store.Department, p benefits.Policy, actor audit.Actor, requestID string) (Created, error) {
+	rec, why, err := s.create(ctx, q, dept, p, false, actor, requestID)
+	return Created{Record: rec, Pending: why}, err
+}
+
+func (s *Service) create(ctx context.Context, q store.Queries, dept store.Department, p benefits.Policy, seeded bool, actor audit.Actor, requestID string) (store.PolicyRecord, []string, error) {
 	c, err := s.Compile(ctx, p)
 	if err != nil {
-		return store.PolicyRecord{}, err
+		return store.PolicyRecord{}, nil, err
 	}
 	spec, err := json.Marshal(p)
 	if err != nil {
-		return store.PolicyRecord{}, err
+		return store.PolicyRecord{}, nil, err
 	}
-	rec := store.PolicyRecord{Code: p.Code, DepartmentUSCC: deptUSCC, Spec: spec, Types: c.Types(), CreatedAt: s.now()}
+	var why []string
+	if !seeded {
+		why = s.OutOfScope(ctx, dept, c)
+	}
+	now := s.now()
+	rec := store.PolicyRecord{Code: p.Code, DepartmentUSCC: dept.USCC, Spec: spec, Types: c.Types(), CreatedAt: now,
+		Status: store.PolicyPendingApproval, Match: store.MatchJob{Status: store.MatchNone}}
+	if len(why) == 0 {
+		rec.Status, rec.ApprovedAt = store.PolicyApproved, &now
+		rec.Match = store.MatchJob{Status: store.MatchQueued, RequestedAt: &now}
+	}
 	if err := q.CreatePolicy(ctx, rec); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
-			return store.PolicyRecord{}, ErrExists
+			return store.PolicyRecord{}, nil, ErrExists
 		}
-		return store.PolicyRecord{}, err
+		return store.PolicyRecord{}, nil, err
 	}
-	if _, err := q.AppendAudit(ctx, audit.New(s.now(), actor, "policy.create", "policy", p.Code, requestID,
-		map[string]any{"department_uscc": deptUSCC, "types": rec.Types, "criteria": len(p.Criteria)})); err != nil {
-		return store.PolicyRecord{}, err
+	detail := map[string]any{"department_uscc": dept.USCC, "types": rec.Types, "criteria": len(p.Criteria), "status": rec.Status}
+	if len(why) > 0 {
+		detail["approval_required_because"] = why
 	}
-	s.invalidate()
-	return rec, nil
+	if _, err := q.AppendAudit(ctx, audit.New(now, actor, "policy.create", "policy", p.Code, requestID, detail)); err != nil {
+		return store.PolicyRecord{}, nil, err
+	}
+	return rec, why, nil
+}
+
+// Approve is the administrator approving a pending policy (audited in q's
+// transaction by the caller); it queues the policy's first full match.
+// Approving an approved policy changes nothing.
+func (s *Service) Approve(ctx context.Context, code string, actor audit.Actor, requestID string) (store.PolicyRecord, error) {
+	var rec store.PolicyRecord
+	err := s.Store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		rec, err = q.GetPolicy(ctx, code)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrUnknown
+		}
+		if err != nil || rec.Status == store.PolicyApproved {
+			return err
+		}
+		now := s.now()
+		if err := q.SetPolicyStatus(ctx, code, store.PolicyApproved, &now); err != nil {
+			return err
+		}
+		if _, err := q.RequestMatch(ctx, code, now); err != nil {
+			return err
+		}
+		if _, err := q.AppendAudit(ctx, audit.New(now, actor, "policy.approve", "policy", code, requestID,
+			map[string]any{"department_uscc": rec.DepartmentUSCC, "types": rec.Types})); err != nil {
+			return err
+		}
+		rec, err = q.GetPolicy(ctx, code)
+		return err
+	})
+	if err == nil {
+		s.invalidate(ctx)
+		s.Kick()
+	}
+	return rec, err
+}
+
+// RequestMatch queues a full match of an approved policy (one that is
+// queued or running already is not started twice) and returns the policy
+// with its match's state.
+func (s *Service) RequestMatch(ctx context.Context, code string) (store.PolicyRecord, error) {
+	rec, err := s.Store.GetPolicy(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return rec, ErrUnknown
+	}
+	if err != nil {
+		return rec, err
+	}
+	if rec.Status != store.PolicyApproved {
+		return rec, ErrNotApproved
+	}
+	if _, err := s.Store.RequestMatch(ctx, code, s.now()); err != nil {
+		return rec, err
+	}
+	s.Kick()
+	return s.Store.GetPolicy(ctx, code)
 }
 
 // Policy loads and compiles a stored policy.
@@ -171,55 +408,83 @@ func (s *Service) Policy(ctx context.Context, code string) (store.PolicyRecord, 
 	if err != nil {
 		return rec, nil, err
 	}
-	var p benefits.Policy
-	if err := json.Unmarshal(rec.Spec, &p); err != nil {
-		return rec, nil, fmt.Errorf("matching: stored policy %s: %w", code, err)
-	}
-	c, err := s.Compile(ctx, p)
+	c, err := s.compileStored(ctx, rec)
 	return rec, c, err
 }
 
-func (s *Service) invalidate() {
-	s.mu.Lock()
-	s.index = nil
-	s.mu.Unlock()
+func (s *Service) compileStored(ctx context.Context, rec store.PolicyRecord) (*benefits.Compiled, error) {
+	var p benefits.Policy
+	if err := json.Unmarshal(rec.Spec, &p); err != nil {
+		return nil, fmt.Errorf("matching: stored policy %s: %w", rec.Code, err)
+	}
+	return s.Compile(ctx, p)
 }
 
-// policies returns the policies reading typeCode, from an index refreshed
-// every few seconds (another node may have added a policy).
-func (s *Service) policies(ctx context.Context, typeCode string) ([]*policy, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.index == nil || time.Since(s.loaded) > 5*time.Second {
-		idx := map[string][]*policy{}
-		after := ""
-		for {
-			page, err := s.Store.ListPolicies(ctx, after, 500)
-			if err != nil {
-				return nil, err
-			}
-			for _, rec := range page {
-				var p benefits.Policy
-				if json.Unmarshal(rec.Spec, &p) != nil {
-					continue
-				}
-				c, errs := benefits.Compile(p, s.typeOf(ctx))
-				if errs != nil {
-					continue
-				}
-				pl := &policy{rec: rec, c: c, org: s.orgName(ctx, rec.DepartmentUSCC)}
-				for _, t := range rec.Types {
-					idx[t] = append(idx[t], pl)
-				}
-			}
-			if len(page) < 500 {
-				break
-			}
-			after = page[len(page)-1].Code
-		}
-		s.index, s.loaded = idx, time.Now()
+// invalidate reloads the snapshot after a change on this node (other
+// nodes' changes arrive with the next reload: the outbox drain reloads
+// before every batch).
+func (s *Service) invalidate(ctx context.Context) {
+	if _, err := s.reload(ctx); err != nil {
+		s.snap.Store(nil) // the next reader reloads
 	}
-	return s.index[typeCode], nil
+}
+
+// policies returns the approved policies reading typeCode from the current
+// snapshot, without a lock; a snapshot older than 5 s is reloaded first
+// (another node may have approved a policy).
+func (s *Service) policies(ctx context.Context, typeCode string) ([]*policy, error) {
+	sn := s.snap.Load()
+	if sn == nil || time.Since(sn.loaded) > 5*time.Second {
+		var err error
+		if sn, err = s.reload(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return sn.byType[typeCode], nil
+}
+
+// reload reads the policies and publishes a new snapshot; compiled
+// policies whose definition did not change are reused.
+func (s *Service) reload(ctx context.Context) (*snapshot, error) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	old := s.snap.Load()
+	sn := &snapshot{byType: map[string][]*policy{}, byCode: map[string]*policy{}, loaded: time.Now()}
+	after := ""
+	for {
+		page, err := s.Store.ListPolicies(ctx, after, 500)
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range page {
+			if rec.Status != store.PolicyApproved {
+				continue
+			}
+			var pl *policy
+			if old != nil {
+				if o := old.byCode[rec.Code]; o != nil && o.spec == string(rec.Spec) && o.rec.DepartmentUSCC == rec.DepartmentUSCC {
+					pl = &policy{rec: rec, c: o.c, org: o.org, spec: o.spec}
+				}
+			}
+			if pl == nil {
+				c, err := s.compileStored(ctx, rec)
+				if err != nil {
+					continue // a policy the catalogue no longer supports matches no one
+				}
+				pl = &policy{rec: rec, c: c, org: s.orgName(ctx, rec.DepartmentUSCC), spec: string(rec.Spec)}
+			}
+			sn.byCode[rec.Code] = pl
+			for _, t := range rec.Types {
+				sn.byType[t] = append(sn.byType[t], pl)
+			}
+		}
+		if len(page) < 500 {
+			break
+		}
+		after = page[len(page)-1].Code
+	}
+	s.snap.Store(sn)
+	return sn, nil
 }
 
 func (s *Service) orgName(ctx context.Context, uscc string) string {
@@ -237,29 +502,87 @@ type Summary struct {
 	Elapsed   time.Duration `json:"-"`
 }
 
-// Match evaluates every holder who has a valid certificate of the policy's
-// first type (every qualifying holder has one), in batches, and withdraws
-// the offers it no longer finds.
+// Match runs a full match of an approved policy now, in the caller's
+// goroutine, through the same job as the background worker (queue, claim,
+// pages, finish): for tools and benchmarks. ErrBusy when another node holds
+// the policy's running match.
 func (s *Service) Match(ctx context.Context, code string) (Summary, error) {
 	start := time.Now()
-	rec, c, err := s.Policy(ctx, code)
+	if _, err := s.RequestMatch(ctx, code); err != nil {
+		return Summary{}, err
+	}
+	now := time.Now()
+	rec, err := s.Store.ClaimMatch(ctx, s.nodeID(), code, now, now.Add(s.lease()), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return Summary{}, ErrBusy
+	}
 	if err != nil {
 		return Summary{}, err
 	}
-	pl := &policy{rec: rec, c: c, org: s.orgName(ctx, rec.DepartmentUSCC)}
-	runAt := s.now()
-	batch := s.Batch
-	if batch <= 0 {
-		batch = 500
+	if err := s.runMatch(ctx, rec); err != nil {
+		return Summary{}, err
 	}
-	var sum Summary
+	rec, err = s.Store.GetPolicy(ctx, code)
+	if err != nil {
+		return Summary{}, err
+	}
+	return Summary{Read: int(rec.Match.Read), Eligible: int(rec.Match.Eligible), Withdrawn: int(rec.Match.Withdrawn),
+		Elapsed: time.Since(start)}, nil
+}
+
+// errLost: another node took the match over (this node's lease ran out).
+var errLost = errors.New("matching: the match's lease was lost")
+
+// runMatch runs a claimed full match from its cursor: it evaluates every
+// holder who has a valid certificate of the policy's first type (every
+// qualifying holder has one), a page of whole holders per transaction that
+// also records the page in the job, then withdraws the offers the run did
+// not renew and marks the job done. A failure marks it failed; a cancelled
+// ctx (shutdown) releases the lease so that any node resumes it at once.
+func (s *Service) runMatch(ctx context.Context, rec store.PolicyRecord) error {
+	owner := s.nodeID()
+	err := s.matchPages(ctx, rec, owner)
+	switch {
+	case errors.Is(err, errLost):
+		return nil
+	case err != nil && ctx.Err() != nil:
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = s.Store.ReleaseMatch(rctx, rec.Code, owner)
+		return ctx.Err()
+	case err != nil:
+		s.log().Error("benefits: full match failed", "policy", rec.Code, "err", err)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if ferr := s.Store.FinishMatch(fctx, rec.Code, owner, s.now(), 0, "the match failed; it was logged on the server"); ferr != nil && !errors.Is(ferr, store.ErrConflict) {
+			return errors.Join(err, ferr)
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Service) matchPages(ctx context.Context, rec store.PolicyRecord, owner string) error {
+	c, err := s.compileStored(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if rec.Match.RunAt == nil {
+		return fmt.Errorf("matching: claimed match of %s has no run time", rec.Code)
+	}
+	pl := &policy{rec: rec, c: c, org: s.orgName(ctx, rec.DepartmentUSCC)}
+	runAt := rec.Match.RunAt.UTC()
+	size := s.batch() * 2
 	driver := c.Types()[0]
-	size := batch * 2
-	afterHolder, afterID := "", ""
+	// A resumed match starts after the last holder whose page committed.
+	afterHolder, afterID := rec.Match.Cursor, ""
+	if afterHolder != "" {
+		afterID = "\U0010FFFF"
+	}
 	for {
 		page, err := s.Store.ValidCertificatesByType(ctx, driver, afterHolder, afterID, size)
 		if err != nil {
-			return sum, err
+			return err
 		}
 		if len(page) == 0 {
 			break
@@ -286,82 +609,111 @@ func (s *Service) Match(ctx context.Context, code string) (Summary, error) {
 		}
 		// The next page starts at the next holder.
 		afterHolder, afterID = subjects[len(subjects)-1], "\U0010FFFF"
-		var known []store.MatchCertificate
-		if len(c.Types()) == 1 && (!full || len(subjects) > 1) {
-			known = page // a one-type policy needs nothing but this page
+		certs := page // a one-type policy needs nothing but this page
+		if len(c.Types()) > 1 || (full && len(subjects) == 1) {
+			if certs, err = s.Store.ValidCertificatesOf(ctx, subjects, rec.Types); err != nil {
+				return err
+			}
 		}
-		n, e, w, err := s.evaluate(ctx, pl, subjects, known, runAt, true)
+		v := s.decide(pl, subjects, certs, runAt)
+		err = s.Store.InTxReadCommitted(ctx, func(q store.Queries) error {
+			if err := q.MatchPageDone(ctx, rec.Code, owner, store.MatchPage{Cursor: afterHolder, Read: int64(v.read),
+				Eligible: int64(len(v.offers)), LeaseUntil: time.Now().Add(s.lease())}); err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return errLost
+				}
+				return err
+			}
+			_, err := s.write(ctx, q, pl, v, runAt, true)
+			return err
+		})
 		if err != nil {
-			return sum, err
+			return err
 		}
-		sum.Read += n
-		sum.Eligible += e
-		sum.Withdrawn += w
 		if !full {
 			break
 		}
 	}
-	w, err := s.Store.WithdrawStale(ctx, code, runAt, s.now())
-	if err != nil {
-		return sum, err
-	}
-	sum.Withdrawn += int(w)
-	if err := s.Store.SetPolicyMatched(ctx, code, runAt); err != nil {
-		return sum, err
-	}
-	sum.Elapsed = time.Since(start)
-	return sum, nil
+	return s.Store.InTxReadCommitted(ctx, func(q store.Queries) error {
+		w, err := q.WithdrawStale(ctx, rec.Code, runAt, s.now())
+		if err != nil {
+			return err
+		}
+		if err := q.FinishMatch(ctx, rec.Code, owner, s.now(), w, ""); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return errLost
+			}
+			return err
+		}
+		return nil
+	})
 }
 
 // OnCertificate re-evaluates the holder under every policy that reads
-// typeCode: called after a certificate of the holder was issued, renewed or
-// changed status (committed).
+// typeCode now, in the caller's goroutine (the outbox drain does the same
+// for many holders at once).
 func (s *Service) OnCertificate(ctx context.Context, holderSubject, typeCode string) error {
 	pls, err := s.policies(ctx, typeCode)
 	if err != nil {
 		return err
 	}
-	for _, pl := range pls {
-		if _, _, _, err := s.evaluate(ctx, pl, []string{holderSubject}, nil, s.now(), false); err != nil {
-			return err
+	return s.Store.InTxReadCommitted(ctx, func(q store.Queries) error {
+		for _, pl := range pls {
+			if err := s.evaluateIn(ctx, q, pl, []string{holderSubject}, s.now()); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-// evaluate reads the holders' valid certificates of the policy's types,
-// decides, offers or withdraws, and records one usage record per holder —
-// all in one transaction.
-// In a full match (full) holders found not eligible are not withdrawn one
-// by one: the match withdraws every offer it did not renew at its end.
-// known, when not nil, are all the holders' certificates the policy reads
-// (so they need not be read again).
-func (s *Service) evaluate(ctx context.Context, pl *policy, subjects []string, known []store.MatchCertificate, runAt time.Time, full bool) (read, eligible, withdrawn int, err error) {
+// evaluateIn evaluates holders under one policy in q's transaction,
+// withdrawing the offers of holders who no longer qualify.
+func (s *Service) evaluateIn(ctx context.Context, q store.Queries, pl *policy, subjects []string, runAt time.Time) error {
 	if !pl.c.Active(runAt) {
-		return 0, 0, 0, nil
+		return nil
 	}
-	certs := known
-	if certs == nil {
-		if certs, err = s.Store.ValidCertificatesOf(ctx, subjects, pl.rec.Types); err != nil {
-			return 0, 0, 0, err
-		}
+	certs, err := q.ValidCertificatesOf(ctx, subjects, pl.rec.Types)
+	if err != nil {
+		return err
 	}
-	byHolder := map[string][]store.MatchCertificate{}
-	for _, mc := range certs {
-		byHolder[mc.HolderSubject] = append(byHolder[mc.HolderSubject], mc)
+	_, err = s.write(ctx, q, pl, s.decide(pl, subjects, certs, runAt), runAt, false)
+	return err
+}
+
+// verdicts is what evaluating holders under one policy decided.
+type verdicts struct {
+	offers  []store.Entitlement
+	others  []string // holders read and not eligible, or with nothing to read
+	records []store.UsageRecord
+	read    int
+}
+
+// decide evaluates holders (sorted) against their certificates of the
+// policy's types; it reads nothing and writes nothing.
+func (s *Service) decide(pl *policy, subjects []string, certs []store.MatchCertificate, runAt time.Time) verdicts {
+	var v verdicts
+	if !pl.c.Active(runAt) {
+		return v
 	}
-	type verdict struct {
-		subject string
-		d       benefits.Decision
-		name    string
-		first   string
-	}
-	var verdicts []verdict
+	sort.Strings(subjects)
+	sort.SliceStable(certs, func(i, j int) bool { return certs[i].HolderSubject < certs[j].HolderSubject })
+	v.offers = make([]store.Entitlement, 0, len(subjects))
+	v.records = make([]store.UsageRecord, 0, len(subjects))
+	purpose := "免申即享：" + pl.c.Policy.Name
+	i := 0
+	in := make([]benefits.Certificate, 0, 4)
 	for _, sub := range subjects {
-		mcs := byHolder[sub]
-		in := make([]benefits.Certificate, 0, len(mcs))
-		name := ""
-		for _, mc := range mcs {
+		for i < len(certs) && certs[i].HolderSubject < sub {
+			i++
+		}
+		in = in[:0]
+		name, first := "", ""
+		for ; i < len(certs) && certs[i].HolderSubject == sub; i++ {
+			mc := certs[i]
+			if first == "" {
+				first = mc.ID
+			}
 			bc, holderName, err := s.decode(pl.c, mc)
 			if err != nil {
 				continue // a document we cannot read never qualifies anyone
@@ -371,70 +723,73 @@ func (s *Service) evaluate(ctx context.Context, pl *policy, subjects []string, k
 			}
 			in = append(in, bc)
 		}
-		v := verdict{subject: sub, d: pl.c.Evaluate(in, runAt), name: ident.MaskName(name)}
-		if len(mcs) > 0 {
-			v.first = mcs[0].ID
+		if first == "" {
+			// Nothing of the holder was read: no record; an offer the
+			// holder no longer has any certificate for is withdrawn.
+			v.others = append(v.others, sub)
+			continue
 		}
-		verdicts = append(verdicts, v)
+		v.read++
+		d := pl.c.Evaluate(in, runAt)
+		result, certID := "not_eligible", first
+		if d.Eligible {
+			result, certID = "eligible", d.Evidence[0].CertificateID
+			ev, _ := json.Marshal(d.Evidence)
+			v.offers = append(v.offers, store.Entitlement{ID: uuid.Must(uuid.NewV7()).String(), PolicyCode: pl.rec.Code,
+				HolderSubject: sub, MaskedName: ident.MaskName(name), Evidence: ev, UpdatedAt: runAt, EvaluatedAt: runAt})
+		} else {
+			v.others = append(v.others, sub)
+		}
+		v.records = append(v.records, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: sub, At: runAt,
+			Org: pl.org, OrgUSCC: pl.rec.DepartmentUSCC, ItemCode: pl.rec.Code, ItemName: pl.c.Policy.Name,
+			Purpose: purpose, CertificateID: certID, Channel: ChannelBenefit, Result: result})
 	}
-	sort.Slice(verdicts, func(i, j int) bool { return verdicts[i].subject < verdicts[j].subject })
-	err = s.Store.InTx(ctx, func(q store.Queries) error {
-		read, eligible, withdrawn = 0, 0, 0
-		records := make([]store.UsageRecord, 0, len(verdicts))
-		withdraw := func(subject string) error {
-			if full {
-				return nil
-			}
-			w, err := q.WithdrawEntitlement(ctx, pl.rec.Code, subject, runAt)
-			if w {
-				withdrawn++
-			}
-			return err
-		}
-		for _, v := range verdicts {
-			if len(byHolder[v.subject]) == 0 {
-				// Nothing of the holder was read: no record; an offer the
-				// holder no longer has any certificate for is withdrawn.
-				if err := withdraw(v.subject); err != nil {
-					return err
-				}
-				continue
-			}
-			read++
-			result, certID := "not_eligible", v.first
-			if v.d.Eligible {
-				eligible++
-				result, certID = "eligible", v.d.Evidence[0].CertificateID
-				ev, _ := json.Marshal(v.d.Evidence)
-				if err := q.OfferEntitlement(ctx, store.Entitlement{ID: uuid.Must(uuid.NewV7()).String(), PolicyCode: pl.rec.Code,
-					HolderSubject: v.subject, MaskedName: v.name, Evidence: ev, UpdatedAt: runAt, EvaluatedAt: runAt}); err != nil {
-					return err
-				}
-			} else if err := withdraw(v.subject); err != nil {
-				return err
-			}
-			records = append(records, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: v.subject, At: runAt,
-				Org: pl.org, OrgUSCC: pl.rec.DepartmentUSCC, ItemCode: pl.rec.Code, ItemName: pl.c.Policy.Name,
-				Purpose: "免申即享：" + pl.c.Policy.Name, CertificateID: certID, Channel: ChannelBenefit, Result: result})
-		}
-		return q.AddUsageRecords(ctx, records)
-	})
-	return read, eligible, withdrawn, err
+	return v
 }
 
-// document is the part of a GB/T 36903 document matching reads.
+// write stores verdicts in q's transaction: offers (one statement; a newer
+// evaluation of a holder is never overwritten by an older one), withdrawals
+// of the others unless full (a full match withdraws what it did not renew at
+// its end), and the usage records.
+func (s *Service) write(ctx context.Context, q store.Queries, pl *policy, v verdicts, runAt time.Time, full bool) (int64, error) {
+	if err := q.OfferEntitlements(ctx, v.offers); err != nil {
+		return 0, err
+	}
+	var withdrawn int64
+	if !full && len(v.others) > 0 {
+		var err error
+		if withdrawn, err = q.WithdrawEntitlements(ctx, pl.rec.Code, v.others, runAt); err != nil {
+			return 0, err
+		}
+	}
+	return withdrawn, q.AddUsageRecords(ctx, v.records)
+}
+
+// document is the part of a GB/T 36903 document matching reads; the face
+// fields stay raw until the policy names one.
 type document struct {
 	AreaCode string `json:"area_code"`
 	Holders  []struct {
 		Name string `json:"name"`
 	} `json:"holders"`
-	Fields map[string]any `json:"fields"`
+	Fields map[string]json.RawMessage `json:"fields"`
+}
+
+// payloadOf returns the decoded payload of a compact JWS the store holds
+// (its signature was verified when it was issued; matching only reads it).
+func payloadOf(jws string) ([]byte, error) {
+	i := strings.IndexByte(jws, '.')
+	j := strings.LastIndexByte(jws, '.')
+	if i < 0 || j <= i {
+		return nil, signing.ErrMalformed
+	}
+	return base64.RawURLEncoding.DecodeString(jws[i+1 : j])
 }
 
 // decode turns a stored certificate into what the policy may see: its
 // type, area, validity and only the face fields the policy reads.
 func (s *Service) decode(c *benefits.Compiled, mc store.MatchCertificate) (benefits.Certificate, string, error) {
-	_, payload, err := signing.ParseJWS(mc.JWS)
+	payload, err := payloadOf(mc.JWS)
 	if err != nil {
 		return benefits.Certificate{}, "", err
 	}
@@ -442,9 +797,14 @@ func (s *Service) decode(c *benefits.Compiled, mc store.MatchCertificate) (benef
 	if err := json.Unmarshal(payload, &d); err != nil {
 		return benefits.Certificate{}, "", err
 	}
-	fields := map[string]any{}
-	for _, f := range c.Fields(mc.TypeCode) {
-		if v, ok := d.Fields[f]; ok {
+	names := c.Fields(mc.TypeCode)
+	fields := make(map[string]any, len(names))
+	for _, f := range names {
+		if raw, ok := d.Fields[f]; ok {
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return benefits.Certificate{}, "", err
+			}
 			fields[f] = v
 		}
 	}
@@ -464,4 +824,189 @@ func (s *Service) Decline(ctx context.Context, holderSubject, id string) (store.
 		return store.Entitlement{}, err
 	}
 	return s.Store.GetEntitlement(ctx, id)
+}
+
+// Kick wakes the background worker: a certificate changed (the outbox has
+// a new event) or a match was queued. It never blocks.
+func (s *Service) Kick() {
+	s.kicks()
+	for _, ch := range []chan struct{}{s.kickEvents, s.kickMatches} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *Service) kicks() {
+	s.kickOnce.Do(func() {
+		s.kickEvents = make(chan struct{}, 1)
+		s.kickMatches = make(chan struct{}, 1)
+	})
+}
+
+func (s *Service) poll() time.Duration {
+	if s.Poll > 0 {
+		return s.Poll
+	}
+	return 2 * time.Second
+}
+
+// Run is the background worker of one node, until ctx ends: it drains the
+// outbox of certificate changes (at once when kicked) and runs queued full
+// matches, and matches whose node stopped holding them. On start it does
+// both before waiting: what a crash or a restart left is picked up at once
+// (a match still leased by a crashed node, when its lease ends). Run
+// returns when both loops have stopped; a match running at that moment is
+// released for any node to resume.
+func (s *Service) Run(ctx context.Context) {
+	s.kicks()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.eventLoop(ctx) }()
+	go func() { defer wg.Done(); s.matchLoop(ctx) }()
+	wg.Wait()
+}
+
+func (s *Service) wait(ctx context.Context, kick chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-kick:
+	case <-t.C:
+	}
+	return true
+}
+
+func (s *Service) eventLoop(ctx context.Context) {
+	failures := 0
+	for ctx.Err() == nil {
+		n, err := s.Drain(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			failures++
+			s.log().Warn("benefits: evaluating certificate changes failed; they stay in the outbox and are retried", "err", err)
+			if !s.wait(ctx, make(chan struct{}), min(time.Duration(failures)*time.Second, 30*time.Second)) {
+				return
+			}
+		case n == 0:
+			failures = 0
+			if !s.wait(ctx, s.kickEvents, s.poll()) {
+				return
+			}
+		default:
+			failures = 0
+		}
+	}
+}
+
+func (s *Service) matchLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		now := time.Now()
+		rec, err := s.Store.ClaimMatch(ctx, s.nodeID(), "", now, now.Add(s.lease()), s.now())
+		if err == nil {
+			_ = s.runMatch(ctx, rec) // logged there
+			continue
+		}
+		if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+			s.log().Warn("benefits: looking for queued matches failed", "err", err)
+		}
+		if !s.wait(ctx, s.kickMatches, s.poll()) {
+			return
+		}
+	}
+}
+
+// eventBatch is how many outbox events one drain transaction handles.
+const eventBatch = 500
+
+// Drain evaluates one batch of due outbox events, in one READ COMMITTED
+// transaction that also deletes them: the holders under every approved
+// policy that reads the changed types, with the policies reloaded after the
+// events were read (so a policy approved before a change committed is never
+// missed: either its full match read the certificate or this reload sees
+// the policy). It returns how many events it handled. A failed batch stays in
+// the outbox, due again after a backoff that grows with its attempts.
+func (s *Service) Drain(ctx context.Context) (int, error) {
+	var evs []store.BenefitEvent
+	err := s.Store.InTxReadCommitted(ctx, func(q store.Queries) error {
+		var err error
+		if evs, err = q.ClaimBenefitEvents(ctx, s.now(), eventBatch); err != nil || len(evs) == 0 {
+			return err
+		}
+		sn, err := s.reload(ctx)
+		if err != nil {
+			return err
+		}
+		holders := map[*policy]map[string]bool{}
+		for _, e := range evs {
+			for _, pl := range sn.byType[e.TypeCode] {
+				if holders[pl] == nil {
+					holders[pl] = map[string]bool{}
+				}
+				holders[pl][e.HolderSubject] = true
+			}
+		}
+		pls := make([]*policy, 0, len(holders))
+		for pl := range holders {
+			pls = append(pls, pl)
+		}
+		sort.Slice(pls, func(i, j int) bool { return pls[i].rec.Code < pls[j].rec.Code })
+		runAt := s.now()
+		for _, pl := range pls {
+			subjects := make([]string, 0, len(holders[pl]))
+			for sub := range holders[pl] {
+				subjects = append(subjects, sub)
+			}
+			if err := s.evaluateIn(ctx, q, pl, subjects, runAt); err != nil {
+				return err
+			}
+		}
+		ids := make([]int64, len(evs))
+		for i, e := range evs {
+			ids[i] = e.ID
+		}
+		return q.DeleteBenefitEvents(ctx, ids)
+	})
+	if err != nil {
+		if len(evs) > 0 && ctx.Err() == nil {
+			ids := make([]int64, len(evs))
+			attempts := 0
+			for i, e := range evs {
+				ids[i] = e.ID
+				attempts = max(attempts, e.Attempts)
+			}
+			backoff := min(time.Second<<min(attempts, 10), 10*time.Minute)
+			if derr := s.Store.DeferBenefitEvents(context.WithoutCancel(ctx), ids, s.now().Add(backoff)); derr != nil {
+				err = errors.Join(err, derr)
+			}
+		}
+		return 0, err
+	}
+	return len(evs), nil
+}
+
+// WaitIdle kicks the worker and waits until the outbox is empty and no
+// approved policy's match is queued or running (for tests and tools; it
+// polls the database).
+func (s *Service) WaitIdle(ctx context.Context) error {
+	for {
+		s.Kick()
+		events, matches, err := s.Store.PendingBenefitWork(ctx)
+		if err != nil {
+			return err
+		}
+		if events == 0 && matches == 0 {
+			return nil
+		}
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }

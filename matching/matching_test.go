@@ -2,7 +2,9 @@ package matching
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/store/teststore"
@@ -86,4 +88,229 @@ func subjectOf(i int) string {
 		i /= 10
 	}
 	return string(b)
+}
+
+// cancelAfterPages cancels ctx once n pages of a full match have committed
+// (the node "crashes": it neither finishes nor releases its lease).
+type cancelAfterPages struct {
+	store.Store
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfterPages) InTxReadCommitted(ctx context.Context, fn func(q store.Queries) error) error {
+	err := c.Store.InTxReadCommitted(ctx, fn)
+	if err == nil {
+		if c.n--; c.n == 0 {
+			c.cancel()
+		}
+	}
+	return err
+}
+
+// TestMatchResumesAfterACrash: a node claims a full match, commits two
+// pages and dies holding its lease. Another node's worker takes the match
+// over when the lease ends and resumes after the last committed page: every
+// holder is read exactly once (one usage record each), the counts add up and
+// the result equals a fresh full match.
+func TestMatchResumesAfterACrash(t *testing.T) {
+	for _, be := range teststore.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			st := be.Open(t)
+			ctx := context.Background()
+			population(t, st, 40)
+			const code = "EX-GAOLING-310117"
+			a := benchService(t, st)
+			a.Batch, a.Lease = 4, 300*time.Millisecond // pages of 8 certificates, 7 whole holders
+			if _, err := st.RequestMatch(ctx, code, a.now()); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			rec, err := st.ClaimMatch(ctx, "dead-node", code, now, now.Add(300*time.Millisecond), a.now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			crashCtx, crash := context.WithCancel(ctx)
+			a.Store = &cancelAfterPages{Store: st, n: 2, cancel: crash}
+			if err := a.matchPages(crashCtx, rec, "dead-node"); err == nil {
+				t.Fatal("the crashed match finished")
+			}
+			rec, err = st.GetPolicy(ctx, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Match.Status != store.MatchRunning || rec.Match.Read != 14 || rec.Match.Cursor == "" || rec.Match.Owner != "dead-node" {
+				t.Fatalf("after the crash: %+v", rec.Match)
+			}
+
+			// Another node starts: its worker resumes the match.
+			b := benchService(t, st)
+			b.Batch, b.Poll, b.Lease = 4, 20*time.Millisecond, time.Minute
+			runCtx, stop := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); b.Run(runCtx) }()
+			waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			if err := b.WaitIdle(waitCtx); err != nil {
+				t.Fatal(err)
+			}
+			stop()
+			<-done
+			rec, err = st.GetPolicy(ctx, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Match.Status != store.MatchDone || rec.Match.Read != 40 || rec.MatchedAt == nil || rec.Match.Owner != "" {
+				t.Fatalf("resumed match: %+v", rec.Match)
+			}
+			for i := 0; i < 40; i++ {
+				recs, err := st.ListUsageRecords(ctx, subjectOf(i), "", 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for _, r := range recs {
+					if r.ItemCode == code {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Fatalf("%s was read %d times by the resumed match", subjectOf(i), n)
+				}
+			}
+			// The same result as a fresh full match.
+			sum, err := b.Match(ctx, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if int64(sum.Eligible) != rec.Match.Eligible || sum.Withdrawn != 0 || sum.Read != 40 {
+				t.Fatalf("fresh match %+v, resumed %+v", sum, rec.Match)
+			}
+		})
+	}
+}
+
+// failingUsage fails the next n transactions at their usage records.
+type failingUsage struct {
+	store.Store
+	n int
+}
+
+type failingQueries struct{ store.Queries }
+
+var errInjected = errors.New("injected failure")
+
+func (failingQueries) AddUsageRecords(context.Context, []store.UsageRecord) error { return errInjected }
+
+func (f *failingUsage) InTxReadCommitted(ctx context.Context, fn func(q store.Queries) error) error {
+	if f.n > 0 {
+		f.n--
+		return f.Store.InTxReadCommitted(ctx, func(q store.Queries) error { return fn(failingQueries{q}) })
+	}
+	return f.Store.InTxReadCommitted(ctx, fn)
+}
+
+// TestOutboxSurvivesAFailedEvaluation: a certificate stored with its
+// outbox event (as issuance does, in one transaction) whose evaluation
+// fails stays in the outbox, due again after a backoff; the next drain
+// evaluates its holder and empties the outbox. A node started later drains
+// what an earlier one left.
+func TestOutboxSurvivesAFailedEvaluation(t *testing.T) {
+	for _, be := range teststore.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			st := be.Open(t)
+			ctx := context.Background()
+			population(t, st, 30)
+			s := benchService(t, st)
+			clock := s.now()
+			s.Now = func() time.Time { return clock }
+			if _, err := s.Match(ctx, "EX-GAOLING-310117"); err != nil {
+				t.Fatal(err)
+			}
+			// An 85-year-old in 310117 is issued a card: certificate and
+			// event commit together.
+			sub := "sub-new-holder"
+			birth := "1941-06-01"
+			cert := oneCard(t, sub, birth, "310117", 9001)
+			if err := st.InTx(ctx, func(q store.Queries) error {
+				if err := q.CreateCertificate(ctx, cert); err != nil {
+					return err
+				}
+				return q.AddBenefitEvents(ctx, []store.BenefitEvent{{HolderSubject: sub, TypeCode: cert.TypeCode, CreatedAt: clock}})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			s.Store = &failingUsage{Store: st, n: 1}
+			if _, err := s.Drain(ctx); !errors.Is(err, errInjected) {
+				t.Fatalf("drain with a failing evaluation: %v", err)
+			}
+			if _, err := st.GetEntitlementFor(ctx, "EX-GAOLING-310117", sub); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("the failed evaluation left an entitlement: %v", err)
+			}
+			evs, err := st.ClaimBenefitEvents(ctx, clock.Add(time.Hour), 10)
+			if err != nil || len(evs) != 1 || evs[0].HolderSubject != sub || evs[0].Attempts != 1 {
+				t.Fatalf("outbox after the failure: %+v %v", evs, err)
+			}
+			// Not due before its backoff.
+			if n, err := s.Drain(ctx); n != 0 || err != nil {
+				t.Fatalf("drained a deferred event early: %d %v", n, err)
+			}
+			// A node started later (after the backoff) drains it.
+			clock = clock.Add(time.Minute)
+			b := benchService(t, st)
+			b.Now, b.Poll = s.Now, 20*time.Millisecond
+			runCtx, stop := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); b.Run(runCtx) }()
+			waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			if err := b.WaitIdle(waitCtx); err != nil {
+				t.Fatal(err)
+			}
+			stop()
+			<-done
+			e, err := st.GetEntitlementFor(ctx, "EX-GAOLING-310117", sub)
+			if err != nil || e.Status != store.EntitlementOffered {
+				t.Fatalf("the holder was not evaluated after the failure: %+v %v", e, err)
+			}
+		})
+	}
+}
+
+// TestOlderEvaluationNeverOverwritesNewer: a full match that read a holder
+// before a revocation cannot re-offer what the revocation's (newer)
+// incremental evaluation withdrew.
+func TestOlderEvaluationNeverOverwritesNewer(t *testing.T) {
+	for _, be := range teststore.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			st := be.Open(t)
+			ctx := context.Background()
+			s := benchService(t, st)
+			t0 := time.Date(2026, 12, 1, 4, 0, 0, 0, time.UTC)
+			offer := func(at time.Time) store.Entitlement {
+				return store.Entitlement{ID: "e-" + at.Format("150405"), PolicyCode: "EX-GAOLING-310117", HolderSubject: "sub-x",
+					MaskedName: "王*", Evidence: []byte("[]"), UpdatedAt: at, EvaluatedAt: at}
+			}
+			if err := st.OfferEntitlements(ctx, []store.Entitlement{offer(t0)}); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := st.WithdrawEntitlements(ctx, "EX-GAOLING-310117", []string{"sub-x"}, t0.Add(2*time.Second)); err != nil || n != 1 {
+				t.Fatalf("withdraw: %d %v", n, err)
+			}
+			if err := st.OfferEntitlements(ctx, []store.Entitlement{offer(t0.Add(time.Second))}); err != nil {
+				t.Fatal(err)
+			}
+			e, err := st.GetEntitlementFor(ctx, "EX-GAOLING-310117", "sub-x")
+			if err != nil || e.Status != store.EntitlementWithdrawn {
+				t.Fatalf("an older evaluation re-offered: %+v %v", e, err)
+			}
+			if err := st.OfferEntitlements(ctx, []store.Entitlement{offer(t0.Add(3 * time.Second))}); err != nil {
+				t.Fatal(err)
+			}
+			if e, _ := st.GetEntitlementFor(ctx, "EX-GAOLING-310117", "sub-x"); e.Status != store.EntitlementOffered {
+				t.Fatalf("a newer evaluation did not offer: %+v", e)
+			}
+			_ = s
+		})
+	}
 }

@@ -13,7 +13,65 @@ type PolicyRecord struct {
 	Spec           []byte
 	Types          []string
 	CreatedAt      time.Time
-	MatchedAt      *time.Time // the last full match
+	MatchedAt      *time.Time // the evaluation time of the last completed full match
+	// Status is PolicyApproved, PolicyPendingApproval or PolicyUnchecked
+	// (created by an earlier release, not yet classified).
+	Status     string
+	ApprovedAt *time.Time
+	Match      MatchJob
+}
+
+// Policy statuses.
+const (
+	PolicyUnchecked       = "unchecked"
+	PolicyPendingApproval = "pending_approval"
+	PolicyApproved        = "approved"
+)
+
+// Match job statuses.
+const (
+	MatchNone    = "none"
+	MatchQueued  = "queued"
+	MatchRunning = "running"
+	MatchDone    = "done"
+	MatchFailed  = "failed"
+)
+
+// MatchJob is the state of a policy's full match, a durable job on the
+// policy's row: requested (queued), claimed by one node under a lease
+// (running), then done or failed. Cursor and the counts are those of the
+// pages already committed, so that another node, or this one after a
+// restart, resumes a running match whose lease ran out.
+type MatchJob struct {
+	Status      string
+	RequestedAt *time.Time
+	StartedAt   *time.Time
+	FinishedAt  *time.Time
+	RunAt       *time.Time // the evaluation time of the run (kept on resume)
+	Cursor      string     // the last holder whose page committed
+	Read        int64
+	Eligible    int64
+	Withdrawn   int64
+	Owner       string // the node running it
+	LeaseUntil  *time.Time
+	Error       string
+}
+
+// MatchPage is what one committed page of a full match adds to its job.
+type MatchPage struct {
+	Cursor                    string
+	Read, Eligible, Withdrawn int64
+	LeaseUntil                time.Time
+}
+
+// BenefitEvent is a row of the outbox of certificate changes: the holder
+// and type of a certificate that was issued, renewed or changed status.
+type BenefitEvent struct {
+	ID            int64
+	HolderSubject string
+	TypeCode      string
+	CreatedAt     time.Time
+	Attempts      int
 }
 
 // Entitlement statuses.
@@ -55,6 +113,29 @@ type BenefitQueries interface {
 	// ListPolicies lists policies with code > after, in code order.
 	ListPolicies(ctx context.Context, after string, limit int) ([]PolicyRecord, error)
 	SetPolicyMatched(ctx context.Context, code string, at time.Time) error
+	// SetPolicyStatus sets a policy's approval status (approvedAt with
+	// PolicyApproved); ErrNotFound for an unknown code.
+	SetPolicyStatus(ctx context.Context, code, status string, approvedAt *time.Time) error
+
+	// RequestMatch queues a full match of an approved policy unless one is
+	// queued or running already; it reports whether it queued one.
+	RequestMatch(ctx context.Context, code string, at time.Time) (bool, error)
+	// ClaimMatch takes the oldest queued match of an approved policy (of
+	// the policy code, unless code is empty), or a
+	// running one whose lease ended before now, for owner until leaseUntil:
+	// a queued one starts afresh at runAt, a running one keeps its run time,
+	// cursor and counts. ErrNotFound when there is none.
+	ClaimMatch(ctx context.Context, owner, code string, now, leaseUntil, runAt time.Time) (PolicyRecord, error)
+	// MatchPageDone records a committed page (in the page's transaction) and
+	// renews the lease; ErrConflict when owner no longer runs the match.
+	MatchPageDone(ctx context.Context, code, owner string, p MatchPage) error
+	// FinishMatch ends owner's match: done (setting matched_at to the run
+	// time and adding withdrawn) or failed with errText. ErrConflict when
+	// owner no longer runs it.
+	FinishMatch(ctx context.Context, code, owner string, at time.Time, withdrawn int64, errText string) error
+	// ReleaseMatch ends owner's lease at once so that any node resumes the
+	// match (a node shutting down).
+	ReleaseMatch(ctx context.Context, code, owner string) error
 
 	// GetEntitlement returns an entitlement by ID; GetEntitlementFor by
 	// policy and holder (ErrNotFound if none).
@@ -65,9 +146,17 @@ type BenefitQueries interface {
 	// time, and is offered again unless the holder declined it (declines
 	// stick). It keeps an existing entitlement's ID and creation time.
 	OfferEntitlement(ctx context.Context, e Entitlement) error
+	// OfferEntitlements is OfferEntitlement for many holders of one
+	// policy in one statement, skipping any entitlement whose last
+	// evaluation is newer than e's (a newer evaluation read newer data).
+	OfferEntitlements(ctx context.Context, es []Entitlement) error
 	// WithdrawEntitlement withdraws the holder's offered entitlement under
 	// the policy (false when there was none on offer).
 	WithdrawEntitlement(ctx context.Context, policy, subject string, at time.Time) (bool, error)
+	// WithdrawEntitlements withdraws the holders' offered entitlements
+	// under the policy unless evaluated after at, recording at as their
+	// evaluation time; it returns how many it withdrew.
+	WithdrawEntitlements(ctx context.Context, policy string, subjects []string, at time.Time) (int64, error)
 	// DeclineEntitlement is the holder declining an entitlement that is not
 	// already declined (ErrNotFound unless it is the holder's).
 	DeclineEntitlement(ctx context.Context, id, subject string, at time.Time) error
@@ -77,6 +166,21 @@ type BenefitQueries interface {
 	// WithdrawStale withdraws the policy's offered entitlements last found
 	// eligible before before (a full match that no longer finds them).
 	WithdrawStale(ctx context.Context, policy string, before, at time.Time) (int64, error)
+
+	// AddBenefitEvents adds certificate changes to the outbox (in the
+	// transaction that made them).
+	AddBenefitEvents(ctx context.Context, es []BenefitEvent) error
+	// ClaimBenefitEvents returns up to limit events due at now, oldest
+	// first; inside a transaction on PostgreSQL they stay locked until it
+	// ends and other transactions skip them.
+	ClaimBenefitEvents(ctx context.Context, now time.Time, limit int) ([]BenefitEvent, error)
+	// DeleteBenefitEvents deletes handled events.
+	DeleteBenefitEvents(ctx context.Context, ids []int64) error
+	// DeferBenefitEvents counts a failed attempt and makes the events due
+	// again at notBefore.
+	DeferBenefitEvents(ctx context.Context, ids []int64, notBefore time.Time) error
+	// PendingBenefitWork counts outbox events and queued or running matches.
+	PendingBenefitWork(ctx context.Context) (events, matches int64, err error)
 
 	// AddUsageRecords appends many usage records at once.
 	AddUsageRecords(ctx context.Context, rs []UsageRecord) error

@@ -693,6 +693,12 @@ type Store interface {
 	// nil. Serialization failures, deadlocks and busy databases are retried
 	// (fn may run more than once: keep side effects out of it).
 	InTx(ctx context.Context, fn func(q Queries) error) error
+	// InTxReadCommitted is InTx at READ COMMITTED on PostgreSQL (SQLite's
+	// single writer is serializable anyway), for writes that are idempotent
+	// and conditional by themselves (upserts, guarded updates) and must not
+	// fail with serialization conflicts against concurrent transactions:
+	// matching's. Deadlocks are retried as in InTx.
+	InTxReadCommitted(ctx context.Context, fn func(q Queries) error) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Backend names the backend: "postgres" or "sqlite".

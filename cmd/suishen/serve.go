@@ -99,7 +99,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	codeSvc := &codeservice.Service{Store: st, Keys: ring, CodeTTL: cfg.CodeTTL,
 		SubjectKey: signing.DeriveKey(cfg.MasterKey, "suishen/code-subject/v1"),
 		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
-	bm := &matching.Service{Store: st, Type: iss.Type}
+	bm := &matching.Service{Store: st, Type: iss.Type, Log: log}
 	if err := bm.Seed(ctx); err != nil {
 		return err
 	}
@@ -128,6 +128,10 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { defer close(done); sealer.Run(bg, time.Second) }()
+	// 免申即享: the outbox of certificate changes and the full matches run
+	// in the background; on start they resume what a restart left.
+	bmDone := make(chan struct{})
+	go func() { defer close(bmDone); bm.Run(bg) }()
 	go ring.Run(bg, 5*time.Second)
 	go sweepExpired(bg, st, log, 10*time.Minute)
 	if ml != nil {
@@ -139,6 +143,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	err = srv.Serve(ctx, l)
 	stopBG()
 	<-done
+	<-bmDone
 	log.Info("suishen stopped")
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -170,6 +171,26 @@ func copyCertificates(ctx context.Context, tx pgx.Tx, d *db, cs []store.Certific
 func (s *Store) Analyze(ctx context.Context) error {
 	if _, err := s.pool.Exec(ctx, `ANALYZE certificates, status_lists`); err != nil {
 		return fmt.Errorf("store: postgres: analyze: %w", mapErr(err))
+	}
+	return nil
+}
+
+// ClaimBenefitEvents implements store.Queries: inside a transaction the
+// events stay locked until it ends, and concurrent drainers skip them.
+func (q *txQueries) ClaimBenefitEvents(ctx context.Context, now time.Time, limit int) ([]store.BenefitEvent, error) {
+	return q.Queries.ClaimBenefitEventsWith(ctx, sqldb.ClaimBenefitEventsSQL+` FOR UPDATE SKIP LOCKED`, now, limit)
+}
+
+// AddUsageRecords implements store.Queries with COPY for many records (a
+// full match writes one per holder read); a few go in as sqldb inserts them.
+func (q *txQueries) AddUsageRecords(ctx context.Context, rs []store.UsageRecord) error {
+	if len(rs) < 64 {
+		return q.Queries.AddUsageRecords(ctx, rs)
+	}
+	_, err := q.tx.CopyFrom(ctx, pgx.Identifier{"usage_records"}, sqldb.UsageRecordColumns,
+		pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) { return sqldb.UsageRecordValues(rs[i]), nil }))
+	if err != nil {
+		return fmt.Errorf("store: add usage records: %w", q.d.note(err))
 	}
 	return nil
 }

@@ -160,11 +160,18 @@ func (s *Store) AddAuditSeals(ctx context.Context, seals []store.AuditSeal) erro
 // to checking first; transactions that read some tables and insert into
 // others do not conflict.
 func (s *Store) InTx(ctx context.Context, fn func(q store.Queries) error) error {
-	return sqldb.Retry(ctx, s.attempts, func() error { return s.tryTx(ctx, fn) })
+	return sqldb.Retry(ctx, s.attempts, func() error { return s.tryTx(ctx, pgx.Serializable, fn) })
 }
 
-func (s *Store) tryTx(ctx context.Context, fn func(q store.Queries) error) error {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+// InTxReadCommitted implements store.Store: InTx at READ COMMITTED, where
+// only deadlocks (and serialization failures from row-level conflicts of
+// conditional updates) are retried.
+func (s *Store) InTxReadCommitted(ctx context.Context, fn func(q store.Queries) error) error {
+	return sqldb.Retry(ctx, s.attempts, func() error { return s.tryTx(ctx, pgx.ReadCommitted, fn) })
+}
+
+func (s *Store) tryTx(ctx context.Context, iso pgx.TxIsoLevel, fn func(q store.Queries) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: iso})
 	if err != nil {
 		return fmt.Errorf("store: postgres: begin transaction: %w", mapErr(err))
 	}

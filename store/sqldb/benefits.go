@@ -12,22 +12,37 @@ import (
 
 // ---- 免申即享: policies, entitlements, and what matching reads ----
 
-const policyCols = `code, department_uscc, spec, types, created_at, matched_at`
+const policyCols = `code, department_uscc, spec, types, created_at, matched_at, status, approved_at,
+	match_status, match_requested_at, match_started_at, match_finished_at, match_run_at, match_cursor,
+	match_read, match_eligible, match_withdrawn, match_owner, match_lease_until, match_error`
 
 func scanPolicy(s scanner) (store.PolicyRecord, error) {
 	var p store.PolicyRecord
 	var types string
-	err := s.Scan(&p.Code, &p.DepartmentUSCC, &p.Spec, &types, &p.CreatedAt, &p.MatchedAt)
+	m := &p.Match
+	err := s.Scan(&p.Code, &p.DepartmentUSCC, &p.Spec, &types, &p.CreatedAt, &p.MatchedAt, &p.Status, &p.ApprovedAt,
+		&m.Status, &m.RequestedAt, &m.StartedAt, &m.FinishedAt, &m.RunAt, &m.Cursor,
+		&m.Read, &m.Eligible, &m.Withdrawn, &m.Owner, &m.LeaseUntil, &m.Error)
 	if types != "" {
 		p.Types = strings.Split(types, ",")
 	}
 	return p, err
 }
 
-// CreatePolicy stores p.
+// CreatePolicy stores p (its status, and a match already queued when
+// p.Match.Status says so).
 func (q *Queries) CreatePolicy(ctx context.Context, p store.PolicyRecord) error {
-	if _, err := q.db.Exec(ctx, `INSERT INTO policies (`+policyCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		p.Code, p.DepartmentUSCC, nz(p.Spec), strings.Join(p.Types, ","), p.CreatedAt, p.MatchedAt); err != nil {
+	status, match := p.Status, p.Match.Status
+	if status == "" {
+		status = store.PolicyPendingApproval
+	}
+	if match == "" {
+		match = store.MatchNone
+	}
+	if _, err := q.db.Exec(ctx, `INSERT INTO policies (code, department_uscc, spec, types, created_at, matched_at, status, approved_at,
+		match_status, match_requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		p.Code, p.DepartmentUSCC, nz(p.Spec), strings.Join(p.Types, ","), p.CreatedAt, p.MatchedAt, status, p.ApprovedAt,
+		match, p.Match.RequestedAt); err != nil {
 		return fmt.Errorf("store: create policy: %w", err)
 	}
 	return nil
@@ -49,6 +64,99 @@ func (q *Queries) ListPolicies(ctx context.Context, after string, limit int) ([]
 		return nil, fmt.Errorf("store: list policies: %w", err)
 	}
 	return out, nil
+}
+
+// SetPolicyStatus sets a policy's approval status.
+func (q *Queries) SetPolicyStatus(ctx context.Context, code, status string, approvedAt *time.Time) error {
+	n, err := q.db.Exec(ctx, `UPDATE policies SET status = $2, approved_at = $3 WHERE code = $1`, code, status, approvedAt)
+	if err != nil {
+		return fmt.Errorf("store: policy status: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: policy status: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
+// RequestMatch queues a full match unless one is queued or running.
+func (q *Queries) RequestMatch(ctx context.Context, code string, at time.Time) (bool, error) {
+	n, err := q.db.Exec(ctx, `UPDATE policies SET match_status = 'queued', match_requested_at = $2, match_error = ''
+		WHERE code = $1 AND status = 'approved' AND match_status NOT IN ('queued', 'running')`, code, at)
+	if err != nil {
+		return false, fmt.Errorf("store: request match: %w", err)
+	}
+	return n > 0, nil
+}
+
+// claimable is the condition of a match a node may take at $2.
+const claimable = `status = 'approved' AND (match_status = 'queued' OR (match_status = 'running' AND match_lease_until < $2))`
+
+// ClaimMatch takes a queued match, or a running one whose lease ended.
+// The condition is repeated outside the subquery so that of two nodes
+// racing for one row under READ COMMITTED the second finds it taken.
+func (q *Queries) ClaimMatch(ctx context.Context, owner, code string, now, leaseUntil, runAt time.Time) (store.PolicyRecord, error) {
+	p, err := scanPolicy(q.db.QueryRow(ctx, `UPDATE policies SET
+		match_started_at = CASE WHEN match_status = 'queued' THEN $2 ELSE match_started_at END,
+		match_run_at = CASE WHEN match_status = 'queued' THEN $4 ELSE match_run_at END,
+		match_cursor = CASE WHEN match_status = 'queued' THEN '' ELSE match_cursor END,
+		match_read = CASE WHEN match_status = 'queued' THEN 0 ELSE match_read END,
+		match_eligible = CASE WHEN match_status = 'queued' THEN 0 ELSE match_eligible END,
+		match_withdrawn = CASE WHEN match_status = 'queued' THEN 0 ELSE match_withdrawn END,
+		match_finished_at = NULL, match_error = '',
+		match_status = 'running', match_owner = $1, match_lease_until = $3
+		WHERE code = (SELECT code FROM policies WHERE `+claimable+` AND ($5 = '' OR code = $5)
+			ORDER BY match_requested_at, code LIMIT 1) AND `+claimable+`
+		RETURNING `+policyCols, owner, now, leaseUntil, runAt, code))
+	if err != nil {
+		return store.PolicyRecord{}, fmt.Errorf("store: claim match: %w", err)
+	}
+	return p, nil
+}
+
+// MatchPageDone records a committed page of owner's match.
+func (q *Queries) MatchPageDone(ctx context.Context, code, owner string, p store.MatchPage) error {
+	n, err := q.db.Exec(ctx, `UPDATE policies SET match_cursor = $3, match_read = match_read + $4,
+		match_eligible = match_eligible + $5, match_withdrawn = match_withdrawn + $6, match_lease_until = $7
+		WHERE code = $1 AND match_owner = $2 AND match_status = 'running'`,
+		code, owner, p.Cursor, p.Read, p.Eligible, p.Withdrawn, p.LeaseUntil)
+	if err != nil {
+		return fmt.Errorf("store: match page: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: match page: %w", store.ErrConflict)
+	}
+	return nil
+}
+
+// FinishMatch ends owner's match, done or failed.
+func (q *Queries) FinishMatch(ctx context.Context, code, owner string, at time.Time, withdrawn int64, errText string) error {
+	var n int64
+	var err error
+	if errText == "" {
+		n, err = q.db.Exec(ctx, `UPDATE policies SET match_status = 'done', matched_at = match_run_at, match_finished_at = $3,
+			match_withdrawn = match_withdrawn + $4, match_owner = '', match_lease_until = NULL
+			WHERE code = $1 AND match_owner = $2 AND match_status = 'running'`, code, owner, at, withdrawn)
+	} else {
+		n, err = q.db.Exec(ctx, `UPDATE policies SET match_status = 'failed', match_error = $4, match_finished_at = $3,
+			match_owner = '', match_lease_until = NULL
+			WHERE code = $1 AND match_owner = $2 AND match_status = 'running'`, code, owner, at, errText)
+	}
+	if err != nil {
+		return fmt.Errorf("store: finish match: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: finish match: %w", store.ErrConflict)
+	}
+	return nil
+}
+
+// ReleaseMatch ends owner's lease now.
+func (q *Queries) ReleaseMatch(ctx context.Context, code, owner string) error {
+	if _, err := q.db.Exec(ctx, `UPDATE policies SET match_owner = '', match_lease_until = $3
+		WHERE code = $1 AND match_owner = $2 AND match_status = 'running'`, code, owner, time.Unix(0, 0).UTC()); err != nil {
+		return fmt.Errorf("store: release match: %w", err)
+	}
+	return nil
 }
 
 // SetPolicyMatched records the time of a full match.
@@ -96,12 +204,165 @@ func (q *Queries) OfferEntitlement(ctx context.Context, e store.Entitlement) err
 		ON CONFLICT (policy_code, holder_subject) DO UPDATE SET masked_name = excluded.masked_name,
 		status = CASE WHEN entitlements.status = 'declined' THEN 'declined' ELSE 'offered' END,
 		evidence = excluded.evidence, evaluated_at = excluded.evaluated_at,
-		updated_at = CASE WHEN entitlements.status = 'withdrawn' THEN excluded.updated_at ELSE entitlements.updated_at END`,
+		updated_at = CASE WHEN entitlements.status = 'withdrawn' THEN excluded.updated_at ELSE entitlements.updated_at END
+		WHERE entitlements.evaluated_at <= excluded.evaluated_at`,
 		e.ID, e.PolicyCode, e.HolderSubject, e.MaskedName, nz(e.Evidence), e.UpdatedAt, e.EvaluatedAt)
 	if err != nil {
 		return fmt.Errorf("store: offer entitlement: %w", err)
 	}
 	return nil
+}
+
+// OfferEntitlements is OfferEntitlement for many holders, 1,000 rows a
+// statement (7 parameters a row).
+func (q *Queries) OfferEntitlements(ctx context.Context, es []store.Entitlement) error {
+	for len(es) > 0 {
+		chunk := es[:min(len(es), 1000)]
+		es = es[len(chunk):]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO entitlements (` + entitlementCols + `) VALUES `)
+		args := make([]any, 0, len(chunk)*7)
+		for i, e := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			k := len(args)
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, 'offered', $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+6, k+7)
+			args = append(args, e.ID, e.PolicyCode, e.HolderSubject, e.MaskedName, nz(e.Evidence), e.UpdatedAt, e.EvaluatedAt)
+		}
+		b.WriteString(` ON CONFLICT (policy_code, holder_subject) DO UPDATE SET masked_name = excluded.masked_name,
+		status = CASE WHEN entitlements.status = 'declined' THEN 'declined' ELSE 'offered' END,
+		evidence = excluded.evidence, evaluated_at = excluded.evaluated_at,
+		updated_at = CASE WHEN entitlements.status = 'withdrawn' THEN excluded.updated_at ELSE entitlements.updated_at END
+		WHERE entitlements.evaluated_at <= excluded.evaluated_at`)
+		if _, err := q.db.Exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("store: offer entitlements: %w", err)
+		}
+	}
+	return nil
+}
+
+// WithdrawEntitlements withdraws the holders' offers not evaluated after
+// at and records at as the evaluation time of their other entitlements.
+func (q *Queries) WithdrawEntitlements(ctx context.Context, policy string, subjects []string, at time.Time) (int64, error) {
+	var total int64
+	for len(subjects) > 0 {
+		chunk := subjects[:min(len(subjects), 500)]
+		subjects = subjects[len(chunk):]
+		in, args := inList(3, chunk)
+		args = append([]any{policy, at}, args...)
+		n, err := q.db.Exec(ctx, `UPDATE entitlements SET status = 'withdrawn', updated_at = $2, evaluated_at = $2
+			WHERE policy_code = $1 AND status = 'offered' AND evaluated_at <= $2 AND holder_subject IN (`+in+`)`, args...)
+		if err != nil {
+			return 0, fmt.Errorf("store: withdraw entitlements: %w", err)
+		}
+		total += n
+		if _, err := q.db.Exec(ctx, `UPDATE entitlements SET evaluated_at = $2
+			WHERE policy_code = $1 AND status <> 'offered' AND evaluated_at < $2 AND holder_subject IN (`+in+`)`, args...); err != nil {
+			return 0, fmt.Errorf("store: withdraw entitlements: %w", err)
+		}
+	}
+	return total, nil
+}
+
+// inList writes $first, $first+1, … for the values.
+func inList[T any](first int, vs []T) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, len(vs))
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(first+i))
+		args = append(args, v)
+	}
+	return b.String(), args
+}
+
+// AddBenefitEvents adds outbox rows, 500 a statement.
+func (q *Queries) AddBenefitEvents(ctx context.Context, es []store.BenefitEvent) error {
+	for len(es) > 0 {
+		chunk := es[:min(len(es), 500)]
+		es = es[len(chunk):]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO benefit_events (holder_subject, type_code, created_at, not_before) VALUES `)
+		args := make([]any, 0, len(chunk)*3)
+		for i, e := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			k := len(args)
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+3)
+			args = append(args, e.HolderSubject, e.TypeCode, e.CreatedAt)
+		}
+		if _, err := q.db.Exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("store: add benefit events: %w", err)
+		}
+	}
+	return nil
+}
+
+// ClaimBenefitEventsSQL is the query of ClaimBenefitEvents; PostgreSQL adds
+// FOR UPDATE SKIP LOCKED inside a transaction.
+const ClaimBenefitEventsSQL = `SELECT id, holder_subject, type_code, created_at, attempts FROM benefit_events
+	WHERE not_before <= $1 ORDER BY not_before, id LIMIT $2`
+
+// scanBenefitEvent scans a row of ClaimBenefitEventsSQL.
+func scanBenefitEvent(s scanner) (store.BenefitEvent, error) {
+	var e store.BenefitEvent
+	err := s.Scan(&e.ID, &e.HolderSubject, &e.TypeCode, &e.CreatedAt, &e.Attempts)
+	return e, err
+}
+
+// ClaimBenefitEvents returns the oldest due events.
+func (q *Queries) ClaimBenefitEvents(ctx context.Context, now time.Time, limit int) ([]store.BenefitEvent, error) {
+	return q.ClaimBenefitEventsWith(ctx, ClaimBenefitEventsSQL, now, limit)
+}
+
+// ClaimBenefitEventsWith runs a backend's variant of ClaimBenefitEventsSQL.
+func (q *Queries) ClaimBenefitEventsWith(ctx context.Context, query string, now time.Time, limit int) ([]store.BenefitEvent, error) {
+	out, err := list(ctx, q.db, scanBenefitEvent, query, now, pageLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: claim benefit events: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteBenefitEvents deletes handled events.
+func (q *Queries) DeleteBenefitEvents(ctx context.Context, ids []int64) error {
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 1000)]
+		ids = ids[len(chunk):]
+		in, args := inList(1, chunk)
+		if _, err := q.db.Exec(ctx, `DELETE FROM benefit_events WHERE id IN (`+in+`)`, args...); err != nil {
+			return fmt.Errorf("store: delete benefit events: %w", err)
+		}
+	}
+	return nil
+}
+
+// DeferBenefitEvents counts a failed attempt and postpones the events.
+func (q *Queries) DeferBenefitEvents(ctx context.Context, ids []int64, notBefore time.Time) error {
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 1000)]
+		ids = ids[len(chunk):]
+		in, args := inList(2, chunk)
+		if _, err := q.db.Exec(ctx, `UPDATE benefit_events SET attempts = attempts + 1, not_before = $1 WHERE id IN (`+in+`)`,
+			append([]any{notBefore}, args...)...); err != nil {
+			return fmt.Errorf("store: defer benefit events: %w", err)
+		}
+	}
+	return nil
+}
+
+// PendingBenefitWork counts outbox events and unfinished matches.
+func (q *Queries) PendingBenefitWork(ctx context.Context) (events, matches int64, err error) {
+	err = q.db.QueryRow(ctx, `SELECT (SELECT count(*) FROM benefit_events),
+		(SELECT count(*) FROM policies WHERE status = 'approved' AND match_status IN ('queued', 'running'))`).Scan(&events, &matches)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: pending benefit work: %w", err)
+	}
+	return events, matches, nil
 }
 
 // WithdrawEntitlement withdraws an offered entitlement.
@@ -223,6 +484,21 @@ func (q *Queries) ValidCertificatesOf(ctx context.Context, subjects, types []str
 
 // AddUsageRecords appends records with multi-row inserts (250 a statement).
 func (q *Queries) AddUsageRecords(ctx context.Context, rs []store.UsageRecord) error {
+	return AddUsageRecordsTo(ctx, q.db, rs)
+}
+
+// UsageRecordColumns are the columns of usage_records, in the order
+// UsageRecordValues gives a record's values.
+var UsageRecordColumns = strings.Split(strings.ReplaceAll(usageRecordCols, " ", ""), ",")
+
+// UsageRecordValues are a record's column values.
+func UsageRecordValues(r store.UsageRecord) []any {
+	return []any{r.ID, r.HolderSubject, r.At, r.Org, r.OrgUSCC, r.Operator, r.ItemCode, r.ItemName,
+		r.BusinessCode, r.Purpose, r.CertificateID, r.CodeKind, r.Channel, r.Result, r.AppID, r.Detail, r.OrgUnit}
+}
+
+// AddUsageRecordsTo is AddUsageRecords on db.
+func AddUsageRecordsTo(ctx context.Context, db DB, rs []store.UsageRecord) error {
 	for len(rs) > 0 {
 		chunk := rs[:min(len(rs), 250)]
 		rs = rs[len(chunk):]
@@ -234,10 +510,9 @@ func (q *Queries) AddUsageRecords(ctx context.Context, rs []store.UsageRecord) e
 				b.WriteString(", ")
 			}
 			placeholders(&b, len(args), 17)
-			args = append(args, r.ID, r.HolderSubject, r.At, r.Org, r.OrgUSCC, r.Operator, r.ItemCode, r.ItemName,
-				r.BusinessCode, r.Purpose, r.CertificateID, r.CodeKind, r.Channel, r.Result, r.AppID, r.Detail, r.OrgUnit)
+			args = append(args, UsageRecordValues(r)...)
 		}
-		if _, err := q.db.Exec(ctx, b.String(), args...); err != nil {
+		if _, err := db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("store: add usage records: %w", err)
 		}
 	}

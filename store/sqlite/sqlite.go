@@ -271,6 +271,12 @@ func (s *Store) InTx(ctx context.Context, fn func(q store.Queries) error) error 
 	return sqldb.Retry(ctx, s.attempts, func() error { return s.tryTx(ctx, fn) })
 }
 
+// InTxReadCommitted implements store.Store: SQLite has one writer, so it is
+// InTx.
+func (s *Store) InTxReadCommitted(ctx context.Context, fn func(q store.Queries) error) error {
+	return s.InTx(ctx, fn)
+}
+
 func (s *Store) tryTx(ctx context.Context, fn func(q store.Queries) error) error {
 	if err := s.acquireWriter(ctx, s.busyTimeout); err != nil {
 		return fmt.Errorf("store: sqlite: begin transaction: %w", err)
