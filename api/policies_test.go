@@ -369,6 +369,20 @@ func TestPolicyScopeHostileDepartment(t *testing.T) {
 		if strings.Contains(list, "赵某某") || strings.Contains(list, "钱某某") || strings.Contains(list, "310104196001") || !strings.Contains(list, "钱*") {
 			t.Fatalf("the list after approval: %s", list)
 		}
+		// The evidence names certificates the department cannot open, and
+		// nothing in an entitlement names the holder.
+		for _, it := range h.must(200, h.do("GET", "/v1/policies/SPY-1/entitlements", hostile, nil))["items"].([]any) {
+			e := it.(map[string]any)
+			for k := range e {
+				if k != "id" && k != "policy" && k != "status" && k != "masked_name" && k != "evidence" && k != "at" {
+					t.Fatalf("an entitlement carries %q: %v", k, e)
+				}
+			}
+			ev := e["evidence"].([]any)[0].(map[string]any)["certificate_id"].(string)
+			if r := h.do("GET", "/v1/certificates/"+url.PathEscape(ev), hostile, nil); r.Status != 404 {
+				t.Fatalf("the department opened the evidence %s: %d", ev, r.Status)
+			}
+		}
 		found := false
 		for _, e := range h.must(200, h.do("GET", "/v1/admin/audit?limit=50", testAdminToken, nil))["items"].([]any) {
 			if e.(map[string]any)["action"] == "policy.approve" {

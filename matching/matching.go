@@ -572,20 +572,87 @@ func (s *Service) matchPages(ctx context.Context, rec store.PolicyRecord, owner 
 	}
 	pl := &policy{rec: rec, c: c, org: s.orgName(ctx, rec.DepartmentUSCC)}
 	runAt := rec.Match.RunAt.UTC()
+	// Two stages: one goroutine reads and decides the next page while this
+	// one writes the current (reading and decoding overlap the database's
+	// work on the writes).
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	pages := make(chan decidedPage, 1)
+	go s.readPages(rctx, pl, runAt, rec.Match.Cursor, pages)
+	for pg := range pages {
+		if pg.err != nil {
+			return pg.err
+		}
+		v := pg.v
+		err := s.Store.InTxReadCommitted(ctx, func(q store.Queries) error {
+			if err := q.MatchPageDone(ctx, rec.Code, owner, store.MatchPage{Cursor: pg.cursor, Read: int64(v.read),
+				Eligible: int64(len(v.offers)), LeaseUntil: time.Now().Add(s.lease())}); err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return errLost
+				}
+				return err
+			}
+			_, err := s.write(ctx, q, pl, v, runAt, true)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.Store.InTxReadCommitted(ctx, func(q store.Queries) error {
+		w, err := q.WithdrawStale(ctx, rec.Code, runAt, s.now())
+		if err != nil {
+			return err
+		}
+		if err := q.FinishMatch(ctx, rec.Code, owner, s.now(), w, ""); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return errLost
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// decidedPage is one page of a full match, decided: the verdicts, and the
+// last holder (the cursor once the page commits).
+type decidedPage struct {
+	v      verdicts
+	cursor string
+	err    error
+}
+
+// readPages reads a full match's pages of whole holders after cursor and
+// decides them, until the last page or an error (sent as the last page).
+func (s *Service) readPages(ctx context.Context, pl *policy, runAt time.Time, cursor string, out chan<- decidedPage) {
+	defer close(out)
+	send := func(p decidedPage) bool {
+		select {
+		case out <- p:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	c := pl.c
 	size := s.batch() * 2
 	driver := c.Types()[0]
 	// A resumed match starts after the last holder whose page committed.
-	afterHolder, afterID := rec.Match.Cursor, ""
+	afterHolder, afterID := cursor, ""
 	if afterHolder != "" {
 		afterID = "\U0010FFFF"
 	}
 	for {
 		page, err := s.Store.ValidCertificatesByType(ctx, driver, afterHolder, afterID, size)
 		if err != nil {
-			return err
+			send(decidedPage{err: err})
+			return
 		}
 		if len(page) == 0 {
-			break
+			return
 		}
 		full := len(page) == size
 		// Whole holders only: a full page may end inside its last holder's
@@ -611,42 +678,15 @@ func (s *Service) matchPages(ctx context.Context, rec store.PolicyRecord, owner 
 		afterHolder, afterID = subjects[len(subjects)-1], "\U0010FFFF"
 		certs := page // a one-type policy needs nothing but this page
 		if len(c.Types()) > 1 || (full && len(subjects) == 1) {
-			if certs, err = s.Store.ValidCertificatesOf(ctx, subjects, rec.Types); err != nil {
-				return err
+			if certs, err = s.Store.ValidCertificatesOf(ctx, subjects, pl.rec.Types); err != nil {
+				send(decidedPage{err: err})
+				return
 			}
 		}
-		v := s.decide(pl, subjects, certs, runAt)
-		err = s.Store.InTxReadCommitted(ctx, func(q store.Queries) error {
-			if err := q.MatchPageDone(ctx, rec.Code, owner, store.MatchPage{Cursor: afterHolder, Read: int64(v.read),
-				Eligible: int64(len(v.offers)), LeaseUntil: time.Now().Add(s.lease())}); err != nil {
-				if errors.Is(err, store.ErrConflict) {
-					return errLost
-				}
-				return err
-			}
-			_, err := s.write(ctx, q, pl, v, runAt, true)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if !full {
-			break
+		if !send(decidedPage{v: s.decide(pl, subjects, certs, runAt), cursor: afterHolder}) || !full {
+			return
 		}
 	}
-	return s.Store.InTxReadCommitted(ctx, func(q store.Queries) error {
-		w, err := q.WithdrawStale(ctx, rec.Code, runAt, s.now())
-		if err != nil {
-			return err
-		}
-		if err := q.FinishMatch(ctx, rec.Code, owner, s.now(), w, ""); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return errLost
-			}
-			return err
-		}
-		return nil
-	})
 }
 
 // OnCertificate re-evaluates the holder under every policy that reads

@@ -35,6 +35,18 @@ POL='{"code":"BENCH-5Y","name":"企业满五年稳岗补贴（测试）","legal_
 # The outbox of the import (one event per licence; no policy reads the type yet) drains before anything is timed.
 drain() { for _ in $(seq 1 3600); do [ "$(psql "$PG/$DB" -Atc 'SELECT count(*) FROM benefit_events')" = 0 ] && return; sleep 0.5; done; }
 t0=$(date +%s.%N); drain; echo "outbox drained: $(echo "$(date +%s.%N) - $t0" | bc) s after the import"
+# CPU seconds used so far by the server process and by the PostgreSQL backends serving this database (the pool's
+# connections persist, so the same backends serve the whole run): "per core" figures divide by these.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu() {
+  local s=0 p
+  for p in $(psql "$PG/$DB" -Atc "SELECT pid FROM pg_stat_activity WHERE datname = '$DB' AND pid <> pg_backend_pid()"); do s=$((s + $(ticks "$p"))); done
+  echo "$(ticks "$srv") $s"
+}
+cpudiff() { # before after → "server X s, PostgreSQL Y s"
+  local hz; hz=$(getconf CLK_TCK)
+  echo "CPU: server $(echo "scale=1; ($3 - $1) / $hz" | bc) s, PostgreSQL backends $(echo "scale=1; ($4 - $2) / $hz" | bc) s"
+}
 # A full match runs in the background: wait for it, then read its figures from the policy row.
 waitmatch() {
   for _ in $(seq 1 7200); do
@@ -46,11 +58,15 @@ waitmatch() {
     round(match_read / extract(epoch FROM match_finished_at - match_started_at)) || ' certificates/s' FROM policies WHERE code = 'BENCH-5Y'"
 }
 echo "== full match when the policy is created (POST /v1/policies answers at once; the match runs in the background)"
+c0=$(cpu)
 curl -s -o "$work/pol.json" -w 'create: HTTP %{http_code} in %{time_total} s\n' -X POST $S/v1/policies -H "Authorization: Bearer $DEPT" -H 'Content-Type: application/json' -d "$POL"
 waitmatch
+cpudiff $c0 $(cpu)
 echo "== full match again (every holder already offered)"
+c0=$(cpu)
 curl -s -o /dev/null -w 'queue: HTTP %{http_code} in %{time_total} s\n' -X POST $S/v1/policies/BENCH-5Y/match -H "Authorization: Bearer $DEPT"
 waitmatch
+cpudiff $c0 $(cpu)
 go run ./tools/gencerts -n 20000 -prefix K -format jsonl > "$work/more2.jsonl"
 echo "== issuance over HTTP, c16, with the policy (each issuance's holder is evaluated from the outbox after commit)"
 "$work/load" -c 16 -n 3000 -m POST -bodies "$work/more2.jsonl" -H "Authorization: Bearer $DEPT" -expect 201 $S/v1/certificates
