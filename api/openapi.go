@@ -158,6 +158,7 @@ var tagDocs = map[string]string{
 	"verification": "Online verification of codes and certificates, and redeeming use codes (用证码) (app API key).",
 	"cases":        "两个免于提交: service items (政务服务事项), cases that pull and check certificates, statistics.",
 	"pages":        "Pages for people, served by the same binary (HTML; every asset embedded).",
+	"regions":      "Regional mutual recognition (区域互认): peer regions whose certificates and codes verify here, and their trust data relayed for offline verifiers.",
 	"benefits":     "免申即享: department policies, matching eligible holders from their certificates, and the entitlements offered.",
 }
 

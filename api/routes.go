@@ -44,6 +44,7 @@ func (s *Server) routeTable() []route {
 	routes := append(s.coreRoutes(), s.apiKeyRoutes()...)
 	routes = append(routes, s.keyEventRoutes()...)
 	routes = append(routes, s.policyRoutes()...)
+	routes = append(routes, s.regionRoutes()...)
 	return append(routes, s.caseAccessRoutes()...)
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/suishen/suishen/keyring"
 	"github.com/suishen/suishen/matching"
 	"github.com/suishen/suishen/principal"
+	"github.com/suishen/suishen/regions"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/trust"
 	"github.com/suishen/suishen/verifier"
@@ -54,6 +55,9 @@ type Deps struct {
 	Benefits *matching.Service    // 免申即享 (optional: no policy routes without it)
 	// Tracer, when set, gets a server span per request (OpenTelemetry); nil: no tracing.
 	Tracer trace.TracerProvider
+	// Regions fetches peer regions' trust data (区域互认); nil: one is made
+	// from Store, Now, Log and SUISHEN_PEER_TIMEOUT (see Server.Regions).
+	Regions *regions.Service
 }
 
 // Server is the HTTP interface of one node.
@@ -80,6 +84,8 @@ type Server struct {
 	pub        *keyring.Publisher
 	limiter    *middleware.RateLimiterMemoryStore
 	tracer     trace.Tracer // nil: tracing off
+	// peers: the peer regions' verifiers (区域互认, api/peers.go).
+	peers *peerSet
 }
 
 // New builds the server and registers every route of the route table.
@@ -100,6 +106,14 @@ func New(d Deps) *Server {
 	}
 	s.appLimiter = newAppLimiter(max(d.Config.VerifyRate, 1))
 	s.usageLog = &usageLog{st: d.Store}
+	s.peers = &peerSet{}
+	if d.Regions == nil {
+		d.Regions = &regions.Service{Store: d.Store, Now: d.Now, Log: d.Log, Timeout: d.Config.PeerTimeout}
+	}
+	if d.Regions.OnChange == nil {
+		d.Regions.OnChange = s.peers.invalidate
+	}
+	s.deps.Regions = d.Regions
 	s.lists = &storeListSource{svc: d.Issuance}
 	s.listCache = verifier.NewListCache()
 	s.pub = &keyring.Publisher{Ring: d.Keys, Store: d.Store, Issuer: d.Config.PublicURL, Now: d.Now,
@@ -156,6 +170,10 @@ func New(d Deps) *Server {
 	}
 	return s
 }
+
+// Regions is the service that fetches the peer regions' trust data:
+// `serve` runs it in the background (Run); tests call Refresh directly.
+func (s *Server) Regions() *regions.Service { return s.deps.Regions }
 
 // Handler is the http.Handler of the server.
 func (s *Server) Handler() http.Handler { return s.echo }

@@ -33,6 +33,9 @@ type Config struct {
 	ClockSkew      time.Duration // SUISHEN_CLOCK_SKEW: tolerance when checking codes' time windows
 	VerifyRate     int           // SUISHEN_VERIFY_RATE: POST /v1/verify requests per second per app
 	CORSOrigins    []string      // SUISHEN_CORS_ORIGINS: origins (scheme://host[:port]) browsers may call the API from; empty: no CORS
+	RegionCode     string        // SUISHEN_REGION_CODE: this node's region (6-digit GB/T 2260 area code), 区域互认
+	RegionName     string        // SUISHEN_REGION_NAME: its name
+	PeerTimeout    time.Duration // SUISHEN_PEER_TIMEOUT: bound of one request to a peer region
 }
 
 // Var describes one environment variable: the name, its default and meaning.
@@ -59,6 +62,9 @@ var Vars = []Var{
 	{"SUISHEN_CLOCK_SKEW", "30s", "clock-skew tolerance when checking a code's validity window"},
 	{"SUISHEN_VERIFY_RATE", "2000", "POST /v1/verify requests per second per app (burst: twice that)"},
 	{"SUISHEN_CORS_ORIGINS", "", "comma-separated origins (https://app.example.gov.cn) whose pages may call the API; empty: no CORS"},
+	{"SUISHEN_REGION_CODE", "310000", "this node's region for mutual recognition (区域互认): its 6-digit GB/T 2260 area code"},
+	{"SUISHEN_REGION_NAME", "上海市", "this node's region name"},
+	{"SUISHEN_PEER_TIMEOUT", "10s", "bound of one request to a peer region (bundle or status list fetch)"},
 }
 
 // Error names the variable at fault; its message is one line for the operator.
@@ -174,6 +180,17 @@ func Load(getenv func(string) string, overrides map[string]string) (Config, erro
 			return c, err
 		}
 	}
+	c.RegionCode = get("SUISHEN_REGION_CODE")
+	if !validRegionCode(c.RegionCode) {
+		return c, &Error{"SUISHEN_REGION_CODE", fmt.Sprintf("%q is not a 6-digit GB/T 2260 area code", c.RegionCode)}
+	}
+	c.RegionName = get("SUISHEN_REGION_NAME")
+	if len(c.RegionName) > 200 {
+		return c, &Error{"SUISHEN_REGION_NAME", "is longer than 200 bytes"}
+	}
+	if c.PeerTimeout, err = duration(get, "SUISHEN_PEER_TIMEOUT", 100*time.Millisecond, 2*time.Minute); err != nil {
+		return c, err
+	}
 	c.LogLevel = strings.ToLower(get("SUISHEN_LOG_LEVEL"))
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -244,4 +261,18 @@ func corsOrigins(s string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// validRegionCode: six digits, not starting with 0 or 9 (package trust
+// checks the province; config stays free of imports).
+func validRegionCode(s string) bool {
+	if len(s) != 6 || s[0] == '0' || s[0] == '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

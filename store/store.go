@@ -423,6 +423,7 @@ type Queries interface {
 	WebQueries
 	CaseQueries
 	AccessQueries
+	RegionQueries
 
 	// Principals.
 	CreateDepartment(ctx context.Context, d Department) error

@@ -161,6 +161,14 @@ type Bundle struct {
 	// AuditHead is the newest sealed audit entry when the bundle was signed
 	// (see AuditHead).
 	AuditHead *AuditHead `json:"audit_head,omitempty"`
+	// Region is the region this node serves (区域互认, see Peer); absent
+	// in bundles of nodes that predate regions.
+	Region *Region `json:"region,omitempty"`
+	// Peers are the peer regions this node's administrator registered:
+	// whom a verifier pinned to this bundle's anchor may also trust. A
+	// verifier reads them from its home bundle only; the Peers of a peer's
+	// bundle are ignored (no transitive trust).
+	Peers []Peer `json:"peers,omitempty"`
 }
 
 // Endorsement is the payload of an endorsement JWS: the old anchor vouching

@@ -134,6 +134,15 @@ type Client struct {
 	HTTP   *http.Client // nil: http.DefaultClient
 	// Now is the clock the bundle's expiry is judged by; nil: time.Now.
 	Now func() time.Time
+	// Timeout bounds each request; 0: 60 s.
+	Timeout time.Duration
+	// MaxBundleSize bounds the bundle's response; 0: signing.MaxJWSSize.
+	MaxBundleSize int64
+	// BundlePath and ListsPath are where the bundle and the lists are
+	// under Server; "": /v1/trust and /v1/status-lists/ (a node relays its
+	// peer regions' data under /v1/regions/{code}/trust and
+	// /v1/regions/{code}/status-lists/).
+	BundlePath, ListsPath string
 }
 
 // ErrBundleRejected: the fetched bundle does not verify against the pinned
@@ -141,7 +150,11 @@ type Client struct {
 var ErrBundleRejected = errors.New("the bundle does not verify against the pinned anchor")
 
 func (c Client) get(ctx context.Context, path string, etag string, limit int64) (body []byte, status int, err error) {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.Server, "/")+path, nil)
 	if err != nil {
@@ -182,7 +195,14 @@ func (c Client) Bundle(ctx context.Context, have string) (jws string, changed bo
 	if have != "" {
 		etag = BundleETag(have)
 	}
-	body, status, err := c.get(ctx, "/v1/trust", etag, signing.MaxJWSSize)
+	limit, path := c.MaxBundleSize, c.BundlePath
+	if limit <= 0 {
+		limit = signing.MaxJWSSize
+	}
+	if path == "" {
+		path = "/v1/trust"
+	}
+	body, status, err := c.get(ctx, path, etag, limit)
 	switch {
 	case err != nil:
 		return "", false, fmt.Errorf("fetch trust bundle: %w", err)
@@ -200,7 +220,11 @@ func (c Client) List(ctx context.Context, ref trust.StatusListRef) (string, erro
 	if !safeID(ref.ID) {
 		return "", fmt.Errorf("status list id %q is not fetchable", ref.ID)
 	}
-	body, status, err := c.get(ctx, "/v1/status-lists/"+url.PathEscape(ref.ID)+"?sm3="+url.QueryEscape(ref.SM3), "", MaxListSize)
+	lists := c.ListsPath
+	if lists == "" {
+		lists = "/v1/status-lists/"
+	}
+	body, status, err := c.get(ctx, lists+url.PathEscape(ref.ID)+"?sm3="+url.QueryEscape(ref.SM3), "", MaxListSize)
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("fetch status list %s: %w", ref.ID, err)

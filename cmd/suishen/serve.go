@@ -134,6 +134,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	go func() { defer close(bmDone); bm.Run(bg) }()
 	go ring.Run(bg, 5*time.Second)
 	go sweepExpired(bg, st, log, 10*time.Minute)
+	// Peer regions' trust data (区域互认): fetched in the background only,
+	// never inside a request.
+	go srv.Regions().Run(bg, 10*time.Second)
 	if ml != nil {
 		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
 		go func() { _ = ms.Serve(ml) }()

@@ -1,0 +1,244 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/suishen/suishen/regions"
+	"github.com/suishen/suishen/signing"
+	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/trust"
+	"github.com/suishen/suishen/trustsync"
+)
+
+// Regional mutual recognition (区域互认, issue 15): the administrator
+// registers peer regions; package regions fetches their trust data into the
+// store in the background; this node's bundle endorses them; verification
+// accepts their certificates and codes within their region.
+
+type regionRequest struct {
+	Code     string `json:"code" doc:"The peer region's 6-digit administrative area code (GB/T 2260); it must not overlap this node's region nor another peer's." example:"320500"`
+	Name     string `json:"name" doc:"The peer region's name." example:"苏州市"`
+	Anchor   string `json:"anchor" doc:"The peer's trust anchor: its SM2 public key in PEM (from its 'suishen keys export'), pinned: the peer's bundles must be signed by it." example:"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAE…\n-----END PUBLIC KEY-----\n"`
+	TrustURL string `json:"trust_url" doc:"Where the peer's trust bundle is: its GET /v1/trust URL (or its base URL). Redirects are not followed." example:"https://suishen.suzhou.gov.cn/v1/trust"`
+}
+
+type regionView struct {
+	Code            string     `json:"code" doc:"The peer region's area code." example:"320500"`
+	Name            string     `json:"name" doc:"Its name." example:"苏州市"`
+	Anchor          string     `json:"anchor" doc:"Its pinned trust anchor (PEM)."`
+	AnchorKID       string     `json:"anchor_kid" doc:"The anchor's key id (SM3 thumbprint), as its bundles' JWS kid." example:"q0a8hH3Xb9…"`
+	TrustURL        string     `json:"trust_url" doc:"Where its bundle is fetched from." example:"https://suishen.suzhou.gov.cn/v1/trust"`
+	CreatedAt       time.Time  `json:"created_at" doc:"When it was registered." example:"2026-12-01T08:00:00Z"`
+	State           string     `json:"state" doc:"pending (not fetched yet); current (a good bundle is held and the last fetch succeeded); stale (the last fetch failed, the held bundle is used until it expires); expired (no usable bundle: the peer's certificates and codes verify as unknown)." enum:"pending,current,stale,expired" example:"current"`
+	BundleIssuedAt  *time.Time `json:"bundle_issued_at" doc:"When the held bundle was issued; null while none is held."`
+	BundleExpiresAt *time.Time `json:"bundle_expires_at" doc:"When the held bundle expires; null while none is held."`
+	NextFetchAt     time.Time  `json:"next_fetch_at" doc:"When a node fetches the peer's bundle next (the peer's next_update, clamped; sooner after a failure)." example:"2026-12-01T08:15:00Z"`
+	LastAttemptAt   *time.Time `json:"last_attempt_at" doc:"When the last fetch was tried."`
+	LastSuccessAt   *time.Time `json:"last_success_at" doc:"When a fetch last succeeded."`
+	LastError       string     `json:"last_error,omitempty" doc:"What went wrong in the last fetch (absent after a success)." example:"fetch trust bundle: HTTP 302"`
+	Failures        int        `json:"failures" doc:"Consecutive failed fetches." example:"0"`
+}
+
+type regionList struct {
+	Items      []regionView `json:"items" doc:"This page of peer regions, by code."`
+	NextCursor *string      `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
+}
+
+// regionRoutes are the routes of regional mutual recognition.
+func (s *Server) regionRoutes() []route {
+	return []route{
+		{Method: http.MethodPost, Path: "/v1/admin/regions", Summary: "Register a peer region (区域互认): its certificates and codes verify here, offline too", Tag: "regions", Access: adminOnly, Handler: s.createRegion, Request: regionRequest{}, Response: regionView{}, Status: 201, Idempotent: true, Errors: []int{409},
+			Doc: "The node fetches the peer's trust bundle in the background, verifies it against the pinned anchor, refreshes it on the peer's schedule and keeps the last good copy until it expires; this node's own trust bundle lists the peer from its next signing on."},
+		{Method: http.MethodGet, Path: "/v1/admin/regions", Summary: "List peer regions with the state of their trust data", Tag: "regions", Access: adminOnly, Handler: s.listRegions, Response: regionList{}, Status: 200, Query: []string{"limit", "cursor"}},
+		{Method: http.MethodGet, Path: "/v1/admin/regions/{code}", Summary: "One peer region with the state of its trust data", Tag: "regions", Access: adminOnly, Handler: s.getRegion, Response: regionView{}, Status: 200},
+		{Method: http.MethodDelete, Path: "/v1/admin/regions/{code}", Summary: "Remove a peer region: no longer trusted here, and gone from this node's next trust bundle", Tag: "regions", Access: adminOnly, Handler: s.deleteRegion, Status: 204},
+		{Method: http.MethodGet, Path: "/v1/regions/{code}/trust", Summary: "A peer region's trust bundle as this node holds it (signed by the peer's anchor), for offline verifiers that reach only this node; ETag / If-None-Match", Tag: "regions", Access: public, Handler: s.regionBundle, Status: 200, Produces: []string{"application/jose"}},
+		{Method: http.MethodGet, Path: "/v1/regions/{code}/status-lists/{id}", Summary: "A status list of a peer region as this node holds it (signed by the peer's anchor)", Tag: "regions", Access: public, Handler: s.regionStatusList, Status: 200, Produces: []string{"application/jose"}, Query: []string{"sm3"}},
+	}
+}
+
+func viewRegion(r store.Region, now time.Time) regionView {
+	v := regionView{Code: r.Code, Name: r.Name, Anchor: r.AnchorPEM, TrustURL: r.TrustURL, CreatedAt: r.CreatedAt,
+		State: regions.State(r, now), BundleIssuedAt: utcPtr(r.BundleIssuedAt), BundleExpiresAt: utcPtr(r.BundleExpiresAt),
+		NextFetchAt: r.NextFetchAt.UTC(), LastAttemptAt: utcPtr(r.LastAttemptAt), LastSuccessAt: utcPtr(r.LastSuccessAt),
+		LastError: r.LastError, Failures: r.Failures}
+	if k, err := signing.ParsePublicKeyPEM([]byte(r.AnchorPEM)); err == nil {
+		v.AnchorKID = signing.Thumbprint(k)
+	}
+	return v
+}
+
+func (s *Server) createRegion(c *echo.Context) error {
+	var req regionRequest
+	raw, err := readBody(c, &req)
+	if err != nil {
+		return err
+	}
+	var v checks
+	switch {
+	case req.Code == "":
+		v.add("code", "required", "is required")
+	case !trust.ValidRegionCode(req.Code):
+		v.add("code", "area_code", "must be a 6-digit GB/T 2260 administrative area code")
+	case trust.RegionsOverlap(req.Code, s.cfg.RegionCode):
+		v.add("code", "overlaps_home_region", "overlaps this node's own region "+s.cfg.RegionCode+" (SUISHEN_REGION_CODE): a peer cannot sign for it")
+	}
+	v.text("name", req.Name, 100)
+	var anchorPEM string
+	if req.Anchor == "" {
+		v.add("anchor", "required", "is required")
+	} else if k, err := signing.ParsePublicKeyPEM([]byte(req.Anchor)); err != nil {
+		v.add("anchor", "format", "is not an SM2 public key in PEM")
+	} else if b, err := signing.MarshalPublicKeyPEM(k); err == nil {
+		anchorPEM = string(b)
+		if own, err := s.deps.Keys.Signer(c.Request().Context(), store.RoleAnchor, ""); err == nil && signing.Thumbprint(own.Public()) == signing.Thumbprint(k) {
+			v.add("anchor", "own_anchor", "is this node's own trust anchor")
+		}
+	}
+	if req.TrustURL == "" {
+		v.add("trust_url", "required", "is required")
+	} else if why := regions.CheckTrustURL(req.TrustURL); why != "" {
+		v.add("trust_url", "format", why)
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	err = s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
+		all, err := q.ListRegions(ctx, "", trust.MaxPeers+1)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, r := range all {
+			if r.Code == req.Code {
+				return 0, nil, problemConflict("code", "a peer region with this code is registered already")
+			}
+			if trust.RegionsOverlap(r.Code, req.Code) {
+				p := problem(http.StatusConflict, "region_overlap", "overlaps the registered peer region "+r.Code+": which of the two may sign there would be ambiguous")
+				p.Errors = []FieldError{{Field: "code", Code: "region_overlap", Detail: p.Detail}}
+				return 0, nil, p
+			}
+		}
+		if len(all) >= trust.MaxPeers {
+			p := problem(http.StatusConflict, "too_many_regions", "at most 32 peer regions: the trust bundle lists each of them and has a size goal")
+			p.Errors = []FieldError{{Field: "code", Code: "too_many_regions", Detail: p.Detail}}
+			return 0, nil, p
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		r := store.Region{Code: req.Code, Name: req.Name, AnchorPEM: anchorPEM, TrustURL: req.TrustURL, CreatedAt: now, NextFetchAt: now, UpdatedAt: now}
+		if err := q.CreateRegion(ctx, r); err != nil {
+			if errors.Is(err, store.ErrAlreadyExists) {
+				return 0, nil, problemConflict("code", "a peer region with this code is registered already")
+			}
+			return 0, nil, err
+		}
+		if err := s.record(ctx, c, q, "region.create", "region", r.Code,
+			map[string]any{"name": r.Name, "trust_url": r.TrustURL, "anchor_kid": viewRegion(r, now).AnchorKID}); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, viewRegion(r, now), nil
+	})
+	if err == nil {
+		s.regionsChanged()
+	}
+	return err
+}
+
+func (s *Server) listRegions(c *echo.Context) error {
+	now := s.now()
+	items, next, err := listPage(c, s.store.ListRegions, infallible(func(r store.Region) regionView { return viewRegion(r, now) }),
+		func(r store.Region) string { return r.Code })
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, regionList{Items: items, NextCursor: next})
+}
+
+func (s *Server) getRegion(c *echo.Context) error {
+	r, err := s.store.GetRegion(c.Request().Context(), c.Param("code"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound("peer region")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, viewRegion(r, s.now()))
+}
+
+func (s *Server) deleteRegion(c *echo.Context) error {
+	ctx := c.Request().Context()
+	code := c.Param("code")
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.DeleteRegion(ctx, code); err != nil {
+			return err
+		}
+		return s.record(ctx, c, q, "region.delete", "region", code, map[string]any{})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound("peer region")
+	}
+	if err != nil {
+		return err
+	}
+	s.regionsChanged()
+	return c.NoContent(http.StatusNoContent)
+}
+
+// regionsChanged: the peers changed on this node — the bundle is re-signed
+// with the new list and the verifiers are rebuilt at once (other nodes
+// follow within their reload interval).
+func (s *Server) regionsChanged() {
+	s.pub.Invalidate()
+	s.peers.invalidate()
+}
+
+// regionBundle relays a peer's bundle as held: self-authenticating (the
+// peer's anchor signed it, and this node's bundle names that anchor), so
+// an offline verifier or the scanner page needs to reach only this node.
+func (s *Server) regionBundle(c *echo.Context) error {
+	r, err := s.store.GetRegion(c.Request().Context(), c.Param("code"))
+	if errors.Is(err, store.ErrNotFound) || err == nil && r.BundleJWS == "" {
+		return problem(http.StatusNotFound, "no_region_bundle", "this node holds no trust bundle of that region")
+	}
+	if err != nil {
+		return err
+	}
+	etag := trustsync.BundleETag(r.BundleJWS)
+	h := c.Response().Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "public, max-age=60")
+	if match := c.Request().Header.Get("If-None-Match"); match != "" {
+		for _, m := range strings.Split(match, ",") {
+			if m = strings.TrimSpace(m); m == etag || m == "*" || m == "W/"+etag {
+				return c.NoContent(http.StatusNotModified)
+			}
+		}
+	}
+	return c.Blob(http.StatusOK, "application/jose", []byte(r.BundleJWS))
+}
+
+// regionStatusList relays a peer's status list as held, by the digest its
+// bundle pins.
+func (s *Server) regionStatusList(c *echo.Context) error {
+	want := c.QueryParam("sm3")
+	if !isSM3Hex(want) {
+		p := problem(http.StatusBadRequest, "invalid_parameter", "sm3 is the 64-character lowercase hex SM3 digest the peer's bundle pins")
+		p.Errors = []FieldError{{Field: "sm3", Code: "invalid", Detail: p.Detail}}
+		return p
+	}
+	l, err := s.store.GetRegionList(c.Request().Context(), c.Param("code"), c.Param("id"), want)
+	if errors.Is(err, store.ErrNotFound) {
+		return problem(http.StatusNotFound, "status_list_version_gone", "this node holds no status list of that region with that digest")
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	c.Response().Header().Set("ETag", `"`+l.SM3+`"`)
+	return c.Blob(http.StatusOK, "application/jose", []byte(l.JWS))
+}
