@@ -44,7 +44,7 @@ func (s *Server) caseParties(ctx context.Context, c *echo.Context, req caseReque
 		named = s.deps.Subjects.Of(req.Applicant.Kind, req.Applicant.IDNumber)
 		out.holders = append(out.holders, named)
 	}
-	v, err := s.verifierNow(ctx)
+	v, err := s.federationNow(ctx)
 	if err != nil {
 		return out, err
 	}

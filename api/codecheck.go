@@ -20,14 +20,31 @@ type codeCheck struct {
 	Identified bool
 }
 
+// codeVerifier is what verifies online: a verifier.Federation (this
+// node's bundle and its peer regions') or a bare verifier.Verifier.
+type codeVerifier interface {
+	VerifyCode(text string) verifier.Result
+	VerifyCodeOf(text string, kinds ...codes.Kind) verifier.Result
+	VerifyCertificate(jws string) verifier.Result
+}
+
+// homeResult reports whether r was verified under this region's own keys
+// (not a peer region's).
+func (s *Server) homeResult(r verifier.Result) bool {
+	return r.Region == nil || r.Region.Code == s.cfg.RegionCode
+}
+
 // checkCode is the one online verification path for a holder's code: POST
 // /v1/verify and POST /v1/cases (the applicant's and related parties'
 // codes) both use it, so a code refused by one is refused by the other for
 // the same reasons.
-func (s *Server) checkCode(ctx context.Context, v *verifier.Verifier, text string) codeCheck {
+func (s *Server) checkCode(ctx context.Context, v codeVerifier, text string) codeCheck {
 	out := codeCheck{Result: v.VerifyCode(text)}
 	if out.Result.KeyID == "" || !authentic(out.Result) || out.Result.Kind == "venue" {
 		return out // the signature did not verify under a trusted key, or a venue's code
+	}
+	if !s.homeResult(out.Result) {
+		return out // a peer region's code: its holder is not known here
 	}
 	p, err := codes.Parse(text)
 	if err != nil || len(p.Subject) == 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/suishen/suishen/codes"
 	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/trust"
 	"github.com/suishen/suishen/verifier"
 )
 
@@ -47,19 +48,21 @@ type venueBrief struct {
 }
 
 type checkinResponse struct {
-	ID    string     `json:"id" doc:"The check-in id." example:"chk_01JD8X3K2Q"`
-	Venue venueBrief `json:"venue" doc:"Where the holder checked in."`
-	At    time.Time  `json:"at" doc:"When." example:"2026-12-01T08:00:00Z"`
+	ID     string        `json:"id" doc:"The check-in id." example:"chk_01JD8X3K2Q"`
+	Venue  venueBrief    `json:"venue" doc:"Where the holder checked in."`
+	At     time.Time     `json:"at" doc:"When." example:"2026-12-01T08:00:00Z"`
+	Region *trust.Region `json:"region,omitempty" doc:"The peer region (区域互认) of the venue; absent for a venue of this region."`
 }
 
 type checkinView struct {
-	ID         string     `json:"id" doc:"The check-in id." example:"chk_01JD8X3K2Q"`
-	Venue      venueBrief `json:"venue,omitempty" doc:"Where (in the holder list)."`
-	MaskedName string     `json:"masked_name,omitempty" doc:"The visitor name, masked (in the venue list)." example:"张*"`
-	Source     string     `json:"source" doc:"How it was recorded: the holder scanned the venue code, the venue scanned the person, or the venue uploaded an offline scan." enum:"holder_scan,venue_scan,venue_upload" example:"venue_scan"`
-	CodeKind   string     `json:"code_kind" doc:"The kind of code scanned." enum:"personal,offline,enterprise,venue,presentation,copy" example:"personal"`
-	ClientID   string     `json:"client_id,omitempty" doc:"The venue own id of an uploaded offline scan." example:"scan-000123"`
-	At         time.Time  `json:"at" doc:"When." example:"2026-12-01T08:00:00Z"`
+	ID         string        `json:"id" doc:"The check-in id." example:"chk_01JD8X3K2Q"`
+	Venue      venueBrief    `json:"venue,omitempty" doc:"Where (in the holder list)."`
+	Region     *trust.Region `json:"region,omitempty" doc:"The peer region (区域互认) of the venue (in the holder list) or of the visitor (in the venue list); absent within this region."`
+	MaskedName string        `json:"masked_name,omitempty" doc:"The visitor name, masked (in the venue list)." example:"张*"`
+	Source     string        `json:"source" doc:"How it was recorded: the holder scanned the venue code, the venue scanned the person, or the venue uploaded an offline scan." enum:"holder_scan,venue_scan,venue_upload" example:"venue_scan"`
+	CodeKind   string        `json:"code_kind" doc:"The kind of code scanned." enum:"personal,offline,enterprise,venue,presentation,copy" example:"personal"`
+	ClientID   string        `json:"client_id,omitempty" doc:"The venue own id of an uploaded offline scan." example:"scan-000123"`
+	At         time.Time     `json:"at" doc:"When." example:"2026-12-01T08:00:00Z"`
 }
 
 type checkinList struct {
@@ -73,16 +76,17 @@ type reasonView struct {
 }
 
 type verifyResult struct {
-	Result        string       `json:"result" doc:"valid, invalid, or unknown (what could not be checked; never valid, never invalid)." enum:"valid,invalid,unknown" example:"valid"`
-	Reasons       []reasonView `json:"reasons" doc:"Why the result is not valid (empty when valid)."`
-	Kind          string       `json:"kind" doc:"What was verified: a code of some kind, or a certificate JWS." enum:"personal,offline,enterprise,venue,presentation,copy,certificate" example:"personal"`
-	Issuer        string       `json:"issuer" doc:"Who signed it (this node, or the issuing department)." example:"http://127.0.0.1:8080"`
-	IssuedAt      *time.Time   `json:"issued_at" doc:"When it was signed."`
-	ExpiresAt     *time.Time   `json:"expires_at" doc:"When it stops verifying."`
-	Subject       subjectView  `json:"subject" doc:"Who it is about, masked."`
-	CertificateID string       `json:"certificate_id,omitempty" doc:"The certificate identifier, for presentation and copy codes and certificate JWS." example:"11100000000021001C0011210000000000001X"`
-	TypeCode      string       `json:"type_code,omitempty" doc:"The certificate type code, where there is a certificate." example:"11100000000021001C001"`
-	Copy          *copyInfo    `json:"copy,omitempty" doc:"For an annotated copy (加注件, kind copy): whom it was made for and why, as signed in the code."`
+	Result        string        `json:"result" doc:"valid, invalid, or unknown (what could not be checked; never valid, never invalid)." enum:"valid,invalid,unknown" example:"valid"`
+	Reasons       []reasonView  `json:"reasons" doc:"Why the result is not valid (empty when valid)."`
+	Kind          string        `json:"kind" doc:"What was verified: a code of some kind, or a certificate JWS." enum:"personal,offline,enterprise,venue,presentation,copy,certificate" example:"personal"`
+	Issuer        string        `json:"issuer" doc:"Who signed it (this node, or the issuing department)." example:"http://127.0.0.1:8080"`
+	IssuedAt      *time.Time    `json:"issued_at" doc:"When it was signed."`
+	ExpiresAt     *time.Time    `json:"expires_at" doc:"When it stops verifying."`
+	Subject       subjectView   `json:"subject" doc:"Who it is about, masked."`
+	CertificateID string        `json:"certificate_id,omitempty" doc:"The certificate identifier, for presentation and copy codes and certificate JWS." example:"11100000000021001C0011210000000000001X"`
+	TypeCode      string        `json:"type_code,omitempty" doc:"The certificate type code, where there is a certificate." example:"11100000000021001C001"`
+	Copy          *copyInfo     `json:"copy,omitempty" doc:"For an annotated copy (加注件, kind copy): whom it was made for and why, as signed in the code."`
+	Region        *trust.Region `json:"region,omitempty" doc:"The region whose keys verified the signature (区域互认): this node's own region (SUISHEN_REGION_CODE) or a registered peer region; absent when no key of either verified it."`
 }
 
 type copyInfo struct {
@@ -158,7 +162,7 @@ func (s *Server) verifierNow(ctx context.Context) (*verifier.Verifier, error) {
 
 func viewResult(r verifier.Result) verifyResult {
 	out := verifyResult{Result: string(r.Result), Reasons: []reasonView{}, Kind: r.Kind, Issuer: r.Issuer,
-		Subject: subjectView{Masked: r.Subject.Masked}, CertificateID: r.CertificateID, TypeCode: r.TypeCode}
+		Subject: subjectView{Masked: r.Subject.Masked}, CertificateID: r.CertificateID, TypeCode: r.TypeCode, Region: r.Region}
 	if r.Copy != nil {
 		out.Copy = &copyInfo{RecipientOrg: r.Copy.RecipientOrg, RecipientUSCC: r.Copy.RecipientUSCC, Purpose: r.Copy.Purpose, Annotation: r.Copy.Annotation}
 	}
@@ -347,7 +351,7 @@ func (s *Server) checkin(c *echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	v, err := s.verifierNow(ctx)
+	v, err := s.federationNow(ctx)
 	if err != nil {
 		return err
 	}
@@ -355,6 +359,9 @@ func (s *Server) checkin(c *echo.Context) error {
 	s.metrics.verified("checkin", r)
 	if r.Result != verifier.Valid || r.Kind != "venue" {
 		return codeRejected(r, "venue")
+	}
+	if !s.homeResult(r) {
+		return s.peerCheckin(c, r)
 	}
 	venue, err := s.store.GetVenue(ctx, r.VenueID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -401,12 +408,16 @@ func (s *Server) myCheckins(c *echo.Context) error {
 	}
 	view := func(ci store.Checkin) (checkinView, error) {
 		v, ok := venues[ci.VenueID]
-		if !ok {
+		if !ok && ci.RegionCode == "" {
 			var err error
 			if v, err = s.store.GetVenue(c.Request().Context(), ci.VenueID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return checkinView{}, err
 			}
 			venues[ci.VenueID] = v
+		}
+		if ci.RegionCode != "" {
+			return checkinView{ID: ci.ID, Venue: venueBrief{ID: ci.VenueID, Name: ci.VenueName}, Region: s.regionNamed(ci.RegionCode),
+				Source: ci.Source, CodeKind: ci.CodeKind, At: ci.At}, nil
 		}
 		return checkinView{ID: ci.ID, Venue: venueBrief{ID: v.ID, Name: v.Name, Address: v.Address},
 			Source: ci.Source, CodeKind: ci.CodeKind, At: ci.At}, nil
@@ -423,7 +434,11 @@ func (s *Server) venueCheckins(c *echo.Context) error {
 		return s.store.ListCheckinsByVenue(ctx, who(c).ID, after, limit)
 	}
 	view := func(ci store.Checkin) checkinView {
-		return checkinView{ID: ci.ID, MaskedName: ci.MaskedName, Source: ci.Source, CodeKind: ci.CodeKind, ClientID: ci.ClientID, At: ci.At}
+		out := checkinView{ID: ci.ID, MaskedName: ci.MaskedName, Source: ci.Source, CodeKind: ci.CodeKind, ClientID: ci.ClientID, At: ci.At}
+		if ci.RegionCode != "" {
+			out.Region = s.regionNamed(ci.RegionCode)
+		}
+		return out
 	}
 	items, next, err := listPage(c, fetch, infallible(view), func(ci store.Checkin) string { return ci.ID })
 	if err != nil {
@@ -447,7 +462,7 @@ func (s *Server) venueScan(c *echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	v, err := s.verifierNow(ctx)
+	v, err := s.federationNow(ctx)
 	if err != nil {
 		return err
 	}
@@ -460,7 +475,7 @@ func (s *Server) venueScan(c *echo.Context) error {
 	if r.Result != verifier.Valid {
 		return c.JSON(http.StatusOK, out)
 	}
-	ci, err := s.recordScan(ctx, c, text, "venue_scan", "", s.now())
+	ci, err := s.recordScan(ctx, c, text, r, "venue_scan", "", s.now())
 	if err != nil {
 		return err
 	}
@@ -469,10 +484,13 @@ func (s *Server) venueScan(c *echo.Context) error {
 }
 
 // recordScan stores a verified scan of a holder's code at the calling venue.
-func (s *Server) recordScan(ctx context.Context, c *echo.Context, text, source, clientID string, at time.Time) (checkinView, error) {
+func (s *Server) recordScan(ctx context.Context, c *echo.Context, text string, r verifier.Result, source, clientID string, at time.Time) (checkinView, error) {
 	parsed, err := codes.Parse(text)
 	if err != nil {
 		return checkinView{}, err
+	}
+	if !s.homeResult(r) {
+		return s.recordPeerScan(ctx, c, parsed, r, source, clientID, at)
 	}
 	holder, err := s.deps.Codes.HolderOf(ctx, parsed.Subject)
 	if err != nil {
@@ -535,7 +553,7 @@ func (s *Server) venueScanBatch(c *echo.Context) error {
 	// once); its clock is each scan's own time, so a code is judged as it
 	// stood when it was scanned.
 	var at time.Time
-	vf, err := s.verifierAt(ctx, func() time.Time { return at })
+	vf, err := s.federationAt(ctx, func() time.Time { return at })
 	if err != nil {
 		return err
 	}
@@ -553,7 +571,7 @@ func (s *Server) venueScanBatch(c *echo.Context) error {
 		case !personKinds[r.Kind]:
 			item.Status, item.Reason = "rejected", "wrong_kind"
 		default:
-			_, err := s.recordScan(ctx, c, it.Code, "venue_upload", it.ID, at)
+			_, err := s.recordScan(ctx, c, it.Code, r, "venue_upload", it.ID, at)
 			switch {
 			case errors.Is(err, store.ErrAlreadyExists):
 				item.Status = "duplicate"

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -9,11 +10,13 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/suishen/suishen/codes"
 	"github.com/suishen/suishen/regions"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/trust"
 	"github.com/suishen/suishen/trustsync"
+	"github.com/suishen/suishen/verifier"
 )
 
 // Regional mutual recognition (区域互认, issue 15): the administrator
@@ -241,4 +244,60 @@ func (s *Server) regionStatusList(c *echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	c.Response().Header().Set("ETag", `"`+l.SM3+`"`)
 	return c.Blob(http.StatusOK, "application/jose", []byte(l.JWS))
+}
+
+// regionNamed names a region code: this node's region, or a peer as
+// registered (the code alone once the peer is removed).
+func (s *Server) regionNamed(code string) *trust.Region {
+	if code == s.cfg.RegionCode {
+		return &trust.Region{Code: code, Name: s.cfg.RegionName}
+	}
+	s.peers.mu.Lock()
+	defer s.peers.mu.Unlock()
+	for _, r := range s.peers.regions {
+		if r.Code == code {
+			return &trust.Region{Code: code, Name: r.Name}
+		}
+	}
+	return &trust.Region{Code: code}
+}
+
+// peerCheckin records a holder's check-in at a peer region's venue: the
+// venue is the peer's (its id and public name come from its signed code).
+func (s *Server) peerCheckin(c *echo.Context, r verifier.Result) error {
+	ctx := c.Request().Context()
+	h := who(c)
+	now := s.now().UTC().Truncate(time.Microsecond)
+	ci := store.Checkin{ID: newID(), VenueID: r.VenueID, HolderSubject: h.ID, MaskedName: h.Name, Source: "holder_scan",
+		CodeKind: "venue", At: now, CreatedAt: now, RegionCode: r.Region.Code, VenueName: r.Subject.Masked}
+	if err := s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.AddCheckin(ctx, ci); err != nil {
+			return err
+		}
+		return s.record(ctx, c, q, "checkin.create", "venue", r.VenueID, map[string]any{"source": ci.Source, "region": ci.RegionCode})
+	}); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, checkinResponse{ID: ci.ID, Venue: venueBrief{ID: r.VenueID, Name: r.Subject.Masked}, At: now, Region: r.Region})
+}
+
+// recordPeerScan records a scan of a peer region's holder at the calling
+// venue: the holder is known here only by the code's pseudonymous subject
+// and masked name.
+func (s *Server) recordPeerScan(ctx context.Context, c *echo.Context, parsed *codes.Code, r verifier.Result, source, clientID string, at time.Time) (checkinView, error) {
+	venue := who(c)
+	now := s.now().UTC().Truncate(time.Microsecond)
+	ci := store.Checkin{ID: newID(), VenueID: venue.ID, HolderSubject: "region:" + r.Region.Code + ":" + hex.EncodeToString(parsed.Subject),
+		MaskedName: parsed.DisplayName, Source: source, CodeKind: parsed.Kind.String(), ClientID: clientID,
+		At: at.UTC().Truncate(time.Microsecond), CreatedAt: now, RegionCode: r.Region.Code}
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.AddCheckin(ctx, ci); err != nil {
+			return err
+		}
+		return s.record(ctx, c, q, "checkin.create", "venue", venue.ID, map[string]any{"source": source, "region": ci.RegionCode})
+	})
+	if err != nil {
+		return checkinView{}, err
+	}
+	return checkinView{ID: ci.ID, MaskedName: ci.MaskedName, Source: ci.Source, CodeKind: ci.CodeKind, ClientID: clientID, At: ci.At, Region: r.Region}, nil
 }

@@ -120,7 +120,16 @@ func New(d Deps) *Server {
 		StatusLists: func(ctx context.Context) ([]trust.StatusListRef, error) {
 			return d.Issuance.StatusListRefs(ctx, d.Config.PublicURL)
 		},
-		StatusVersion: d.Issuance.StatusVersion,
+		StatusVersion: func(ctx context.Context) (string, error) {
+			sv, err := d.Issuance.StatusVersion(ctx)
+			if err != nil {
+				return "", err
+			}
+			pv, err := s.peersVersion(ctx)
+			return sv + "|" + pv, err
+		},
+		Region: &trust.Region{Code: d.Config.RegionCode, Name: d.Config.RegionName},
+		Peers:  s.bundlePeers,
 	}
 	if d.Issuance.OnStatusChange == nil {
 		d.Issuance.OnStatusChange = s.pub.Invalidate

@@ -151,7 +151,7 @@ func (s *Server) verify(c *echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	vf, err := s.verifierNow(ctx)
+	vf, err := s.federationNow(ctx)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (s *Server) verify(c *echo.Context) error {
 		}
 	} else {
 		r = vf.VerifyCertificate(req.JWS)
-		if r.CertificateID != "" && authentic(r) {
+		if r.CertificateID != "" && authentic(r) && s.homeResult(r) {
 			if cert, err := s.store.GetCertificate(ctx, r.CertificateID); err == nil {
 				holder = cert.HolderSubject
 			}

@@ -36,6 +36,10 @@ type Publisher struct {
 	// StatusVersion changes whenever a status list changes (nil: never);
 	// it is checked at most once a second.
 	StatusVersion func(ctx context.Context) (string, error)
+	// Region is the region this node serves (区域互认); nil: none stated.
+	Region *trust.Region
+	// Peers returns the peer regions the bundle endorses (nil: none).
+	Peers func(ctx context.Context) ([]trust.Peer, error)
 
 	statusChecked time.Time
 	statusVersion string
@@ -166,7 +170,12 @@ func (p *Publisher) Current(ctx context.Context) (*Published, error) {
 		}
 	}
 	b := trust.Bundle{Issuer: p.Issuer, IssuedAt: now, NextUpdate: now.Add(NextUpdate), ExpiresAt: now.Add(MaxAge),
-		Keys: keys, StatusLists: lists}
+		Keys: keys, StatusLists: lists, Region: p.Region}
+	if p.Peers != nil {
+		if b.Peers, err = p.Peers(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if b.AuditHead, err = p.auditHead(ctx); err != nil {
 		return nil, err
 	}

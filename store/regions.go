@@ -75,6 +75,9 @@ type RegionQueries interface {
 	// GetRegionList returns the region's list with this id and digest
 	// (ErrNotFound if not held).
 	GetRegionList(ctx context.Context, code, id, sm3 string) (RegionList, error)
+	// RegionsVersion changes whenever a region is registered, removed or
+	// fetched (cheap: nodes poll it to follow one another).
+	RegionsVersion(ctx context.Context) (string, error)
 	// PruneRegionLists removes the region's lists whose id is not in keep.
 	PruneRegionLists(ctx context.Context, code string, keep []string) error
 }

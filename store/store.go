@@ -365,6 +365,13 @@ type Checkin struct {
 	ClientID      string // venue's own record ID for uploads (unique per venue); "" otherwise
 	At            time.Time
 	CreatedAt     time.Time
+	// RegionCode is "" when both sides are of this region; else the peer
+	// region (区域互认) of the venue (a holder checked in at a peer's venue:
+	// VenueID is the peer's, VenueName from its code) or of the holder (a
+	// peer region's code scanned here: HolderSubject is
+	// "region:CODE:" and the code's pseudonymous subject in hex).
+	RegionCode string
+	VenueName  string
 }
 
 // UseCode is a one-time 用证码 handed out with a presentation (亮证).

@@ -353,3 +353,109 @@ func (d Dir) Save(ref trust.StatusListRef, jws string) error {
 	}
 	return writeFileAtomic(name, []byte(jws+"\n"))
 }
+
+// Peer regions (区域互认, see package trust): the bundles of the peers a
+// home bundle endorses are kept beside it, in the directory named like the
+// bundle without ".jws" plus ".peers" (trust.jws → trust.peers/), one
+// bundle CODE.jws per peer region with its lists in CODE.lists/.
+
+// PeersDir is the directory of the peer bundles kept with d's bundle.
+func (d Dir) PeersDir() string { return strings.TrimSuffix(d.Bundle, ".jws") + ".peers" }
+
+// Peer is the layout of peer region code's bundle and lists ("" fields for
+// a code that is not a region code: nothing is read or written then).
+func (d Dir) Peer(code string) Dir {
+	if !trust.ValidRegionCode(code) {
+		return Dir{}
+	}
+	return Dir{Bundle: filepath.Join(d.PeersDir(), code+".jws"), Lists: filepath.Join(d.PeersDir(), code+".lists")}
+}
+
+// MaxPeerBundleSize bounds a peer region's bundle.
+const MaxPeerBundleSize = 256 << 10
+
+// PeerReport says what SyncPeers did for one peer region.
+type PeerReport struct {
+	Code   string
+	Report Report
+	From   string // the URL base the bundle came from
+	Err    error
+}
+
+// PeerBundles reads the held bundles of the peers home endorses, for
+// verifier.Federate (a peer without a held bundle is left out: its codes
+// and certificates are unknown).
+func (d Dir) PeerBundles(home trust.Bundle) []verifier.PeerBundle {
+	var out []verifier.PeerBundle
+	for _, p := range home.Peers {
+		pd := d.Peer(p.Code)
+		if pd.Bundle == "" {
+			continue
+		}
+		jws, err := pd.ReadBundle()
+		if err != nil {
+			continue
+		}
+		out = append(out, verifier.PeerBundle{Code: p.Code, JWS: jws, Lists: pd})
+	}
+	return out
+}
+
+// RelayClient is c for peer region code's data as the home node relays it
+// (GET /v1/regions/{code}/trust and …/status-lists/{id}).
+func (c Client) RelayClient(code string) Client {
+	c.Server = strings.TrimRight(c.Server, "/") + "/v1/regions/" + code
+	c.BundlePath, c.ListsPath, c.MaxBundleSize = "/trust", "/status-lists/", MaxPeerBundleSize
+	return c
+}
+
+// SyncPeers brings the bundles of the peers home endorses up to date
+// beside d, each verified against the anchor home endorses for it (never
+// against anything a peer bundle says: a peer's own peers are not
+// followed). Each is asked of the home node's relay (c) first, then of the
+// peer's own trust_url. The directories of peers home no longer endorses
+// are removed.
+func SyncPeers(ctx context.Context, c Client, d Dir, home trust.Bundle, want Want) []PeerReport {
+	var out []PeerReport
+	keep := map[string]bool{}
+	for i, p := range home.Peers {
+		if i >= trust.MaxPeers {
+			break
+		}
+		rep := PeerReport{Code: p.Code}
+		if err := trust.CheckPeer(p); err != nil {
+			rep.Err = err
+			out = append(out, rep)
+			continue
+		}
+		keep[p.Code+".jws"], keep[p.Code+".lists"] = true, true
+		anchor, _ := p.AnchorKey()
+		pd := d.Peer(p.Code)
+		if err := os.MkdirAll(d.PeersDir(), 0o755); err != nil {
+			rep.Err = err
+			out = append(out, rep)
+			continue
+		}
+		relay := c.RelayClient(p.Code)
+		rep.From = relay.Server
+		rep.Report, rep.Err = Sync(ctx, relay, pd, anchor, want)
+		if rep.Err != nil {
+			origin := c
+			origin.Server = strings.TrimSuffix(strings.TrimRight(p.TrustURL, "/"), "/v1/trust")
+			origin.BundlePath, origin.ListsPath, origin.MaxBundleSize = "", "", MaxPeerBundleSize
+			if r2, err2 := Sync(ctx, origin, pd, anchor, want); err2 == nil {
+				rep.Report, rep.Err, rep.From = r2, nil, origin.Server
+			}
+		}
+		out = append(out, rep)
+	}
+	// Peers no longer endorsed: their data goes.
+	if entries, err := os.ReadDir(d.PeersDir()); err == nil {
+		for _, e := range entries {
+			if !keep[e.Name()] {
+				_ = os.RemoveAll(filepath.Join(d.PeersDir(), e.Name()))
+			}
+		}
+	}
+	return out
+}

@@ -91,6 +91,18 @@
 // The outcome is Invalid if any reason is an Invalid one, else Unknown if
 // there is any reason, else Valid.
 //
+// # Peer regions (区域互认)
+//
+// A home bundle may endorse peer regions (trust.Bundle.Peers: area code,
+// name, anchor, trust URL). Verifier.Federate combines the home verifier
+// with the peers' bundles: what no home key verifies is tried against each
+// peer's bundle, verified against the anchor the home bundle names for it,
+// and the result names the region (Result.Region). A peer's keys count only
+// for certificates whose area_code lies within the peer's area code
+// (otherwise Invalid, key_not_trusted_for_region), a peer bundle's own
+// peers are ignored (no transitive trust), and an expired peer bundle makes
+// its results Unknown (bundle_expired).
+//
 // # Network
 //
 // This package never touches the network. Fetching the bundle is the

@@ -116,6 +116,10 @@ type Result struct {
 	// Copy is what a copy code (加注件) says of whom it was made for and why;
 	// its CertificateID is the certificate copied. Nil for other kinds.
 	Copy *Copy `json:"copy,omitempty"`
+	// Region is the region whose key verified the signature (区域互认, see
+	// Federation): set by a Federation (the home region when its bundle
+	// names one, or the peer region), nil otherwise.
+	Region *trust.Region `json:"region,omitempty"`
 }
 
 // Copy is the recipient and purpose of an annotated copy (加注件).
@@ -275,6 +279,9 @@ type Verifier struct {
 	lists   map[string]*statusList
 	source  ListSource
 	cache   *ListCache
+	// region is set on a peer region's verifier (Federate): its keys
+	// count only for certificates of areas within it.
+	region *trust.Region
 }
 
 // bundleKey is a bundle key with its parsed public key.
@@ -538,6 +545,10 @@ func (v *Verifier) VerifyCertificate(jws string) (r Result) {
 		return ""
 	}
 	if !v.checkKey(&r, signer, trust.RoleDepartment, "certificates", d.IssuedAt, now, authorise) {
+		return r
+	}
+	if v.region != nil && !trust.RegionCovers(v.region.Code, d.AreaCode) {
+		r.add(Invalid, ReasonKeyNotTrustedForRegion, "a key of region "+v.region.Code+" signed a certificate of area "+quote(d.AreaCode)+", outside that region")
 		return r
 	}
 	if outdated {

@@ -36,7 +36,16 @@ comma-separated list of kinds: certificates, offline-codes, enterprise-codes,
 venue-codes.
 
 Run it again to refresh: an unchanged bundle costs one 304, and only lists whose
-digest changed are downloaded.`,
+digest changed are downloaded.
+
+Peer regions (区域互认) that the bundle endorses are fetched too: each peer's bundle
+(from this server's relay, GET /v1/regions/{code}/trust, else from the peer's own
+trust_url) is verified against the anchor the home bundle names for it — never
+against anything the peer says about a third region — and saved with its lists in the
+directory named like --out without ".jws" plus ".peers" (trust.peers/320500.jws,
+trust.peers/320500.lists/). A peer that cannot be fetched is reported on standard
+error and does not change the exit status; what it issued verifies as unknown. A peer
+no longer endorsed is removed.`,
 		Example: `  suishen keys export > anchor.pem
   suishen trust fetch --server http://127.0.0.1:8080 --anchor anchor.pem --out trust.jws
   suishen trust fetch --server http://127.0.0.1:8080 --anchor anchor.pem --lists certificates`,
@@ -79,6 +88,18 @@ digest changed are downloaded.`,
 			}
 			fmt.Fprintf(w, "status lists in %s: %d kept, %d fetched (%d bytes), %d removed, in %s\n",
 				d.Lists, rep.Kept, rep.Fetched, rep.FetchedBytes, rep.Removed, time.Since(start).Round(time.Millisecond))
+			// Peer regions (区域互认) the bundle endorses: their bundles and
+			// lists go to the .peers directory, each verified against the
+			// anchor this bundle names for it.
+			for _, pr := range trustsync.SyncPeers(cmd.Context(), trustsync.Client{Server: server}, d, b, want) {
+				pd := d.Peer(pr.Code)
+				if pr.Err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: peer region %s: %v: what it issued verifies as unknown until a fetch succeeds\n", pr.Code, pr.Err)
+					continue
+				}
+				fmt.Fprintf(w, "peer region %s: bundle %s (expires %s), %d status lists (%d fetched)\n",
+					pr.Code, pd.Bundle, pr.Report.Bundle.ExpiresAt.Format(time.RFC3339), pr.Report.Lists, pr.Report.Fetched)
+			}
 			if len(rep.Failed) > 0 {
 				return exitError{code: 1, msg: fmt.Sprintf("%d status lists could not be fetched (%s): what they cover verifies as unknown; run again",
 					len(rep.Failed), strings.Join(rep.Failed[:min(len(rep.Failed), 5)], ", "))}

@@ -72,6 +72,12 @@ directory beside the bundle file (saved there by 'suishen trust fetch'); given b
 lists are fetched. A list that cannot be had, or that does not match the digest the
 bundle pins, makes the answer "unknown".
 
+Codes and certificates of peer regions (区域互认) that the bundle endorses verify too,
+against their bundles saved by 'suishen trust fetch' beside it (or, with only --server,
+relayed by the server); the answer names the region ("region: 320500 苏州市"). A peer's
+keys count only for certificates of its own area; a peer whose bundle is missing or
+expired gives "unknown".
+
 Exit status:
   0  valid
   1  invalid — the reasons say why (bad_signature, expired, revoked, key_compromised, …)
@@ -184,14 +190,28 @@ Exit status:
 			if err != nil {
 				return report(cmd, asJSON, unavailable(jws != "", "the trust bundle does not verify against the pinned anchor: "+err.Error()))
 			}
+			// Peer regions the bundle endorses (区域互认): their saved
+			// bundles, or with only --server the ones the server relays.
+			var peers []verifier.PeerBundle
+			if trustFile != "" {
+				peers = trustsync.DirFor(trustFile).PeerBundles(v.Bundle())
+			} else {
+				for _, p := range v.Bundle().Peers {
+					relay := client.RelayClient(p.Code)
+					if pj, _, err := relay.Bundle(cmd.Context(), ""); err == nil {
+						peers = append(peers, verifier.PeerBundle{Code: p.Code, JWS: pj, Lists: relay.Source(cmd.Context())})
+					}
+				}
+			}
+			fed, _ := v.Federate(peers)
 			if v.NeedsUpdate() && !v.Expired() {
 				fmt.Fprintf(cmd.ErrOrStderr(), "note: the trust bundle was due for an update at %s; fetch a fresh one with 'suishen trust fetch'\n",
 					v.Bundle().NextUpdate.UTC().Format(time.RFC3339))
 			}
 			if jws != "" {
-				return report(cmd, asJSON, v.VerifyCertificate(jws))
+				return report(cmd, asJSON, fed.VerifyCertificate(jws))
 			}
-			return report(cmd, asJSON, v.VerifyCode(codeText))
+			return report(cmd, asJSON, fed.VerifyCode(codeText))
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
@@ -294,6 +314,9 @@ func writeHuman(w io.Writer, r verifier.Result) {
 		line("annotation", r.Copy.Annotation)
 		line("recipient", r.Copy.RecipientOrg+" ("+r.Copy.RecipientUSCC+")")
 		line("purpose", r.Copy.Purpose)
+	}
+	if r.Region != nil {
+		line("region", strings.TrimSpace(r.Region.Code+" "+r.Region.Name))
 	}
 	line("issuer", r.Issuer)
 	if r.KeyID != r.Issuer {

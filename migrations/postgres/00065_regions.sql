@@ -15,6 +15,7 @@ CREATE TABLE regions (
     last_success_at   timestamptz,
     last_error        text NOT NULL DEFAULT '',
     failures          integer NOT NULL DEFAULT 0,
+    revision          bigint NOT NULL DEFAULT 0,
     updated_at        timestamptz NOT NULL
 );
 

@@ -15,6 +15,7 @@ CREATE TABLE regions (
     last_success_at TEXT CHECK (last_success_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z'),
     last_error TEXT NOT NULL DEFAULT '',
     failures   INTEGER NOT NULL DEFAULT 0,
+    revision   INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL CHECK (updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z')
 ) STRICT;
 

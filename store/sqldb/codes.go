@@ -158,12 +158,12 @@ func (q *Queries) changeCodeStatus(ctx context.Context, id, from, to string, at 
 
 // ---- check-ins ----
 
-const checkinCols = `id, venue_id, holder_subject, masked_name, source, code_kind, client_id, at, created_at`
+const checkinCols = `id, venue_id, holder_subject, masked_name, source, code_kind, client_id, at, created_at, region_code, venue_name`
 
 func scanCheckin(s scanner) (store.Checkin, error) {
 	var c store.Checkin
 	err := s.Scan(&c.ID, &c.VenueID, &c.HolderSubject, &c.MaskedName, &c.Source, &c.CodeKind, &c.ClientID,
-		&c.At, &c.CreatedAt)
+		&c.At, &c.CreatedAt, &c.RegionCode, &c.VenueName)
 	return c, err
 }
 
@@ -171,8 +171,8 @@ func scanCheckin(s scanner) (store.Checkin, error) {
 // already used, gives store.ErrAlreadyExists.
 func (q *Queries) AddCheckin(ctx context.Context, c store.Checkin) error {
 	_, err := q.db.Exec(ctx,
-		`INSERT INTO checkins (`+checkinCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		c.ID, c.VenueID, c.HolderSubject, c.MaskedName, c.Source, c.CodeKind, c.ClientID, c.At, c.CreatedAt)
+		`INSERT INTO checkins (`+checkinCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		c.ID, c.VenueID, c.HolderSubject, c.MaskedName, c.Source, c.CodeKind, c.ClientID, c.At, c.CreatedAt, c.RegionCode, c.VenueName)
 	if err != nil {
 		return fmt.Errorf("store: add check-in: %w", err)
 	}

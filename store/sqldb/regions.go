@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/suishen/suishen/store"
 )
@@ -75,7 +78,7 @@ func (q *Queries) DeleteRegion(ctx context.Context, code string) error {
 func (q *Queries) RecordRegionFetch(ctx context.Context, code string, f store.RegionFetch) (bool, error) {
 	if f.BundleJWS == "" {
 		n, err := q.db.Exec(ctx, `UPDATE regions SET last_attempt_at = $2, next_fetch_at = $3, last_error = $4,
-			failures = failures + 1, updated_at = $2 WHERE code = $1`, code, f.At, f.NextFetchAt, f.Err)
+			failures = failures + 1, revision = revision + 1, updated_at = $2 WHERE code = $1`, code, f.At, f.NextFetchAt, f.Err)
 		if err != nil {
 			return false, fmt.Errorf("store: record region fetch: %w", err)
 		}
@@ -88,7 +91,7 @@ func (q *Queries) RecordRegionFetch(ctx context.Context, code string, f store.Re
 	// later: a replayed older bundle (validly signed, but stale) would undo
 	// revocations.
 	n, err := q.db.Exec(ctx, `UPDATE regions SET bundle_jws = $2, bundle_issued_at = $3, bundle_expires_at = $4,
-			last_attempt_at = $5, last_success_at = $5, next_fetch_at = $6, last_error = $7, failures = 0, updated_at = $5
+			last_attempt_at = $5, last_success_at = $5, next_fetch_at = $6, last_error = $7, failures = 0, revision = revision + 1, updated_at = $5
 		WHERE code = $1 AND (bundle_issued_at IS NULL OR bundle_issued_at <= $3)`,
 		code, f.BundleJWS, f.BundleIssuedAt, f.BundleExpiresAt, f.At, f.NextFetchAt, f.Warning)
 	if err != nil {
@@ -167,4 +170,28 @@ func (q *Queries) PruneRegionLists(ctx context.Context, code string, keep []stri
 		}
 	}
 	return nil
+}
+
+// RegionsVersion implements store.RegionQueries: every region's code,
+// revision (bumped by every recorded fetch) and registration time.
+func (q *Queries) RegionsVersion(ctx context.Context) (string, error) {
+	rows, err := q.db.Query(ctx, `SELECT code, revision, created_at FROM regions ORDER BY code`)
+	if err != nil {
+		return "", fmt.Errorf("store: regions version: %w", err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var code string
+		var rev int64
+		var created time.Time
+		if err := rows.Scan(&code, &rev, &created); err != nil {
+			return "", fmt.Errorf("store: regions version: %w", err)
+		}
+		b.WriteString(code + "/" + strconv.FormatInt(rev, 10) + "/" + created.UTC().Format(time.RFC3339Nano) + ";")
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("store: regions version: %w", err)
+	}
+	return b.String(), nil
 }
