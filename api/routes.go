@@ -45,6 +45,7 @@ func (s *Server) routeTable() []route {
 	routes = append(routes, s.keyEventRoutes()...)
 	routes = append(routes, s.policyRoutes()...)
 	routes = append(routes, s.regionRoutes()...)
+	routes = append(routes, s.copyRoutes()...)
 	return append(routes, s.caseAccessRoutes()...)
 }
 

@@ -83,7 +83,7 @@ type usageView struct {
 	Purpose       string    `json:"purpose,omitempty" doc:"Why." example:"对公开户资料核验"`
 	CertificateID string    `json:"certificate_id,omitempty" doc:"The certificate used, if one was." example:"11100000000021001C0011210000000000001X"`
 	CodeKind      string    `json:"code_kind,omitempty" doc:"The kind of code used, if one was." enum:"personal,offline,enterprise,venue,presentation,copy" example:"presentation"`
-	Channel       string    `json:"channel" doc:"How: online verification, a use code, a grant, a case, a venue scan or a holder check-in." enum:"verify,use_code,grant,case,venue_scan,venue_upload,holder_scan" example:"use_code"`
+	Channel       string    `json:"channel" doc:"How: online verification, a use code, a grant, a case, a venue scan, a holder check-in, or an annotated copy (加注件) made or its page shown." enum:"verify,use_code,grant,case,venue_scan,venue_upload,holder_scan,copy" example:"use_code"`
 	Result        string    `json:"result" doc:"What came of it: success, refused (not allowed), a verification result, or the certificate status that stood in the way." enum:"success,refused,valid,invalid,unknown,certificate_suspended,certificate_revoked,certificate_cancelled,certificate_expired,certificate_superseded" example:"success"`
 	Detail        string    `json:"detail,omitempty" doc:"Why, for a refusal or a failed verification (a reason code or words)." example:"expired"` // why, for a refusal or a failed verification
 }

@@ -426,6 +426,7 @@ type UsageRecord struct {
 // Queries is everything a backend can do, inside or outside a transaction.
 type Queries interface {
 	BenefitQueries
+	CopyQueries
 	CodeQueries
 	WebQueries
 	CaseQueries

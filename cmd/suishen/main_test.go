@@ -443,7 +443,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 func checkWalkthroughOutput(t *testing.T, paste int, out []byte) {
 	t.Helper()
 	for _, want := range []string{`"status":"ok"`, `"code":"validation_failed"`, `"masked_name":"张*"`, "1.2.156.3005.2.11100000000021001C001.",
-		`"status":"suspended"`, "VALID personal code", `"result":"valid"`, `"channel":"verify"`, `"status":"exempted"`, `"code":"service_item_not_entitled"`, "saved trust bundle", "audit log intact", "EX-GAOLING-310117", "Signature Verified Successfully", `"openapi": "3.1.0"`, "Open in a browser: http://", "/login/slt_", "/scan: 200 text/html"} {
+		`"status":"suspended"`, "VALID personal code", `"result":"valid"`, `"channel":"verify"`, `"status":"exempted"`, `"code":"service_item_not_entitled"`, "saved trust bundle", "audit log intact", "EX-GAOLING-310117", "Signature Verified Successfully", `"openapi": "3.1.0"`, "Open in a browser: http://", "/login/slt_", "/scan: 200 text/html",
+		"仅供某银行上海分行办理开户使用", "copy page: 200 text/html", "VALID copy code"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("paste %d: the walkthrough output lacks %q", paste, want)
 		}
