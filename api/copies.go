@@ -341,7 +341,9 @@ func (s *Server) copyKey(id string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
-func (s *Server) copyPageKey() []byte { return signing.DeriveKey(s.cfg.MasterKey, "suishen/copy-page/v1") }
+func (s *Server) copyPageKey() []byte {
+	return signing.DeriveKey(s.cfg.MasterKey, "suishen/copy-page/v1")
+}
 
 func (s *Server) copyURL(id string) string {
 	return s.cfg.PublicURL + "/copies/" + id + "?k=" + s.copyKey(id)
