@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/suishen/suishen/disclosure"
 	"github.com/suishen/suishen/ident"
 	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/verifier"
 )
 
 // --- bodies ---
@@ -51,6 +53,8 @@ type caseRequest struct {
 	Operator     string   `json:"operator" doc:"The officer handling it, recorded for the holder." example:"王五"`
 	BusinessCode string   `json:"business_code" doc:"The case or business number in the caller system (办件编号)." example:"XH20261201-0001"`
 	Purpose      string   `json:"purpose" doc:"Why the certificates are pulled, recorded for the holder." example:"办理营业执照变更登记"`
+	// Certificates the applicant hands over as their JWS (区域互认).
+	Certificates []string `json:"certificates,omitempty" doc:"Certificates the applicant hands over as their compact JWS (at most 5), typically a peer region's (区域互认): each must verify here (this region's keys or a registered peer's, within its area) and name the applicant as holder; a valid one exempts the materials of its type like a certificate found here, with region."`
 }
 
 type caseMaterial struct {
@@ -61,6 +65,7 @@ type caseMaterial struct {
 	// CertificateStatus is the attached certificate's status now (GET).
 	CertificateStatus string `json:"certificate_status,omitempty" doc:"That certificate status now (on GET)." enum:"valid,suspended,revoked,cancelled,expired,superseded" example:"valid"`
 	Reason            string `json:"reason" doc:"Why it has this status, in words." example:"由电子证照替代"`
+	Region            string `json:"region,omitempty" doc:"The peer region (区域互认) whose certificate, handed over by the applicant, covers the material; absent for this region's." example:"320500"`
 }
 
 type casePrecheck struct {
@@ -140,7 +145,7 @@ func viewCase(c store.Case, r cases.Result, statuses map[string]string) caseView
 	}
 	for _, m := range r.Materials {
 		out.Materials = append(out.Materials, caseMaterial{Code: m.Code, Name: m.Name, Status: m.Status, CertificateID: m.CertificateID,
-			CertificateStatus: statuses[m.CertificateID], Reason: m.Reason})
+			CertificateStatus: statuses[m.CertificateID], Reason: m.Reason, Region: m.Region})
 	}
 	for _, p := range r.Prechecks {
 		out.Precheck = append(out.Precheck, casePrecheck{Code: p.Code, Name: p.Name, Passed: p.Passed, Reason: p.Reason})
@@ -191,6 +196,14 @@ func (s *Server) openCase(c *echo.Context) error {
 	if len(req.UseCodes) > 10 {
 		v.add("use_codes", "length", "may carry at most 10 use codes")
 	}
+	if len(req.Certificates) > 5 {
+		v.add("certificates", "length", "may carry at most 5 certificates")
+	}
+	for i, j := range req.Certificates {
+		if j == "" || len(j) > 256<<10 {
+			v.add("certificates["+strconv.Itoa(i)+"]", "length", "is not a certificate JWS")
+		}
+	}
 	var useCodes [][]byte
 	seenUse := map[string]bool{}
 	for i, u := range req.UseCodes {
@@ -224,8 +237,12 @@ func (s *Server) openCase(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	handed, err := s.handedOver(ctx, req.Certificates, parties.applicant)
+	if err != nil {
+		return err
+	}
 	p := who(c)
-	r := casework.Request{ItemCode: it.Code, ApplicantSubject: parties.applicant.Subject, ApplicantKind: parties.applicant.Kind,
+	r := casework.Request{HandedOver: handed, ItemCode: it.Code, ApplicantSubject: parties.applicant.Subject, ApplicantKind: parties.applicant.Kind,
 		Related: parties.related, UseCodes: useCodes, Org: p.Name, OrgUSCC: p.USCC, OrgUnit: req.Org, Operator: req.Operator, BusinessCode: req.BusinessCode,
 		Purpose: req.Purpose, Caller: p.Ref(), Actor: actorOf(c), RequestID: requestID(c), Audience: disclosure.ForCaseOfficer()}
 	if p.Kind == store.KindApp {
@@ -241,6 +258,19 @@ func (s *Server) openCase(c *echo.Context) error {
 		return err
 	}
 	s.metrics.caseOpened(opened.Case.ItemCode, opened.Result.Exempted == opened.Result.Total)
+	// A peer's certificate used by the case: a receipt for the peer, which
+	// shows the use to its holder there (区域互认).
+	for _, h := range handed {
+		if h.Region == "" || !slices.Contains(opened.Result.Pulled, h.ID) {
+			continue
+		}
+		rec := store.UsageRecord{At: opened.Case.CreatedAt, Org: p.Name, OrgUSCC: p.USCC, OrgUnit: req.Org, Operator: req.Operator,
+			ItemCode: it.Code, ItemName: it.Name, BusinessCode: req.BusinessCode, Purpose: req.Purpose, Channel: "case", Result: "success"}
+		res := verifier.Result{Result: verifier.Valid, Kind: verifier.KindCertificate, CertificateID: h.ID, Region: s.regionNamed(h.Region)}
+		if err := s.peerReceipt(ctx, res, nil, rec); err != nil {
+			return err
+		}
+	}
 	return s.create(c, raw, func(ctx context.Context, q store.Queries) (int, any, error) {
 		return http.StatusCreated, viewCase(opened.Case, opened.Result, nil), nil
 	})

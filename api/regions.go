@@ -3,14 +3,19 @@ package api
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v5"
 
+	"github.com/suishen/suishen/cases"
 	"github.com/suishen/suishen/codes"
+	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/regions"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
@@ -62,6 +67,9 @@ func (s *Server) regionRoutes() []route {
 		{Method: http.MethodGet, Path: "/v1/admin/regions/{code}", Summary: "One peer region with the state of its trust data", Tag: "regions", Access: adminOnly, Handler: s.getRegion, Response: regionView{}, Status: 200},
 		{Method: http.MethodDelete, Path: "/v1/admin/regions/{code}", Summary: "Remove a peer region: no longer trusted here, and gone from this node's next trust bundle", Tag: "regions", Access: adminOnly, Handler: s.deleteRegion, Status: 204},
 		{Method: http.MethodGet, Path: "/v1/regions/{code}/trust", Summary: "A peer region's trust bundle as this node holds it (signed by the peer's anchor), for offline verifiers that reach only this node; ETag / If-None-Match", Tag: "regions", Access: public, Handler: s.regionBundle, Status: 200, Produces: []string{"application/jose"}},
+		{Method: http.MethodGet, Path: "/v1/regions/usage-receipts", Summary: "Usage receipts for a peer region: uses here of its certificates and codes, signed by this node's anchor (the peer authenticates with a request token its anchor signed, header Suishen-Region-Request)", Tag: "regions", Access: public, Handler: s.usageReceipts, Status: 200, Produces: []string{"application/jose"}, Query: []string{"since"}, Errors: []int{403},
+			Params: map[string]string{"since": "The id of the last receipt taken (the answer's last receipt, or its next); empty for the first."},
+			Doc:    "The answer is a compact JWS (typ suishen-usage-receipts+json) of {iss, aud, issued_at, receipts[], next}: at most 500 receipts after the receipt id `since`, in id order; ask again with since=next while next is present. Receipts name the holder only as the peer knows them (certificate identifier or the code's pseudonymous subject)."},
 		{Method: http.MethodGet, Path: "/v1/regions/{code}/status-lists/{id}", Summary: "A status list of a peer region as this node holds it (signed by the peer's anchor)", Tag: "regions", Access: public, Handler: s.regionStatusList, Status: 200, Produces: []string{"application/jose"}, Query: []string{"sm3"}},
 	}
 }
@@ -299,5 +307,159 @@ func (s *Server) recordPeerScan(ctx context.Context, c *echo.Context, parsed *co
 	if err != nil {
 		return checkinView{}, err
 	}
+	// The peer shows the scan to its holder (区域互认 usage receipt).
+	if err := s.peerReceipt(ctx, r, parsed.Subject, store.UsageRecord{At: ci.At, Org: venue.Name, OrgUSCC: venue.USCC,
+		Operator: "venue scanner", Purpose: "场所扫码登记", Channel: source, Result: "success"}); err != nil {
+		return checkinView{}, err
+	}
 	return checkinView{ID: ci.ID, MaskedName: ci.MaskedName, Source: ci.Source, CodeKind: ci.CodeKind, ClientID: clientID, At: ci.At, Region: r.Region}, nil
+}
+
+// usageReceipts serves a peer region the receipts of uses here of its
+// certificates and codes (区域互认), to a request its anchor signed.
+func (s *Server) usageReceipts(c *echo.Context) error {
+	ctx := c.Request().Context()
+	r, err := regions.CheckRequest(ctx, s.store, s.cfg.RegionCode, c.Request().Header.Get(regions.RequestHeader), s.now())
+	if errors.Is(err, regions.ErrRequest) {
+		// 403, not 401: the route is public as far as API tokens go; what is
+		// missing is a peer region's signed request.
+		return problem(http.StatusForbidden, "region_request_invalid",
+			"send a current request token signed by the anchor of a registered peer region, addressed to this region, in the Suishen-Region-Request header")
+	}
+	if err != nil {
+		return err
+	}
+	since := c.QueryParam("since")
+	if len(since) > 64 {
+		return invalid(FieldError{Field: "since", Code: "length", Detail: "is not a receipt id"})
+	}
+	rows, err := s.store.ListUsageReceipts(ctx, r.Code, since, regions.ReceiptsPage+1)
+	if err != nil {
+		return err
+	}
+	out := regions.Receipts{Iss: s.cfg.RegionCode, Aud: r.Code, IssuedAt: s.now().UTC().Truncate(time.Second), Receipts: []regions.Receipt{}}
+	for i, x := range rows {
+		if i == regions.ReceiptsPage {
+			out.Next = rows[i-1].ID
+			break
+		}
+		out.Receipts = append(out.Receipts, regions.ReceiptOf(x))
+	}
+	anchor, err := s.deps.Keys.Signer(ctx, store.RoleAnchor, "")
+	if err != nil {
+		return err
+	}
+	jws, err := regions.SignReceipts(anchor, out)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "application/jose", []byte(jws))
+}
+
+// peerReceipt keeps a receipt for the peer region whose certificate or
+// code was used here (r is its authentic verification): the peer fetches
+// it and shows the use to the holder. subject is a code's pseudonymous
+// subject ("" for a certificate).
+func (s *Server) peerReceipt(ctx context.Context, r verifier.Result, subject []byte, rec store.UsageRecord) error {
+	if r.Region == nil || s.homeResult(r) || !authentic(r) {
+		return nil
+	}
+	at := rec.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	rc := store.UsageReceipt{ID: uuid.Must(uuid.NewV7()).String(), RegionCode: r.Region.Code, At: at.UTC().Truncate(time.Microsecond),
+		Org: rec.Org, OrgUSCC: rec.OrgUSCC, OrgUnit: rec.OrgUnit, Operator: rec.Operator, ItemCode: rec.ItemCode, ItemName: rec.ItemName,
+		BusinessCode: rec.BusinessCode, Purpose: rec.Purpose, CertificateID: r.CertificateID, CodeKind: rec.CodeKind,
+		Channel: rec.Channel, Result: rec.Result}
+	if r.Kind != verifier.KindCertificate {
+		rc.CodeKind = r.Kind
+		rc.CodeSubject = hex.EncodeToString(subject)
+	}
+	if rc.CertificateID == "" && rc.CodeSubject == "" {
+		return nil
+	}
+	return s.store.AddUsageReceipt(ctx, rc)
+}
+
+// receiptHolder finds who a receipt from a peer is about here: the holder
+// of the certificate it names, or of the code subject.
+func (s *Server) receiptHolder(ctx context.Context, rc regions.Receipt) (string, bool, error) {
+	if rc.CertificateID != "" {
+		cert, err := s.store.GetCertificate(ctx, rc.CertificateID)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		return cert.HolderSubject, true, nil
+	}
+	subj, err := hex.DecodeString(rc.CodeSubject)
+	if err != nil || len(subj) == 0 || len(subj) > 64 {
+		return "", false, nil
+	}
+	h, err := s.deps.Codes.HolderOf(ctx, subj)
+	if err != nil {
+		return "", false, nil // not a holder of this region (or not any more)
+	}
+	return h.Subject, true, nil
+}
+
+// handedOver verifies the certificates an applicant handed over for a case
+// (区域互认: typically a peer region's). Each must be authentic here — under
+// this region's keys or a registered peer's within its area — and name the
+// applicant as its holder; one that is not valid stays a candidate that
+// exempts nothing, with the verifier's reason.
+func (s *Server) handedOver(ctx context.Context, jwss []string, applicant store.Holder) ([]cases.Candidate, error) {
+	if len(jwss) == 0 {
+		return nil, nil
+	}
+	fed, err := s.federationNow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []cases.Candidate
+	var errs []FieldError
+	for i, jws := range jwss {
+		f := "certificates[" + strconv.Itoa(i) + "]"
+		r := fed.VerifyCertificate(jws)
+		if !authentic(r) || r.KeyID == "" {
+			code, detail := "unverifiable", "does not verify under this region's keys or a registered peer region's"
+			if len(r.Reasons) > 0 {
+				code, detail = r.Reasons[0].Code, r.Reasons[0].Detail
+			}
+			errs = append(errs, FieldError{Field: f, Code: code, Detail: detail})
+			continue
+		}
+		_, payload, err := signing.ParseJWS(jws)
+		var d issuer.Document
+		if err != nil || json.Unmarshal(payload, &d) != nil || len(d.Holders) == 0 {
+			errs = append(errs, FieldError{Field: f, Code: "malformed", Detail: "is not a certificate document"})
+			continue
+		}
+		h := d.Holders[0]
+		kind := "person"
+		if h.IDType == issuer.IDTypeUSCC {
+			kind = "enterprise"
+		}
+		if kind != applicant.Kind || s.deps.Subjects.Of(kind, h.IDNumber) != applicant.Subject {
+			errs = append(errs, FieldError{Field: f, Code: "not_applicant", Detail: "names another holder than the applicant"})
+			continue
+		}
+		cand := cases.Candidate{ID: d.Identifier, TypeCode: d.TypeCode, Status: issuer.StatusValid, Document: d,
+			Verified: r.Result == verifier.Valid, HolderIsApplicant: true}
+		if !cand.Verified && len(r.Reasons) > 0 {
+			cand.Reason = r.Reasons[0].Code
+		}
+		if !s.homeResult(r) {
+			cand.Region = r.Region.Code
+		}
+		out = append(out, cand)
+	}
+	if len(errs) > 0 {
+		return nil, invalid(errs...)
+	}
+	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/suishen/suishen/cases"
 	"github.com/suishen/suishen/config"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
@@ -400,5 +401,122 @@ func TestRegionFaults(t *testing.T) {
 	}
 	if got := verifyAt(t, b, appB, map[string]any{"jws": cert["jws"]}); got["result"] != "valid" {
 		t.Fatalf("after the peer recovered: %v", got)
+	}
+}
+
+// TestRegionUsageReceipts: uses in 松江 of 苏州's certificate and code are
+// kept as receipts; 苏州 fetches them with a request its anchor signed and
+// shows them in the holder's usage records (用证记录) with the region.
+func TestRegionUsageReceipts(t *testing.T) {
+	ctx := context.Background()
+	backends := teststore.Backends()
+	a := newRegionHarness(t, backends[0].Open(t), "320500", "苏州市")
+	b := newRegionHarness(t, backends[1].Open(t), "310117", "松江区")
+	c := newRegionHarness(t, backends[0].Open(t), "330400", "嘉兴市")
+	b.registerPeer(a, "320500", "苏州市")
+	a.registerPeer(b, "310117", "松江区")
+
+	_, depA := a.department(uscc2)
+	body := idCardBody("320506194912310021")
+	body["area_code"] = "320506"
+	cert := a.must(201, a.do("POST", "/v1/certificates", depA, body))
+	_, gwA := a.app("identity-gateway")
+	holderA := a.holder(gwA) // 张三, the certificate's holder
+	codeA := a.personalCode(holderA)
+	for _, x := range []struct {
+		h    *harness
+		code string
+	}{{b, "320500"}, {a, "310117"}} {
+		if err := x.h.srv.Regions().Refresh(ctx, x.code); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Uses in 松江: an app verifies the certificate and the code; a venue
+	// scans the code.
+	_, appB := b.app("verify")
+	if got := verifyAt(t, b, appB, map[string]any{"jws": cert["jws"], "operator": "柜员001", "purpose": "开户核验"}); got["result"] != "valid" {
+		t.Fatalf("certificate: %v", got)
+	}
+	if got := verifyAt(t, b, appB, map[string]any{"code": codeA, "purpose": "身份核验"}); got["result"] != "valid" {
+		t.Fatalf("code: %v", got)
+	}
+	_, venueB := b.venue()
+	scan := b.must(200, b.do("POST", "/v1/venue/scans", venueB, map[string]any{"code": codeA}))
+	if scan["scan"] == nil || regionOf(scan) != "320500 苏州市" {
+		t.Fatalf("scan: %v", scan)
+	}
+	visitors := b.must(200, b.do("GET", "/v1/venue/checkins", venueB, nil))["items"].([]any)
+	if len(visitors) != 1 || visitors[0].(map[string]any)["region"] == nil || visitors[0].(map[string]any)["masked_name"] != "张*" {
+		t.Fatalf("venue list: %v", visitors)
+	}
+
+	// 两个免于提交 in 松江 with 苏州's ID card, handed over as its JWS: the
+	// material is exempted, with the region.
+	_, gwB := b.app("identity-gateway")
+	_, caseB := b.app("cases")
+	holderB := b.holder(gwB) // the same 张三, known in 松江 too
+	body = named(caseBody(cases.ItemMarriage, b.personalCode(holderB)), "person", "张三", personID)
+	body["certificates"] = []string{cert["jws"].(string)}
+	kase := b.must(201, b.do("POST", "/v1/cases", caseB, body))
+	var fromPeer map[string]any
+	for _, m := range kase["materials"].([]any) {
+		if mm := m.(map[string]any); mm["region"] == "320500" {
+			fromPeer = mm
+		}
+	}
+	if fromPeer == nil || fromPeer["status"] != "exempted" || fromPeer["certificate_id"] != cert["id"] {
+		t.Fatalf("case with a handed-over peer certificate: %v", kase)
+	}
+	// Someone else's certificate is refused, naming the field.
+	other := idCardBody("320506195001010011")
+	other["area_code"] = "320506"
+	other["holder"] = map[string]any{"kind": "person", "name": "王五", "id_type": "111", "id_number": citizenID("32050619500101001")}
+	otherCert := a.must(201, a.do("POST", "/v1/certificates", depA, other))
+	body = named(caseBody(cases.ItemMarriage, b.personalCode(holderB)), "person", "张三", personID)
+	body["certificates"] = []string{otherCert["jws"].(string)}
+	if r := b.do("POST", "/v1/cases", caseB, body); r.Status != 422 || !strings.Contains(string(r.Body), "not_applicant") {
+		t.Fatalf("someone else's certificate: %d %s", r.Status, r.Body)
+	}
+
+	// Only a registered peer, by its anchor, gets them.
+	if r := b.do("GET", "/v1/regions/usage-receipts", "", nil); r.Status != 403 || r.problem(t).Code != "region_request_invalid" {
+		t.Fatalf("without a request token: %d %s", r.Status, r.Body)
+	}
+	c.srv.deps.Regions.Region = "330400"
+	if _, err := c.srv.Regions().PullReceipts(ctx, "310117"); err == nil {
+		t.Fatal("an unregistered region pulled receipts") // 嘉兴 has not even registered 松江
+	}
+
+	// 苏州 fetches them and shows them to 张三 with the region.
+	n, err := a.srv.Regions().PullReceipts(ctx, "310117")
+	if err != nil || n != 4 {
+		t.Fatalf("pulled %d: %v", n, err)
+	}
+	if n, err := a.srv.Regions().PullReceipts(ctx, "310117"); err != nil || n != 0 {
+		t.Fatalf("pulled again %d: %v", n, err)
+	}
+	recs := a.must(200, a.do("GET", "/v1/me/usage-records", holderA, nil))["items"].([]any)
+	byChannel := map[string]map[string]any{}
+	for _, x := range recs {
+		m := x.(map[string]any)
+		if m["region"] != nil {
+			kind, _ := m["code_kind"].(string)
+			byChannel[m["channel"].(string)+"/"+kind] = m
+		}
+	}
+	certUse, codeUse, scanUse, caseUse := byChannel["verify/"], byChannel["verify/personal"], byChannel["venue_scan/personal"], byChannel["case/"]
+	if certUse == nil || codeUse == nil || scanUse == nil || caseUse == nil || len(byChannel) != 4 {
+		t.Fatalf("usage records with a region: %v", recs)
+	}
+	if regionOf(certUse) != "310117 松江区" || certUse["certificate_id"] != cert["id"] || certUse["org"] != "某银行" ||
+		certUse["operator"] != "柜员001" || certUse["purpose"] != "开户核验" || certUse["result"] != "valid" {
+		t.Fatalf("the certificate's use: %v", certUse)
+	}
+	if scanUse["org"] != "徐汇区图书馆" || scanUse["result"] != "success" {
+		t.Fatalf("the scan: %v", scanUse)
+	}
+	if caseUse["item_code"] != cases.ItemMarriage || caseUse["business_code"] != "HY2026-000123" || caseUse["certificate_id"] != cert["id"] {
+		t.Fatalf("the case: %v", caseUse)
 	}
 }

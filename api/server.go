@@ -33,6 +33,7 @@ import (
 	"github.com/suishen/suishen/matching"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/regions"
+	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/trust"
 	"github.com/suishen/suishen/verifier"
@@ -112,6 +113,15 @@ func New(d Deps) *Server {
 	}
 	if d.Regions.OnChange == nil {
 		d.Regions.OnChange = s.peers.invalidate
+	}
+	if d.Regions.Region == "" {
+		d.Regions.Region = d.Config.RegionCode
+	}
+	if d.Regions.Anchor == nil {
+		d.Regions.Anchor = func(ctx context.Context) (signing.Signer, error) { return d.Keys.Signer(ctx, store.RoleAnchor, "") }
+	}
+	if d.Regions.Holder == nil {
+		d.Regions.Holder = s.receiptHolder
 	}
 	s.deps.Regions = d.Regions
 	s.lists = &storeListSource{svc: d.Issuance}

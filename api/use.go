@@ -17,6 +17,7 @@ import (
 	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/principal"
 	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/trust"
 	"github.com/suishen/suishen/verifier"
 )
 
@@ -71,21 +72,22 @@ type grantList struct {
 }
 
 type usageView struct {
-	ID            string    `json:"id" doc:"The record id." example:"use_01JD8X3K2Q"`
-	At            time.Time `json:"at" doc:"When the data or code was used." example:"2026-12-01T08:00:00Z"`
-	Org           string    `json:"org" doc:"The registered name of the organisation that used it." example:"某银行上海分行"`                  // the caller's registered name
-	OrgUSCC       string    `json:"org_uscc,omitempty" doc:"Its registered unified social credit code." example:"91350100M000100Y43"`   // the caller's registered USCC
-	OrgUnit       string    `json:"org_unit,omitempty" doc:"The sub-unit in the caller own words (a window, a branch)." example:"徐汇支行"` // the caller's own words for its sub-unit
-	Operator      string    `json:"operator" doc:"Who at the organisation." example:"柜员001"`
-	ItemCode      string    `json:"item_code,omitempty" doc:"The 事项 code." example:"310100-000-01"`
-	ItemName      string    `json:"item_name,omitempty" doc:"The 事项 name." example:"对公开户"`
-	BusinessCode  string    `json:"business_code,omitempty" doc:"The case or business number." example:"KH20261201-0001"`
-	Purpose       string    `json:"purpose,omitempty" doc:"Why." example:"对公开户资料核验"`
-	CertificateID string    `json:"certificate_id,omitempty" doc:"The certificate used, if one was." example:"11100000000021001C0011210000000000001X"`
-	CodeKind      string    `json:"code_kind,omitempty" doc:"The kind of code used, if one was." enum:"personal,offline,enterprise,venue,presentation,copy" example:"presentation"`
-	Channel       string    `json:"channel" doc:"How: online verification, a use code, a grant, a case, a venue scan, a holder check-in, or an annotated copy (加注件) made or its page shown." enum:"verify,use_code,grant,case,venue_scan,venue_upload,holder_scan,copy" example:"use_code"`
-	Result        string    `json:"result" doc:"What came of it: success, refused (not allowed), a verification result, or the certificate status that stood in the way." enum:"success,refused,valid,invalid,unknown,certificate_suspended,certificate_revoked,certificate_cancelled,certificate_expired,certificate_superseded" example:"success"`
-	Detail        string    `json:"detail,omitempty" doc:"Why, for a refusal or a failed verification (a reason code or words)." example:"expired"` // why, for a refusal or a failed verification
+	ID            string        `json:"id" doc:"The record id." example:"use_01JD8X3K2Q"`
+	At            time.Time     `json:"at" doc:"When the data or code was used." example:"2026-12-01T08:00:00Z"`
+	Org           string        `json:"org" doc:"The registered name of the organisation that used it." example:"某银行上海分行"`                // the caller's registered name
+	OrgUSCC       string        `json:"org_uscc,omitempty" doc:"Its registered unified social credit code." example:"91350100M000100Y43"` // the caller's registered USCC
+	Region        *trust.Region `json:"region,omitempty" doc:"The peer region (区域互认) where the use happened, as its signed usage receipt says; absent for a use in this region."`
+	OrgUnit       string        `json:"org_unit,omitempty" doc:"The sub-unit in the caller own words (a window, a branch)." example:"徐汇支行"` // the caller's own words for its sub-unit
+	Operator      string        `json:"operator" doc:"Who at the organisation." example:"柜员001"`
+	ItemCode      string        `json:"item_code,omitempty" doc:"The 事项 code." example:"310100-000-01"`
+	ItemName      string        `json:"item_name,omitempty" doc:"The 事项 name." example:"对公开户"`
+	BusinessCode  string        `json:"business_code,omitempty" doc:"The case or business number." example:"KH20261201-0001"`
+	Purpose       string        `json:"purpose,omitempty" doc:"Why." example:"对公开户资料核验"`
+	CertificateID string        `json:"certificate_id,omitempty" doc:"The certificate used, if one was." example:"11100000000021001C0011210000000000001X"`
+	CodeKind      string        `json:"code_kind,omitempty" doc:"The kind of code used, if one was." enum:"personal,offline,enterprise,venue,presentation,copy" example:"presentation"`
+	Channel       string        `json:"channel" doc:"How: online verification, a use code, a grant, a case, a venue scan, a holder check-in, or an annotated copy (加注件) made or its page shown." enum:"verify,use_code,grant,case,venue_scan,venue_upload,holder_scan,copy" example:"use_code"`
+	Result        string        `json:"result" doc:"What came of it: success, refused (not allowed), a verification result, or the certificate status that stood in the way." enum:"success,refused,valid,invalid,unknown,certificate_suspended,certificate_revoked,certificate_cancelled,certificate_expired,certificate_superseded" example:"success"`
+	Detail        string        `json:"detail,omitempty" doc:"Why, for a refusal or a failed verification (a reason code or words)." example:"expired"` // why, for a refusal or a failed verification
 }
 
 type usageList struct {
@@ -172,6 +174,21 @@ func (s *Server) verify(c *echo.Context) error {
 		}
 	}
 	s.metrics.verified("verify", r)
+	if !s.homeResult(r) {
+		// A peer region's certificate or code: the holder is the peer's;
+		// a receipt tells the peer of the use (区域互认).
+		rec := appRecord(who(c))
+		rec.OrgUnit, rec.Operator, rec.Purpose, rec.Channel, rec.Result = req.Org, req.Operator, req.Purpose, "verify", string(r.Result)
+		var subject []byte
+		if req.Code != "" {
+			if p, err := codes.Parse(req.Code); err == nil {
+				subject = p.Subject
+			}
+		}
+		if err := s.peerReceipt(ctx, r, subject, rec); err != nil {
+			return err
+		}
+	}
 	if holder != "" {
 		rec := appRecord(who(c))
 		rec.HolderSubject, rec.OrgUnit, rec.Operator, rec.Purpose = holder, req.Org, req.Operator, req.Purpose
@@ -198,7 +215,7 @@ func authentic(r verifier.Result) bool {
 		switch re.Code {
 		case verifier.ReasonMalformed, verifier.ReasonOversized, verifier.ReasonUnsupportedAlgorithm,
 			verifier.ReasonUnsupportedVersion, verifier.ReasonUnknownKind, verifier.ReasonBadSignature,
-			verifier.ReasonUnknownKey, verifier.ReasonWrongRole, verifier.ReasonKeyNotTrustedForType,
+			verifier.ReasonUnknownKey, verifier.ReasonWrongRole, verifier.ReasonKeyNotTrustedForType, verifier.ReasonKeyNotTrustedForRegion,
 			verifier.ReasonUnverifiable, verifier.ReasonBundleUnavailable:
 			return false
 		}
@@ -441,9 +458,13 @@ func (s *Server) usageRecords(c *echo.Context) error {
 		return s.store.ListUsageRecords(ctx, who(c).ID, after, limit)
 	}
 	view := func(r store.UsageRecord) usageView {
-		return usageView{ID: r.ID, At: r.At, Org: r.Org, OrgUSCC: r.OrgUSCC, OrgUnit: r.OrgUnit, Operator: r.Operator, ItemCode: r.ItemCode,
+		v := usageView{ID: r.ID, At: r.At, Org: r.Org, OrgUSCC: r.OrgUSCC, OrgUnit: r.OrgUnit, Operator: r.Operator, ItemCode: r.ItemCode,
 			ItemName: r.ItemName, BusinessCode: r.BusinessCode, Purpose: r.Purpose, CertificateID: r.CertificateID,
 			CodeKind: r.CodeKind, Channel: r.Channel, Result: r.Result, Detail: r.Detail}
+		if r.RegionCode != "" {
+			v.Region = s.regionNamed(r.RegionCode)
+		}
+		return v
 	}
 	items, next, err := listPage(c, fetch, infallible(view), func(r store.UsageRecord) string { return r.ID })
 	if err != nil {

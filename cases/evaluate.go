@@ -33,6 +33,9 @@ type Candidate struct {
 	// material, for a grant-mode one only with the holder's grant, for a
 	// use-code one only with a redeemed 用证码.
 	PullAllowed bool `json:"pull_allowed"`
+	// Region is the peer region (区域互认) of a certificate the applicant
+	// handed over; "" for this region's.
+	Region string `json:"region,omitempty"`
 }
 
 // MaterialResult is the outcome for one material.
@@ -42,6 +45,8 @@ type MaterialResult struct {
 	Status        string `json:"status"` // exempted | verified | to_submit
 	CertificateID string `json:"certificate_id,omitempty"`
 	Reason        string `json:"reason"`
+	// Region is the peer region of the attached certificate (区域互认).
+	Region string `json:"region,omitempty"`
 }
 
 // PrecheckResult is the outcome of one pre-check.
@@ -268,7 +273,7 @@ func Evaluate(it ServiceItem, candidates []Candidate, now time.Time) Result {
 			}
 		default:
 			c := cands[0]
-			mr.CertificateID = c.ID
+			mr.CertificateID, mr.Region = c.ID, c.Region
 			if m.VerifyOnly {
 				mr.Status = StatusVerified
 				mr.Reason = fmt.Sprintf("verified by a match against %s (核验通过，免于提交; no data moved)", c.Document.TypeName)

@@ -146,6 +146,11 @@ type Request struct {
 	// words for its sub-unit. Org and OrgUSCC come from its registration.
 	Audience disclosure.Audience
 	OrgUnit  string
+
+	// HandedOver are certificates the applicant handed over as their JWS
+	// (a peer region's, 区域互认), verified by the caller: candidates the
+	// case may use without a pull decision (the applicant gave them).
+	HandedOver []cases.Candidate
 }
 
 // Opened is a case with its evaluation.
@@ -188,6 +193,14 @@ func (s *Service) Open(ctx context.Context, r Request) (Opened, error) {
 	holderOf := map[string]string{} // certificate ID → holder subject
 	if err := s.candidates(ctx, v, it, r, r.ApplicantSubject, wanted, useCodes, now, &cands, holderOf); err != nil {
 		return Opened{}, err
+	}
+	for _, h := range r.HandedOver {
+		if _, dup := holderOf[h.ID]; dup || !wanted[h.TypeCode] {
+			continue
+		}
+		h.PullAllowed = true
+		holderOf[h.ID] = r.ApplicantSubject
+		cands = append(cands, h)
 	}
 	for _, p := range r.Related {
 		rel, ok := it.Relation(p.Relation)

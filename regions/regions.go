@@ -62,6 +62,13 @@ type Service struct {
 	// OnChange is called after a peer's held bundle or lists changed (the
 	// server drops its cached verifiers).
 	OnChange func()
+
+	// Usage receipts (PullReceipts): this region's code, its anchor (to
+	// sign requests) and who a receipt's certificate or code belongs to
+	// here (ok false: nobody known here).
+	Region string
+	Anchor func(ctx context.Context) (signing.Signer, error)
+	Holder func(ctx context.Context, r Receipt) (subject string, ok bool, err error)
 }
 
 func (s *Service) now() time.Time {
@@ -150,6 +157,13 @@ func (s *Service) RefreshDue(ctx context.Context) (int, error) {
 				ok++
 			} else if ctx.Err() != nil {
 				return ok, ctx.Err()
+			}
+			// Uses of this region's certificates and codes in the peer,
+			// on the same schedule.
+			if s.Region != "" && s.Anchor != nil && s.Holder != nil {
+				if _, err := s.PullReceipts(ctx, r.Code); err != nil && ctx.Err() == nil {
+					s.log().Warn("fetching usage receipts from a peer region failed", "region", r.Code, "err", err)
+				}
 			}
 		}
 		if len(page) < 100 {

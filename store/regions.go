@@ -27,6 +27,33 @@ type Region struct {
 	LastError     string // "" after a success
 	Failures      int    // consecutive failed attempts (back-off)
 	UpdatedAt     time.Time
+	// ReceiptsSince is the id of the last usage receipt taken from the
+	// peer ("" before the first).
+	ReceiptsSince string
+}
+
+// UsageReceipt is a use in this region of a peer region's certificate or
+// code (区域互认): kept for the peer, which fetches it and shows it to the
+// holder in their usage records (用证记录). It names the holder only as the
+// peer knows them: the certificate's identifier, or the code's
+// pseudonymous subject (hex).
+type UsageReceipt struct {
+	ID            string // time-ordered (UUIDv7): the peer pages by it
+	RegionCode    string // the peer region the certificate or code is of
+	At            time.Time
+	Org           string
+	OrgUSCC       string
+	OrgUnit       string
+	Operator      string
+	ItemCode      string
+	ItemName      string
+	BusinessCode  string
+	Purpose       string
+	CertificateID string
+	CodeKind      string
+	CodeSubject   string
+	Channel       string
+	Result        string
 }
 
 // RegionFetch is the outcome of one fetch of a peer's bundle.
@@ -78,6 +105,13 @@ type RegionQueries interface {
 	// RegionsVersion changes whenever a region is registered, removed or
 	// fetched (cheap: nodes poll it to follow one another).
 	RegionsVersion(ctx context.Context) (string, error)
+	// AddUsageReceipt stores a receipt for its region (ErrAlreadyExists for
+	// a taken id).
+	AddUsageReceipt(ctx context.Context, r UsageReceipt) error
+	// ListUsageReceipts lists the receipts for region with id > after.
+	ListUsageReceipts(ctx context.Context, region, after string, limit int) ([]UsageReceipt, error)
+	// SetReceiptsSince records the last receipt taken from the peer.
+	SetReceiptsSince(ctx context.Context, code, since string) error
 	// PruneRegionLists removes the region's lists whose id is not in keep.
 	PruneRegionLists(ctx context.Context, code string, keep []string) error
 }

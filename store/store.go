@@ -421,6 +421,9 @@ type UsageRecord struct {
 	// OrgUnit is the caller's own free text naming its sub-unit (a window,
 	// a branch); Org and OrgUSCC always come from the caller's registration.
 	OrgUnit string
+	// RegionCode is "" for a use in this region; else the peer region
+	// (区域互认) where it happened, as its signed usage receipt says.
+	RegionCode string
 }
 
 // Queries is everything a backend can do, inside or outside a transaction.

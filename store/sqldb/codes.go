@@ -345,10 +345,13 @@ func (q *Queries) ActiveGrant(ctx context.Context, subject, appID, typeCode stri
 
 const usageRecordCols = `id, holder_subject, at, org, org_uscc, operator, item_code, item_name, business_code, purpose, certificate_id, code_kind, channel, result, app_id, detail, org_unit`
 
+// usageRecordColsAll adds the region of a use in a peer region (区域互认).
+const usageRecordColsAll = usageRecordCols + `, region_code`
+
 func scanUsageRecord(s scanner) (store.UsageRecord, error) {
 	var r store.UsageRecord
 	err := s.Scan(&r.ID, &r.HolderSubject, &r.At, &r.Org, &r.OrgUSCC, &r.Operator, &r.ItemCode, &r.ItemName,
-		&r.BusinessCode, &r.Purpose, &r.CertificateID, &r.CodeKind, &r.Channel, &r.Result, &r.AppID, &r.Detail, &r.OrgUnit)
+		&r.BusinessCode, &r.Purpose, &r.CertificateID, &r.CodeKind, &r.Channel, &r.Result, &r.AppID, &r.Detail, &r.OrgUnit, &r.RegionCode)
 	return r, err
 }
 
@@ -356,10 +359,10 @@ func scanUsageRecord(s scanner) (store.UsageRecord, error) {
 // table is append-only: the database refuses to change or delete a record.
 func (q *Queries) AddUsageRecord(ctx context.Context, r store.UsageRecord) error {
 	_, err := q.db.Exec(ctx,
-		`INSERT INTO usage_records (`+usageRecordCols+`)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		`INSERT INTO usage_records (`+usageRecordColsAll+`)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		r.ID, r.HolderSubject, r.At, r.Org, r.OrgUSCC, r.Operator, r.ItemCode, r.ItemName,
-		r.BusinessCode, r.Purpose, r.CertificateID, r.CodeKind, r.Channel, r.Result, r.AppID, r.Detail, r.OrgUnit)
+		r.BusinessCode, r.Purpose, r.CertificateID, r.CodeKind, r.Channel, r.Result, r.AppID, r.Detail, r.OrgUnit, r.RegionCode)
 	if err != nil {
 		return fmt.Errorf("store: add usage record: %w", err)
 	}
@@ -370,7 +373,7 @@ func (q *Queries) AddUsageRecord(ctx context.Context, r store.UsageRecord) error
 // order of ID (time order for UUIDv7 IDs).
 func (q *Queries) ListUsageRecords(ctx context.Context, subject string, after string, limit int) ([]store.UsageRecord, error) {
 	out, err := list(ctx, q.db, scanUsageRecord,
-		`SELECT `+usageRecordCols+` FROM usage_records WHERE holder_subject = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		`SELECT `+usageRecordColsAll+` FROM usage_records WHERE holder_subject = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		subject, after, pageLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: list usage records: %w", err)

@@ -12,12 +12,12 @@ import (
 )
 
 const regionCols = `code, name, anchor_pem, trust_url, created_at, bundle_jws, bundle_issued_at, bundle_expires_at,
-	next_fetch_at, last_attempt_at, last_success_at, last_error, failures, updated_at`
+	next_fetch_at, last_attempt_at, last_success_at, last_error, failures, updated_at, receipts_since`
 
 func scanRegion(r interface{ Scan(...any) error }) (store.Region, error) {
 	var x store.Region
 	err := r.Scan(&x.Code, &x.Name, &x.AnchorPEM, &x.TrustURL, &x.CreatedAt, &x.BundleJWS, &x.BundleIssuedAt, &x.BundleExpiresAt,
-		&x.NextFetchAt, &x.LastAttemptAt, &x.LastSuccessAt, &x.LastError, &x.Failures, &x.UpdatedAt)
+		&x.NextFetchAt, &x.LastAttemptAt, &x.LastSuccessAt, &x.LastError, &x.Failures, &x.UpdatedAt, &x.ReceiptsSince)
 	return x, err
 }
 
@@ -194,4 +194,54 @@ func (q *Queries) RegionsVersion(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("store: regions version: %w", err)
 	}
 	return b.String(), nil
+}
+
+const receiptCols = `id, region_code, at, org, org_uscc, org_unit, operator, item_code, item_name, business_code, purpose,
+	certificate_id, code_kind, code_subject, channel, result`
+
+// AddUsageReceipt implements store.RegionQueries.
+func (q *Queries) AddUsageReceipt(ctx context.Context, r store.UsageReceipt) error {
+	_, err := q.db.Exec(ctx, `INSERT INTO region_usage_receipts (`+receiptCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		r.ID, r.RegionCode, r.At, r.Org, r.OrgUSCC, r.OrgUnit, r.Operator, r.ItemCode, r.ItemName, r.BusinessCode, r.Purpose,
+		r.CertificateID, r.CodeKind, r.CodeSubject, r.Channel, r.Result)
+	if err != nil {
+		return fmt.Errorf("store: add usage receipt: %w", err)
+	}
+	return nil
+}
+
+// ListUsageReceipts implements store.RegionQueries.
+func (q *Queries) ListUsageReceipts(ctx context.Context, region, after string, limit int) ([]store.UsageReceipt, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+receiptCols+` FROM region_usage_receipts WHERE region_code = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		region, after, pageLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: list usage receipts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.UsageReceipt
+	for rows.Next() {
+		var r store.UsageReceipt
+		if err := rows.Scan(&r.ID, &r.RegionCode, &r.At, &r.Org, &r.OrgUSCC, &r.OrgUnit, &r.Operator, &r.ItemCode, &r.ItemName,
+			&r.BusinessCode, &r.Purpose, &r.CertificateID, &r.CodeKind, &r.CodeSubject, &r.Channel, &r.Result); err != nil {
+			return nil, fmt.Errorf("store: list usage receipts: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list usage receipts: %w", err)
+	}
+	return out, nil
+}
+
+// SetReceiptsSince implements store.RegionQueries.
+func (q *Queries) SetReceiptsSince(ctx context.Context, code, since string) error {
+	n, err := q.db.Exec(ctx, `UPDATE regions SET receipts_since = $2 WHERE code = $1`, code, since)
+	if err != nil {
+		return fmt.Errorf("store: set receipts since: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: set receipts since: %w", store.ErrNotFound)
+	}
+	return nil
 }

@@ -34,3 +34,13 @@ func (s *Store) PutRegionList(ctx context.Context, code string, l store.RegionLi
 func (s *Store) PruneRegionLists(ctx context.Context, code string, keep []string) error {
 	return s.write(ctx, func(q store.Queries) error { return q.PruneRegionLists(ctx, code, keep) })
 }
+
+// AddUsageReceipt implements store.RegionQueries.
+func (s *Store) AddUsageReceipt(ctx context.Context, r store.UsageReceipt) error {
+	return s.write(ctx, func(q store.Queries) error { return q.AddUsageReceipt(ctx, r) })
+}
+
+// SetReceiptsSince implements store.RegionQueries.
+func (s *Store) SetReceiptsSince(ctx context.Context, code, since string) error {
+	return s.write(ctx, func(q store.Queries) error { return q.SetReceiptsSince(ctx, code, since) })
+}

@@ -22,6 +22,7 @@
     key_compromised: "签发密钥已被报告泄露",
     wrong_role: "签发密钥的用途不符",
     key_not_trusted_for_type: "发证机构无权签发此类证照",
+    key_not_trusted_for_region: "互认地区的密钥无权为该地区签发证照",
     key_retired: "签发密钥已退役",
     key_not_yet_valid: "签发时签发密钥尚未生效",
     expired: "已过期",
@@ -61,6 +62,7 @@
 
   let verifierReady = false;
   let bundle = null; // {issued_at, next_update, expires_at, fresh}
+  let homeRegion = ""; // the home bundle's region code (区域互认)
   let refreshTimer = 0;
 
   // --- status lines ---
@@ -116,18 +118,35 @@
   }
 
   function listPath(ref) {
-    return "/v1/status-lists/" + encodeURIComponent(ref.id) + "?sm3=" + encodeURIComponent(ref.sm3);
+    const base = ref.region ? "/v1/regions/" + encodeURIComponent(ref.region) + "/status-lists/" : "/v1/status-lists/";
+    return base + encodeURIComponent(ref.id) + "?sm3=" + encodeURIComponent(ref.sm3);
   }
 
-  // fetchLists hands the verifier the status lists refs name; a list that
-  // cannot be had leaves codes that need it unknown.
+  // fetchLists hands the verifier the status lists refs name (a peer
+  // region's when ref.region is set); a list that cannot be had leaves
+  // codes that need it unknown.
   async function fetchLists(refs) {
     await Promise.all(refs.map(async (ref) => {
       try {
         const data = await fetchData(listPath(ref), true);
-        globalThis.suishenVerifier.addList(ref.id, data.text);
+        if (ref.region) globalThis.suishenVerifier.addPeerList(ref.region, ref.id, data.text);
+        else globalThis.suishenVerifier.addList(ref.id, data.text);
       } catch (_) {
         // offline and never fetched: unknown until the network returns
+      }
+    }));
+  }
+
+  // loadPeers loads the bundles of the peer regions the home bundle
+  // endorses (区域互认), as this node relays them, and their lists.
+  async function loadPeers(peers) {
+    await Promise.all((peers || []).map(async (p) => {
+      try {
+        const data = await fetchData("/v1/regions/" + encodeURIComponent(p.code) + "/trust");
+        const info = JSON.parse(globalThis.suishenVerifier.loadPeer(p.code, data.text));
+        if (info.ok) await fetchLists(info.status_lists.filter((ref) => !ref.held).map((ref) => ({ ...ref, region: p.code })));
+      } catch (_) {
+        // a peer that cannot be had: its codes stay unknown
       }
     }));
   }
@@ -154,6 +173,8 @@
       if (info.ok) {
         // Every list now, not when a code needs it: the network may be gone by then.
         await fetchLists(info.status_lists.filter((ref) => !ref.held));
+        homeRegion = (info.region && info.region.code) || "";
+        await loadPeers(info.peers);
         if (data.fresh) pruneLists(info.status_lists);
         bundle = { issued_at: info.issued_at, next_update: info.next_update, expires_at: info.expires_at, fresh: data.fresh };
         wait = Math.min(Math.max(Date.parse(info.next_update) - Date.now(), 30000), 300000);
@@ -189,7 +210,8 @@
     box.className = "result " + r.result;
     $("verdict").textContent = (r.result === "valid" ? "✓ " : r.result === "invalid" ? "✗ " : "? ") + VERDICTS[r.result];
     $("subject").textContent = (r.subject && r.subject.masked) || "";
-    $("kind").textContent = KINDS[r.kind] || "";
+    $("kind").textContent = (KINDS[r.kind] || "") +
+      (r.region && r.region.code !== homeRegion ? "（互认地区：" + (r.region.name || r.region.code) + "）" : "");
     // A copy (加注件) says whom it was made for and why.
     const copy = r.copy;
     $("copy").hidden = !copy;

@@ -64,7 +64,7 @@ self.addEventListener("fetch", (event) => {
     // a list by its digest never changes
     event.respondWith((async () => (await caches.match(url.pathname + url.search, { cacheName: DATA })) ||
       networkFirst(request, DATA, url.pathname + url.search))());
-  } else if (url.pathname === "/v1/trust" || url.pathname.startsWith("/v1/status-lists/")) {
+  } else if (url.pathname === "/v1/trust" || url.pathname.startsWith("/v1/status-lists/") || url.pathname.startsWith("/v1/regions/")) {
     event.respondWith(networkFirst(request, DATA, url.pathname + url.search));
   }
 });
