@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TxRollback", testTxRollback},
 		{"TxPanic", testTxPanic},
 		{"TxRetry", testTxRetry},
+		{"Regions", testRegions},
 		{"TxRetryExhausted", testTxRetryExhausted},
 		{"TxNoRetryOnOtherErrors", testTxNoRetryOnOtherErrors},
 		{"ConcurrentTxWriters", testConcurrentTxWriters},
