@@ -423,6 +423,9 @@ func (s *Server) copyPage(c *echo.Context) error {
 			page.Fields = append(page.Fields, web.CopyField{Label: f.Label, Value: fmt.Sprint(v)})
 		}
 	}
+	if r.Method == http.MethodHead { // nothing of the face is sent: no use to record
+		return site.RenderCopy(w, r, http.StatusOK, page)
+	}
 	if err := s.usage(ctx, store.UsageRecord{HolderSubject: cp.HolderSubject, Org: cp.RecipientOrg, OrgUSCC: cp.RecipientUSCC,
 		Operator: "加注件页面", Purpose: cp.Purpose, CertificateID: cp.CertificateID, CodeKind: "copy", Channel: "copy",
 		Result: "success", Detail: "加注件 " + cp.ID + " page shown"}); err != nil {

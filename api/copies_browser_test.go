@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -68,4 +69,37 @@ func TestCopyPageInBrowser(t *testing.T) {
 	if pages := regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(pdf, -1); len(pages) != 1 || len(boxes) != 1 {
 		t.Fatalf("the printed copy is not one A4 page: %d pages, media boxes %q", len(pages), regexp.MustCompile(`/MediaBox \[[^\]]*\]`).FindAll(pdf, -1))
 	}
+}
+
+// The scanner page reads a copy code with the camera, verifies it in the
+// page, and says in Chinese whom the copy is for and why.
+func TestScanShowsCopy(t *testing.T) {
+	h := newHarness(t, teststore.Backends()[0].Open(t))
+	_, base := scanHarness(t, h)
+	_, dep := h.department(uscc2)
+	_, gw := h.app("identity-gateway")
+	cert := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("CPS-1")))
+	hol := h.holder(gw)
+	cp := h.must(201, h.do("POST", "/v1/me/certificates/"+cert["id"].(string)+"/copies", hol, copyBody(time.Now().Add(7*24*time.Hour))))
+
+	cam := filepath.Join(t.TempDir(), "camera.y4m")
+	writeY4M(t, cam, cp["code"].(string))
+	ctx := scanBrowser(t, cam)
+	step(t, ctx, "open /scan", chromedp.Navigate(base+"/scan"))
+	waitFor(t, ctx, "the verifier and the trust bundle", `document.body.dataset.ready === "1"`)
+	step(t, ctx, "start the camera", chromedp.Click("#camera-start"))
+	waitFor(t, ctx, "a result", `document.getElementById("result").dataset.result`)
+	if r, subject, kind, reasons := resultOf(t, ctx); r != "valid" || subject != "张*" || kind != "加注件（证照复印件）" {
+		t.Fatalf("copy code: %q %q %q %q", r, subject, kind, reasons)
+	}
+	got := eval[map[string]string](t, ctx, `({hidden: String(document.getElementById("copy").hidden),
+		annotation: document.getElementById("copy-annotation").textContent, recipient: document.getElementById("copy-recipient").textContent,
+		purpose: document.getElementById("copy-purpose").textContent, expires: document.getElementById("copy-expires").textContent,
+		labels: [...document.querySelectorAll("#copy dt")].map(d => d.textContent).join(",")})`)
+	if got["hidden"] != "false" || got["annotation"] != "仅供某某银行上海分行办理个人贷款使用" || !strings.Contains(got["recipient"], "某某银行上海分行") ||
+		!strings.Contains(got["recipient"], copyRecipientUSCC) || got["purpose"] != "办理个人贷款" || got["expires"] == "" || got["labels"] != "加注,仅供,用途,有效期至" {
+		t.Fatalf("the copy on /scan: %v", got)
+	}
+	noSeriousViolations(t, ctx, "/scan showing a copy")
+	noIdentity(t, ctx, "/scan showing a copy")
 }
