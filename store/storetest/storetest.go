@@ -90,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentStatusChanges", testConcurrentStatusChanges},
 		{"StatusLists", testStatusLists},
 		{"Benefits", testBenefits},
+		{"Copies", testCopies},
 		{"StatusEntries", testStatusEntries},
 		{"SignedStatusLists", testSignedStatusLists},
 		{"NextStatusSlots", testNextStatusSlots},
