@@ -15,7 +15,7 @@ work=$(mktemp -d)
 cleanup() { kill "${srv:-0}" 2>/dev/null || true; wait 2>/dev/null || true; psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 export SUISHEN_DATABASE_URL="$PG/$DB?sslmode=disable" SUISHEN_ADMIN_TOKEN=bench-admin-token-0123456789abcdef0123
-export SUISHEN_MASTER_KEY=00112233445566778899aabbccddeeff SUISHEN_ADDR=127.0.0.1:18089 SUISHEN_LOG_LEVEL=warn
+export SUISHEN_MASTER_KEY=00112233445566778899aabbccddeeff SUISHEN_ADDR=127.0.0.1:${BENCH_PORT:-18089} SUISHEN_LOG_LEVEL=warn
 export SUISHEN_REQUEST_TIMEOUT=600s
 go build -o "$work/suishen" ./cmd/suishen && go build -o "$work/load" ./tools/load
 "$work/suishen" serve >"$work/serve.log" 2>&1 & srv=$!
