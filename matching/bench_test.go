@@ -137,3 +137,55 @@ func BenchmarkIncremental(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIssuanceOutbox: what the outbox adds to an issuing transaction
+// — the certificate alone, and the certificate with its outbox event,
+// alternating (so that load on the machine falls on both alike) — as
+// percentiles of b.N transactions each, one at a time.
+//
+//	TEST_DATABASE_URL=… go test ./matching -run '^$' -bench IssuanceOutbox -benchtime 500x
+func BenchmarkIssuanceOutbox(b *testing.B) {
+	for _, be := range teststore.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			st := be.Open(b)
+			population(b, st, 2000)
+			ctx := context.Background()
+			pct := func(lat []time.Duration, p int) float64 {
+				sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+				return float64(lat[len(lat)*p/100].Microseconds())
+			}
+			n := 100000
+			without, with := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
+			one := func(withEvent bool) {
+				n++
+				c := oneCard(b, fmt.Sprintf("sub-x%09d", n), "1950-01-01", "310117", n)
+				t0 := time.Now()
+				if err := st.InTx(ctx, func(q store.Queries) error {
+					if err := q.CreateCertificate(ctx, c); err != nil {
+						return err
+					}
+					if !withEvent {
+						return nil
+					}
+					return q.AddBenefitEvents(ctx, []store.BenefitEvent{{HolderSubject: c.HolderSubject, TypeCode: c.TypeCode, CreatedAt: c.IssuedAt}})
+				}); err != nil {
+					b.Fatal(err)
+				}
+				if withEvent {
+					with = append(with, time.Since(t0))
+				} else {
+					without = append(without, time.Since(t0))
+				}
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				one(i%2 == 0)
+				one(i%2 != 0)
+			}
+			b.ReportMetric(pct(without, 50), "plain-p50-µs")
+			b.ReportMetric(pct(without, 99), "plain-p99-µs")
+			b.ReportMetric(pct(with, 50), "outbox-p50-µs")
+			b.ReportMetric(pct(with, 99), "outbox-p99-µs")
+		})
+	}
+}
