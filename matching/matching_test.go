@@ -2,10 +2,13 @@ package matching
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
 
+	"github.com/suishen/suishen/benefits"
+	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/store"
 	"github.com/suishen/suishen/store/teststore"
 )
@@ -311,6 +314,52 @@ func TestOlderEvaluationNeverOverwritesNewer(t *testing.T) {
 				t.Fatalf("a newer evaluation did not offer: %+v", e)
 			}
 			_ = s
+		})
+	}
+}
+
+// TestEarlierPoliciesAreClassified: policies stored before the approval
+// rule (status unchecked) are classified by the rule when a node starts:
+// one over its department's own non-sensitive field is approved, one over
+// another department's sensitive field waits, and neither is matched while
+// unchecked.
+func TestEarlierPoliciesAreClassified(t *testing.T) {
+	for _, be := range teststore.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			st := be.Open(t)
+			ctx := context.Background()
+			s := benchService(t, st)
+			if err := st.CreateDepartment(ctx, store.Department{ID: "d1", Name: "某区公安分局", USCC: "11310000000000000X", Level: "区县级",
+				CertificateTypes: []string{issuer.TypeResidentIDCard}, CreatedAt: s.now()}); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []struct{ code, typ, field, op, value string }{
+				{"OLD-PLAIN", issuer.TypeResidentIDCard, "birth_date", "lte", `"1970-01-01"`},
+				{"OLD-SPY", issuer.TypeDisabilityCard, "disability_level", "eq", `"一级"`},
+			} {
+				spec, _ := json.Marshal(benefits.Policy{Code: p.code, Name: "旧政策", LegalBasis: "某办法", HolderKind: "person", ValidFrom: "2026-01-01",
+					Criteria: []benefits.Criterion{{CertificateType: p.typ, Field: p.field, Op: p.op, Value: json.RawMessage(p.value)}},
+					Benefit:  benefits.Benefit{Description: "某补贴"}})
+				if err := st.CreatePolicy(ctx, store.PolicyRecord{Code: p.code, DepartmentUSCC: "11310000000000000X", Spec: spec,
+					Types: []string{p.typ}, CreatedAt: s.now(), Status: store.PolicyUnchecked}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if sn, err := s.reload(ctx); err != nil || sn.byCode["OLD-PLAIN"] != nil || sn.byCode["OLD-SPY"] != nil {
+				t.Fatalf("an unchecked policy is in the matching snapshot (%v)", err)
+			}
+			if err := s.Seed(ctx); err != nil { // what a node does when it starts
+				t.Fatal(err)
+			}
+			for code, want := range map[string]string{"OLD-PLAIN": store.PolicyApproved, "OLD-SPY": store.PolicyPendingApproval,
+				"EX-ZHONGCAN-31": store.PolicyApproved} {
+				if rec, err := st.GetPolicy(ctx, code); err != nil || rec.Status != want {
+					t.Fatalf("%s: %q (%v), want %q", code, rec.Status, err, want)
+				}
+			}
+			if _, err := s.RequestMatch(ctx, "OLD-SPY"); !errors.Is(err, ErrNotApproved) {
+				t.Fatalf("a match of the pending policy: %v", err)
+			}
 		})
 	}
 }
