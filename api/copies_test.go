@@ -182,6 +182,15 @@ func TestHolderCopies(t *testing.T) {
 		if r := h.do("POST", "/v1/me/certificates/"+sc["id"].(string)+"/copies", hol, copyBody(time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC))); r.Status != 422 || r.problem(t).Errors[0].Code != "after_certificate" {
 			t.Fatalf("copy beyond the certificate: %d %s", r.Status, r.Body)
 		}
+		// The certificate is valid through its valid_until day in China
+		// Standard Time: a copy may last until its end, not a second more.
+		if r := h.do("POST", "/v1/me/certificates/"+sc["id"].(string)+"/copies", hol, copyBody(time.Date(2027, 1, 10, 16, 0, 1, 0, time.UTC))); r.Status != 422 {
+			t.Fatalf("a second past the certificate: %d %s", r.Status, r.Body)
+		}
+		last := h.must(201, h.do("POST", "/v1/me/certificates/"+sc["id"].(string)+"/copies", hol, copyBody(time.Date(2027, 1, 10, 16, 0, 0, 0, time.UTC))))
+		if r := h.offline(t, last["code"].(string)); r.Result != verifier.Valid || !r.ExpiresAt.Equal(time.Date(2027, 1, 10, 16, 0, 0, 0, time.UTC)) {
+			t.Fatalf("a copy until the certificate's end: %+v", r)
+		}
 		// Someone else's certificate is not found; nor is an unknown one.
 		ent := h.must(201, h.do("POST", "/v1/sessions", gw, map[string]any{"kind": "enterprise", "name": "某公司", "id_number": uscc1}))["token"].(string)
 		if r := h.do("POST", "/v1/me/certificates/"+id+"/copies", ent, copyBody(exp)); r.Status != 404 {
