@@ -144,15 +144,22 @@ func (s *soak) codeKID(text string) string {
 }
 
 // judge checks one offline result against what is true for a verifier
-// holding a bundle signed at issued (whole seconds): invalid only for a key
-// whose compromise had begun when the bundle was signed, valid never once
-// the compromise had committed. Unknown is allowed (and counted).
-func (s *soak) judge(it soakItem, r verifier.Result, issued time.Time) {
+// holding a bundle signed at issued (whole seconds) and fetched from
+// fetched on: invalid only for a key whose compromise had begun when the
+// bundle was signed, valid never once the compromise had committed. Unknown
+// is allowed (and counted), except status_list_missing for an item handed
+// out before the verifier asked for its bundle: a verifier that refreshed
+// must be able to fetch every list its bundle pins.
+func (s *soak) judge(it soakItem, r verifier.Result, issued, fetched time.Time) {
 	s.verified.Add(1)
 	w, comp := s.compromisedAt(it.kid)
 	switch r.Result {
 	case verifier.Unknown:
 		s.unknown.Add(1)
+		if it.at.Before(fetched) && r.HasReason(verifier.ReasonStatusListMissing) {
+			s.fail("unknown for %s, handed out at %s, with a bundle asked for at %s: %+v", it.label,
+				it.at.Format("15:04:05.000"), fetched.Format("15:04:05.000"), r.Reasons)
+		}
 		for _, re := range r.Reasons {
 			c, _ := s.unknownWhy.LoadOrStore(re.Code, new(atomic.Int64))
 			c.(*atomic.Int64).Add(1)
@@ -174,15 +181,23 @@ func (s *soak) judge(it soakItem, r verifier.Result, issued time.Time) {
 // soakVerifier is an offline verifier as a scanner runs it: pinned to an
 // anchor, it keeps its last good bundle, takes a newer one when it
 // verifies (re-pinning when it came through an endorsement), and fetches
-// status lists lazily from the node that served the bundle.
+// status lists lazily from the node that served the bundle, keeping those
+// it has by digest (as the scanner page and trustsync do: a new bundle
+// costs a fetch only for the lists that changed) and waiting when a node
+// says 429. (Before, every refresh — a tight loop — fetched every list
+// again: from one address that ran into the public rate limit, and the
+// 429s showed as status_list_missing for half of all checks.)
 type soakVerifier struct {
-	pinned *signing.PublicKey
-	v      *verifier.Verifier
-	issued time.Time
+	cache   *verifier.ListCache
+	pinned  *signing.PublicKey
+	v       *verifier.Verifier
+	issued  time.Time
+	fetched time.Time // when the bundle in v was asked for
 }
 
 func (s *soak) refresh(sv *soakVerifier) {
 	h := s.node()
+	fetched := time.Now()
 	r := s.call(h, "GET", "/v1/trust", "", nil)
 	if r.Status != 200 {
 		return
@@ -197,7 +212,19 @@ func (s *soak) refresh(sv *soakVerifier) {
 	if b.IssuedAt.Before(sv.issued) {
 		return
 	}
-	v, err := verifier.New(string(r.Body), sv.pinned, verifier.Options{Lists: h.listSource(s.t)})
+	v, err := verifier.New(string(r.Body), sv.pinned, verifier.Options{Cache: sv.cache, Lists: verifier.ListSourceFunc(func(ref trust.StatusListRef) (string, error) {
+		for attempt := 0; ; attempt++ {
+			r := h.do("GET", "/v1/status-lists/"+ref.ID+"?sm3="+ref.SM3, "", nil)
+			switch {
+			case r.Status == 200:
+				return string(r.Body), nil
+			case r.Status == 429 && attempt < 20:
+				time.Sleep(100 * time.Millisecond)
+			default:
+				return "", fmt.Errorf("status list %s: HTTP %d %s", ref.ID, r.Status, r.Body)
+			}
+		}
+	})})
 	if err != nil {
 		s.fail("verifier.New: %v", err)
 		return
@@ -210,7 +237,7 @@ func (s *soak) refresh(sv *soakVerifier) {
 			}
 		}
 	}
-	sv.v, sv.issued = v, b.IssuedAt
+	sv.v, sv.issued, sv.fetched = v, b.IssuedAt, fetched
 }
 
 // TestSoakKeyEvents: two nodes on one database issue certificates and
@@ -333,7 +360,7 @@ func TestSoakKeyEvents(t *testing.T) {
 					s.fail("anchor: %v", err)
 					return
 				}
-				sv := &soakVerifier{pinned: pub}
+				sv := &soakVerifier{pinned: pub, cache: verifier.NewListCache()}
 				for running() {
 					s.refresh(sv)
 					if sv.v == nil {
@@ -346,7 +373,7 @@ func TestSoakKeyEvents(t *testing.T) {
 						} else {
 							r = sv.v.VerifyCode(it.text)
 						}
-						s.judge(it, r, sv.issued)
+						s.judge(it, r, sv.issued, sv.fetched)
 					}
 				}
 			})

@@ -110,6 +110,19 @@ func (s *Service) ensureSigned(ctx context.Context, in store.StatusListInfo, anc
 	if StaleList(in, anchor.KeyID(), now) == "" {
 		return in, nil
 	}
+	// Fail closed: never sign with an anchor compromised on another node.
+	// And judge again with the confirmed anchor: a node whose view of the
+	// anchor was stale (rotated on another node) takes a list already
+	// signed by the new anchor for "anchor changed"; signing it again
+	// would make the form that bundles just pinned unfetchable
+	// (status_list_missing) for no change at all.
+	anchor, err := s.Keys.ConfirmedSigner(ctx, store.RoleAnchor, "")
+	if err != nil {
+		return in, err
+	}
+	if StaleList(in, anchor.KeyID(), now) == "" {
+		return in, nil
+	}
 	entries, err := s.Store.StatusEntries(ctx, in.ID)
 	if err != nil {
 		return in, err
@@ -122,10 +135,6 @@ func (s *Service) ensureSigned(ctx context.Context, in store.StatusListInfo, anc
 	}
 	p, err := issuer.NewStatusListPayload(l, now, now.Add(StatusListLifetime))
 	if err != nil {
-		return in, err
-	}
-	// Fail closed: never sign with an anchor compromised on another node.
-	if anchor, err = s.Keys.ConfirmedSigner(ctx, store.RoleAnchor, ""); err != nil {
 		return in, err
 	}
 	jws, err := issuer.SignStatusList(anchor, p)
