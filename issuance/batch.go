@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/suishen/suishen/audit"
@@ -165,6 +167,14 @@ func (s *Service) SaveBatch(ctx context.Context, pb *PreparedBatch, actor Actor)
 	for j := range pb.prepared {
 		recs[j] = pb.prepared[j].Record
 	}
+	// Stored in identifier order: four of the certificate table's indexes
+	// (the identifier, the serial, the issuer's and the key's) lead with
+	// the identifier after a prefix the batch shares, and opaque serials
+	// make the identifiers of consecutive numbers land anywhere in them.
+	// In order, the batch walks each of those indexes once, left to right,
+	// instead of jumping between its pages (docs/performance.md).
+	sorted := slices.Clone(recs)
+	slices.SortFunc(sorted, func(a, b store.Certificate) int { return strings.Compare(a.ID, b.ID) })
 	var inserted []string
 	kids := map[string]bool{}
 	for _, r := range recs {
@@ -177,7 +187,7 @@ func (s *Service) SaveBatch(ctx context.Context, pb *PreparedBatch, actor Actor)
 			}
 		}
 		var err error
-		if inserted, err = q.CreateCertificates(ctx, recs); err != nil {
+		if inserted, err = q.CreateCertificates(ctx, sorted); err != nil {
 			return err
 		}
 		if len(inserted) == 0 {

@@ -148,6 +148,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",
 		"_pragma=synchronous(NORMAL)",
+		// A page cache of up to 64 MiB for the one writer (the default is
+		// 2 MiB), and statement journals in memory: a batch of certificates
+		// touches a leaf page of each of the certificate table's indexes
+		// per row, at random places (serials are opaque), and with the
+		// default cache the writer spilled dirty pages to the journal and
+		// read them back mid-transaction (docs/performance.md, bulk import).
+		// The cache grows only as pages are used.
+		"_pragma=cache_size(-65536)",
+		"_pragma=temp_store(MEMORY)",
 	}, "&"))
 	if err != nil {
 		return nil, fmt.Errorf("store: sqlite: open: %w", err)
