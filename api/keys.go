@@ -61,7 +61,7 @@ func (s *Server) jwks(c *echo.Context) error {
 
 // trustBundle serves the signed bundle as application/jose with an ETag.
 func (s *Server) trustBundle(c *echo.Context) error {
-	pub, err := s.pub.Current(c.Request().Context())
+	pub, err := s.pub.CurrentChecked(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -64,3 +64,25 @@ func TestAnchorRotationKeepsPinnedListsFetchable(t *testing.T) {
 		}
 	})
 }
+
+// TestNewListInNextBundleFromAnyNode: the bundle a verifier fetches from
+// node B right after node A handed out the first certificate or code of a
+// new status list references that list (before: node B checked for list
+// changes at most once a second, so for up to a second its bundle lacked the
+// list and the verifier answered unknown, status_list_missing, until its
+// next refresh).
+func TestNewListInNextBundleFromAnyNode(t *testing.T) {
+	twoNodes(t, func(t *testing.T, a, b *harness) {
+		_, dep := a.department(uscc2)
+		_, venue := a.venue()
+		bundleRefs(t, b) // node B has built and checked its bundle just now
+		a.must(201, a.do("POST", "/v1/certificates", dep, idCardBody("N-1")))
+		a.must(200, a.do("GET", "/v1/venue/code", venue, nil))
+		refs := bundleRefs(t, b)
+		for _, id := range []string{"c" + typeIDCard + "-0", "v-0"} {
+			if _, ok := refs[id]; !ok {
+				t.Errorf("node B's bundle lacks %s, made on node A before the bundle was asked for", id)
+			}
+		}
+	})
+}

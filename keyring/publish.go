@@ -34,7 +34,7 @@ type Publisher struct {
 	// StatusLists returns the status lists to carry (nil: none yet).
 	StatusLists func(ctx context.Context) ([]trust.StatusListRef, error)
 	// StatusVersion changes whenever a status list changes (nil: never);
-	// it is checked at most once a second.
+	// Current checks it at most once a second, CurrentChecked every time.
 	StatusVersion func(ctx context.Context) (string, error)
 	// Region is the region this node serves (区域互认); nil: none stated.
 	Region *trust.Region
@@ -126,8 +126,23 @@ func (p *Publisher) JWKS(ctx context.Context) (trust.JWKS, error) {
 }
 
 // Current returns the signed bundle, re-signing it when keys changed or it
-// is older than Refresh.
+// is older than Refresh. Status lists changed or created on another node
+// show within a second.
 func (p *Publisher) Current(ctx context.Context) (*Published, error) {
+	return p.current(ctx, false)
+}
+
+// CurrentChecked is Current for the bundle handed to verifiers
+// (GET /v1/trust): it always asks StatusVersion (one read of the list
+// index), so a bundle fetched after a certificate or code was handed out
+// references its status list even when another node made that list less
+// than a second ago (before: status_list_missing at the verifier until its
+// next refresh).
+func (p *Publisher) CurrentChecked(ctx context.Context) (*Published, error) {
+	return p.current(ctx, true)
+}
+
+func (p *Publisher) current(ctx context.Context, check bool) (*Published, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stale.Swap(false) {
@@ -135,7 +150,7 @@ func (p *Publisher) Current(ctx context.Context) (*Published, error) {
 	}
 	now := p.now().UTC().Truncate(time.Second)
 	v := p.Ring.Version()
-	if p.StatusVersion != nil && (p.cached == nil || now.Sub(p.statusChecked) >= time.Second) {
+	if p.StatusVersion != nil && (check || p.cached == nil || now.Sub(p.statusChecked) >= time.Second) {
 		sv, err := p.StatusVersion(ctx)
 		if err != nil {
 			return nil, err
