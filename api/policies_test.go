@@ -53,7 +53,8 @@ func personSession(h *harness, idNumber string) string {
 func fullMatch(h *harness, dept, policy string) map[string]any {
 	h.t.Helper()
 	q := h.must(202, h.do("POST", "/v1/policies/"+policy+"/match", dept, nil))
-	if q["status"] != "queued" && q["status"] != "running" {
+	// The answer reads the job as it is: a fast worker may have finished it.
+	if q["status"] != "queued" && q["status"] != "running" && q["status"] != "done" {
 		h.t.Fatalf("queued match: %v", q)
 	}
 	h.settle()
