@@ -237,9 +237,11 @@ func (s *Sealer) checkpoint(ctx context.Context, force bool) error {
 		}
 		return nil
 	}
+	empty := false
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
 		head, err := q.LastAuditSeal(ctx)
 		if errors.Is(err, store.ErrNotFound) {
+			empty = true
 			return nil
 		}
 		if err != nil {
@@ -266,7 +268,11 @@ func (s *Sealer) checkpoint(ctx context.Context, force bool) error {
 	if err != nil {
 		return fmt.Errorf("audit: checkpoint: %w", err)
 	}
-	s.lastCheckpoint = now
+	if !empty {
+		// Nothing sealed yet is nothing covered: the first seal gets its
+		// checkpoint at once, not a minute after a fresh node started.
+		s.lastCheckpoint = now
+	}
 	return nil
 }
 
