@@ -307,16 +307,41 @@ func (s *Server) setDepartmentTypes(c *echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
 	var d store.Department
+	var sentBack []string
 	at := s.now().UTC().Truncate(time.Microsecond)
 	err := s.store.InTx(ctx, func(q store.Queries) error {
+		before, err := q.GetDepartment(ctx, id)
+		if err != nil {
+			return err
+		}
 		if err := q.SetDepartmentTypes(ctx, id, req.CertificateTypes, at); err != nil {
 			return err
 		}
-		var err error
 		if d, err = q.GetDepartment(ctx, id); err != nil {
 			return err
 		}
-		return s.record(ctx, c, q, "department.set_types", "department", id, map[string]any{"certificate_types": req.CertificateTypes})
+		// 免申即享: the department's policies that read a type it lost go
+		// back to the administrator (matching.RecheckDepartment).
+		if s.deps.Benefits != nil {
+			kept := map[string]bool{}
+			for _, t := range d.CertificateTypes {
+				kept[t] = true
+			}
+			var removed []string
+			for _, t := range before.CertificateTypes {
+				if !kept[t] {
+					removed = append(removed, t)
+				}
+			}
+			if sentBack, err = s.deps.Benefits.RecheckDepartment(ctx, q, d, removed, actorOf(c), requestID(c)); err != nil {
+				return err
+			}
+		}
+		detail := map[string]any{"certificate_types": req.CertificateTypes}
+		if len(sentBack) > 0 {
+			detail["policies_pending_approval"] = sentBack
+		}
+		return s.record(ctx, c, q, "department.set_types", "department", id, detail)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound("department")
@@ -326,6 +351,9 @@ func (s *Server) setDepartmentTypes(c *echo.Context) error {
 	}
 	s.auth.forget(id)
 	s.pub.Invalidate()
+	if len(sentBack) > 0 {
+		s.deps.Benefits.Refresh(ctx)
+	}
 	return c.JSON(http.StatusOK, viewDepartment(d))
 }
 

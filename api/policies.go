@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -30,6 +31,7 @@ func (s *Server) policyRoutes() []route {
 		{Method: http.MethodGet, Path: "/v1/policies/{code}/entitlements", Summary: "The policy's entitlements (its department): masked names, status, evidence; never identity numbers", Tag: "benefits", Access: deptOnly, Handler: s.policyEntitlements, Response: entitlementList{}, Status: 200, Query: []string{"limit", "cursor"}},
 		{Method: http.MethodGet, Path: "/v1/me/entitlements", Summary: "The holder's entitlements (benefits offered without an application)", Tag: "holders", Access: holderOnly, Handler: s.myEntitlements, Response: entitlementList{}, Status: 200, Query: []string{"limit", "cursor"}},
 		{Method: http.MethodPost, Path: "/v1/admin/policies/{code}/approve", Summary: "Approve a policy that reads sensitive fields or other departments' certificate types; its first full match starts in the background", Tag: "admin", Access: adminOnly, Handler: s.approvePolicy, Response: policyView{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/admin/policies/{code}/reject", Summary: "Reject a policy pending approval, with a reason shown to the public; it never matches and its department cannot run it (409 when it is not pending)", Tag: "admin", Access: adminOnly, Handler: s.rejectPolicy, Request: policyRejectRequest{}, Response: policyView{}, Status: 200},
 		{Method: http.MethodPost, Path: "/v1/me/entitlements/{id}/decline", Summary: "Decline an entitlement; a later match does not offer it again", Tag: "holders", Access: holderOnly, Handler: s.declineEntitlement, Response: entitlementView{}, Status: 200},
 	}
 }
@@ -37,7 +39,9 @@ func (s *Server) policyRoutes() []route {
 type policyView struct {
 	benefits.Policy
 	DepartmentUSCC  string     `json:"department_uscc" doc:"The department that made the policy." example:"11100000000013338W"`
-	Status          string     `json:"status" doc:"approved, or pending_approval: the criteria read a sensitive field or a type the department does not issue, so the administrator must approve the policy before anyone is matched." enum:"approved,pending_approval" example:"approved"`
+	Status          string     `json:"status" doc:"approved; pending_approval: the criteria read a sensitive field or a type the department does not issue (at creation, or again after the administrator removed a type the policy reads from the department), so nobody is matched until the administrator approves it; rejected: the administrator refused it (status_reason says why) and it never matches." enum:"approved,pending_approval,rejected" example:"approved"`
+	StatusReason    string     `json:"status_reason" doc:"Why the policy is in its status: the administrator's reason for a rejection, or why it waits for approval; empty when approved." example:"依据不足：未附区政府批复"`
+	StatusChangedAt *time.Time `json:"status_changed_at" doc:"When the status last changed (creation, approval, rejection, or the return to pending_approval)."`
 	CriteriaInWords []string   `json:"criteria_in_words" doc:"The criteria, in words." example:"[\"年龄满70周岁\"]"`
 	CreatedAt       time.Time  `json:"created_at" doc:"When it was made." example:"2026-12-01T08:00:00Z"`
 	ApprovedAt      *time.Time `json:"approved_at" doc:"When it was approved (at creation when within the department's scope); null while pending."`
@@ -55,12 +59,18 @@ type matchView struct {
 	Read        int64      `json:"holders_read" doc:"Holders whose certificates were read so far." example:"1200"`
 	Eligible    int64      `json:"eligible" doc:"Of them, how many qualify." example:"87"`
 	Withdrawn   int64      `json:"withdrawn" doc:"Offers withdrawn because the holder no longer qualifies (known when the match finishes)." example:"2"`
-	Error       string     `json:"error,omitempty" doc:"Why it failed."`
+	Error       string     `json:"error,omitempty" doc:"Why it failed, and whether it is retried."`
+	Attempts    int        `json:"failed_attempts" doc:"How many runs of the match failed since it was last requested; a failed match is retried automatically with a growing delay (1, 2, 4 … minutes, at most 1 hour) until 8 runs have failed." example:"0"`
+	NextRetryAt *time.Time `json:"next_retry_at" doc:"When the background worker runs a failed match again; null when no retry is scheduled (not failed, or it gave up: then only a new request starts it)."`
+}
+
+type policyRejectRequest struct {
+	Reason string `json:"reason" doc:"Why the policy is rejected: shown to the public with the policy and recorded in the audit log." example:"依据不足：未附区政府批复"`
 }
 
 func viewMatch(m store.MatchJob) *matchView {
 	return &matchView{Status: m.Status, RequestedAt: m.RequestedAt, StartedAt: m.StartedAt, FinishedAt: m.FinishedAt,
-		Read: m.Read, Eligible: m.Eligible, Withdrawn: m.Withdrawn, Error: m.Error}
+		Read: m.Read, Eligible: m.Eligible, Withdrawn: m.Withdrawn, Error: m.Error, Attempts: m.Attempts, NextRetryAt: m.NextRetryAt}
 }
 
 type policyList struct {
@@ -97,11 +107,15 @@ func (s *Server) viewPolicy(c *echo.Context, rec store.PolicyRecord) (policyView
 		return policyView{}, err
 	}
 	status := rec.Status
-	if status != store.PolicyApproved {
+	if status != store.PolicyApproved && status != store.PolicyRejected {
 		status = store.PolicyPendingApproval // unchecked: classified when a node starts
 	}
-	v := policyView{Policy: p, DepartmentUSCC: rec.DepartmentUSCC, Status: status, CreatedAt: rec.CreatedAt, ApprovedAt: rec.ApprovedAt,
+	v := policyView{Policy: p, DepartmentUSCC: rec.DepartmentUSCC, Status: status, StatusReason: rec.StatusReason,
+		StatusChangedAt: rec.StatusChangedAt, CreatedAt: rec.CreatedAt, ApprovedAt: rec.ApprovedAt,
 		MatchedAt: rec.MatchedAt, CriteriaInWords: []string{}}
+	if status != store.PolicyApproved {
+		v.ApprovedAt = nil // approved before, then sent back for approval
+	}
 	if pr := who(c); pr.Kind == store.KindAdmin || (pr.Kind == store.KindDepartment && pr.USCC == rec.DepartmentUSCC) {
 		v.Match = viewMatch(rec.Match)
 	}
@@ -130,6 +144,14 @@ func policyProblem(err error) error {
 	case errors.Is(err, matching.ErrNotApproved):
 		p := problem(http.StatusConflict, "policy_not_approved", "the policy awaits the administrator's approval; nobody is matched before")
 		p.Errors = []FieldError{{Field: "status", Code: "policy_not_approved", Detail: p.Detail}}
+		return p
+	case errors.Is(err, matching.ErrRejected):
+		p := problem(http.StatusConflict, "policy_rejected", "the administrator rejected the policy (status_reason says why); it is never matched")
+		p.Errors = []FieldError{{Field: "status", Code: "policy_rejected", Detail: p.Detail}}
+		return p
+	case errors.Is(err, matching.ErrNotPending):
+		p := problem(http.StatusConflict, "policy_not_pending", "only a policy pending approval can be rejected")
+		p.Errors = []FieldError{{Field: "status", Code: "policy_not_pending", Detail: p.Detail}}
 		return p
 	}
 	return err
@@ -237,6 +259,31 @@ func (s *Server) approvePolicy(c *echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, v)
+}
+
+// maxPolicyReason bounds a rejection's reason.
+const maxPolicyReason = 500
+
+// rejectPolicy is the administrator refusing a pending policy.
+func (s *Server) rejectPolicy(c *echo.Context) error {
+	var req policyRejectRequest
+	if _, err := readBody(c, &req); err != nil {
+		return err
+	}
+	var v checks
+	v.text("reason", req.Reason, maxPolicyReason)
+	if err := v.err(); err != nil {
+		return err
+	}
+	rec, err := s.deps.Benefits.Reject(c.Request().Context(), c.Param("code"), strings.TrimSpace(req.Reason), actorOf(c), requestID(c))
+	if err != nil {
+		return policyProblem(err)
+	}
+	pv, err := s.viewPolicy(c, rec)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pv)
 }
 
 func (s *Server) entitlementViews(ctx context.Context) func(store.Entitlement) (entitlementView, error) {

@@ -45,6 +45,8 @@ var (
 	ErrNotYours    = errors.New("matching: no such entitlement of this holder")
 	ErrNotApproved = errors.New("matching: the policy awaits the administrator's approval")
 	ErrBusy        = errors.New("matching: another node is running this policy's match")
+	ErrRejected    = errors.New("matching: the administrator rejected the policy")
+	ErrNotPending  = errors.New("matching: the policy is not pending approval")
 )
 
 // ChannelBenefit is the usage-record channel of matching.
@@ -73,7 +75,15 @@ type Service struct {
 	// Poll is how often the background worker looks for queued matches
 	// and due outbox events besides being kicked (default 2 s).
 	Poll time.Duration
-	Log  *slog.Logger
+	// MaxAttempts is how many times a full match runs before a failure is
+	// final (default 8): after each failed run the background worker
+	// retries it after RetryBase, doubled with every failure and capped at
+	// RetryCap (defaults 1 min and 1 h: 1, 2, 4, … 32, 60 min), on the
+	// domain clock.
+	MaxAttempts int
+	RetryBase   time.Duration
+	RetryCap    time.Duration
+	Log         *slog.Logger
 
 	nodeOnce sync.Once
 	node     string
@@ -131,6 +141,29 @@ func (s *Service) lease() time.Duration {
 		return s.Lease
 	}
 	return 30 * time.Second
+}
+
+func (s *Service) maxAttempts() int {
+	if s.MaxAttempts > 0 {
+		return s.MaxAttempts
+	}
+	return 8
+}
+
+// retryAfter is the backoff after the attempts-th failed run (1-based).
+func (s *Service) retryAfter(attempts int) time.Duration {
+	base, ceiling := s.RetryBase, s.RetryCap
+	if base <= 0 {
+		base = time.Minute
+	}
+	if ceiling <= 0 {
+		ceiling = time.Hour
+	}
+	d := base
+	for i := 1; i < attempts && d < ceiling; i++ {
+		d *= 2
+	}
+	return min(d, ceiling)
 }
 
 func (s *Service) batch() int {
@@ -322,7 +355,8 @@ func (s *Service) create(ctx context.Context, q store.Queries, dept store.Depart
 	}
 	now := s.now()
 	rec := store.PolicyRecord{Code: p.Code, DepartmentUSCC: dept.USCC, Spec: spec, Types: c.Types(), CreatedAt: now,
-		Status: store.PolicyPendingApproval, Match: store.MatchJob{Status: store.MatchNone}}
+		Status: store.PolicyPendingApproval, StatusReason: strings.Join(why, "; "), StatusChangedAt: &now,
+		Match: store.MatchJob{Status: store.MatchNone}}
 	if len(why) == 0 {
 		rec.Status, rec.ApprovedAt = store.PolicyApproved, &now
 		rec.Match = store.MatchJob{Status: store.MatchQueued, RequestedAt: &now}
@@ -343,9 +377,15 @@ func (s *Service) create(ctx context.Context, q store.Queries, dept store.Depart
 	return rec, why, nil
 }
 
-// Approve is the administrator approving a pending policy (audited in q's
-// transaction by the caller); it queues the policy's first full match.
-// Approving an approved policy changes nothing.
+// pending are the statuses that wait for the administrator's decision
+// (an unchecked policy is shown, and decided, as pending).
+var pending = []string{store.PolicyPendingApproval, store.PolicyUnchecked}
+
+// Approve is the administrator approving a pending policy (audited in its
+// transaction); it queues the policy's first full match (for a policy that
+// went back to pending_approval, the match that resumes it). Approving an
+// approved policy changes nothing; a rejected one is ErrRejected (a
+// rejection is final).
 func (s *Service) Approve(ctx context.Context, code string, actor audit.Actor, requestID string) (store.PolicyRecord, error) {
 	var rec store.PolicyRecord
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
@@ -357,8 +397,14 @@ func (s *Service) Approve(ctx context.Context, code string, actor audit.Actor, r
 		if err != nil || rec.Status == store.PolicyApproved {
 			return err
 		}
+		if rec.Status == store.PolicyRejected {
+			return ErrRejected
+		}
 		now := s.now()
-		if err := q.SetPolicyStatus(ctx, code, store.PolicyApproved, &now); err != nil {
+		if ok, err := q.ChangePolicyStatus(ctx, code, pending, store.PolicyApproved, "", now); err != nil || !ok {
+			if err == nil {
+				err = ErrNotPending
+			}
 			return err
 		}
 		if _, err := q.RequestMatch(ctx, code, now); err != nil {
@@ -378,6 +424,111 @@ func (s *Service) Approve(ctx context.Context, code string, actor audit.Actor, r
 	return rec, err
 }
 
+// Reject is the administrator refusing a policy that waits for approval,
+// with a reason the public read shows (audited in its transaction): it never
+// matches, and its department cannot run it. ErrNotPending for a policy that
+// is not pending approval.
+func (s *Service) Reject(ctx context.Context, code, reason string, actor audit.Actor, requestID string) (store.PolicyRecord, error) {
+	var rec store.PolicyRecord
+	err := s.Store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		rec, err = q.GetPolicy(ctx, code)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrUnknown
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		ok, err := q.ChangePolicyStatus(ctx, code, pending, store.PolicyRejected, reason, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNotPending
+		}
+		if _, err := q.AppendAudit(ctx, audit.New(now, actor, "policy.reject", "policy", code, requestID,
+			map[string]any{"department_uscc": rec.DepartmentUSCC, "types": rec.Types, "reason": reason})); err != nil {
+			return err
+		}
+		rec, err = q.GetPolicy(ctx, code)
+		return err
+	})
+	return rec, err
+}
+
+// RecheckDepartment runs in the transaction that changed which certificate
+// types a department may issue (dept as changed; removed the types it lost):
+// each approved policy of the department that reads a removed type goes back
+// to pending_approval, with the reason, and is audited. Such a policy stops
+// matching (a queued or running full match ends, the outbox skips it, its
+// offers are neither renewed nor withdrawn) until the administrator approves
+// it again, which queues the full match that resumes it. It returns the
+// codes of the policies it sent back; after the transaction commits call
+// Refresh.
+func (s *Service) RecheckDepartment(ctx context.Context, q store.Queries, dept store.Department, removed []string, actor audit.Actor, requestID string) ([]string, error) {
+	if len(removed) == 0 {
+		return nil, nil
+	}
+	lost := map[string]bool{}
+	for _, t := range removed {
+		lost[t] = true
+	}
+	var back []string
+	now := s.now()
+	after := ""
+	for {
+		page, err := q.ListPolicies(ctx, after, 200)
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range page {
+			if rec.DepartmentUSCC != dept.USCC || rec.Status != store.PolicyApproved {
+				continue
+			}
+			var why []string
+			for _, t := range rec.Types {
+				if lost[t] {
+					name := t
+					if ct, ok := s.typeOf(ctx)(t); ok {
+						name = ct.Name + "（" + t + "）"
+					}
+					why = append(why, name+": the department may no longer issue this type")
+				}
+			}
+			if len(why) == 0 {
+				continue
+			}
+			reason := strings.Join(why, "; ")
+			ok, err := q.ChangePolicyStatus(ctx, rec.Code, []string{store.PolicyApproved}, store.PolicyPendingApproval, reason, now)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			if _, err := q.AppendAudit(ctx, audit.New(now, actor, "policy.approval_withdrawn", "policy", rec.Code, requestID,
+				map[string]any{"department_uscc": dept.USCC, "types": rec.Types, "approval_required_because": why})); err != nil {
+				return nil, err
+			}
+			back = append(back, rec.Code)
+		}
+		if len(page) < 200 {
+			break
+		}
+		after = page[len(page)-1].Code
+	}
+	return back, nil
+}
+
+// Refresh makes this node see policy changes committed outside Service's
+// own methods at once (other nodes within 5 s, and their outbox drains
+// before each batch).
+func (s *Service) Refresh(ctx context.Context) {
+	s.invalidate(ctx)
+	s.Kick()
+}
+
 // RequestMatch queues a full match of an approved policy (one that is
 // queued or running already is not started twice) and returns the policy
 // with its match's state.
@@ -388,6 +539,9 @@ func (s *Service) RequestMatch(ctx context.Context, code string) (store.PolicyRe
 	}
 	if err != nil {
 		return rec, err
+	}
+	if rec.Status == store.PolicyRejected {
+		return rec, ErrRejected
 	}
 	if rec.Status != store.PolicyApproved {
 		return rec, ErrNotApproved
@@ -537,8 +691,10 @@ var errLost = errors.New("matching: the match's lease was lost")
 // holder who has a valid certificate of the policy's first type (every
 // qualifying holder has one), a page of whole holders per transaction that
 // also records the page in the job, then withdraws the offers the run did
-// not renew and marks the job done. A failure marks it failed; a cancelled
-// ctx (shutdown) releases the lease so that any node resumes it at once.
+// not renew and marks the job done. A failure marks it failed, and the
+// background worker runs it again after a backoff (retryAfter) until
+// MaxAttempts runs failed; a cancelled ctx (shutdown) releases the lease so
+// that any node resumes it at once.
 func (s *Service) runMatch(ctx context.Context, rec store.PolicyRecord) error {
 	owner := s.nodeID()
 	err := s.matchPages(ctx, rec, owner)
@@ -551,10 +707,19 @@ func (s *Service) runMatch(ctx context.Context, rec store.PolicyRecord) error {
 		_ = s.Store.ReleaseMatch(rctx, rec.Code, owner)
 		return ctx.Err()
 	case err != nil:
-		s.log().Error("benefits: full match failed", "policy", rec.Code, "err", err)
+		attempts, limit := rec.Match.Attempts+1, s.maxAttempts()
+		now := s.now()
+		var next *time.Time
+		why := fmt.Sprintf("the match failed %d of at most %d times (logged on the server); it is no longer retried: request a new match", attempts, limit)
+		if attempts < limit {
+			at := now.Add(s.retryAfter(attempts))
+			next = &at
+			why = fmt.Sprintf("the match failed (attempt %d of %d; logged on the server); it is retried automatically at next_retry_at", attempts, limit)
+		}
+		s.log().Error("benefits: full match failed", "policy", rec.Code, "attempt", attempts, "retry", next != nil, "err", err)
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if ferr := s.Store.FinishMatch(fctx, rec.Code, owner, s.now(), 0, "the match failed; it was logged on the server"); ferr != nil && !errors.Is(ferr, store.ErrConflict) {
+		if ferr := s.Store.FailMatch(fctx, rec.Code, owner, now, why, next); ferr != nil && !errors.Is(ferr, store.ErrConflict) {
 			return errors.Join(err, ferr)
 		}
 		return err
@@ -1029,12 +1194,12 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 }
 
 // WaitIdle kicks the worker and waits until the outbox is empty and no
-// approved policy's match is queued or running (for tests and tools; it
-// polls the database).
+// approved policy's match is queued, running or due for a retry (for tests
+// and tools; it polls the database).
 func (s *Service) WaitIdle(ctx context.Context) error {
 	for {
 		s.Kick()
-		events, matches, err := s.Store.PendingBenefitWork(ctx)
+		events, matches, err := s.Store.PendingBenefitWork(ctx, s.now())
 		if err != nil {
 			return err
 		}

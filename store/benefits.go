@@ -18,7 +18,12 @@ type PolicyRecord struct {
 	// (created by an earlier release, not yet classified).
 	Status     string
 	ApprovedAt *time.Time
-	Match      MatchJob
+	// StatusReason says why the policy is in its status: the
+	// administrator's reason for a rejection, or why it waits for approval
+	// (at creation, or again after its department lost a type it reads).
+	StatusReason    string
+	StatusChangedAt *time.Time
+	Match           MatchJob
 }
 
 // Policy statuses.
@@ -26,6 +31,7 @@ const (
 	PolicyUnchecked       = "unchecked"
 	PolicyPendingApproval = "pending_approval"
 	PolicyApproved        = "approved"
+	PolicyRejected        = "rejected"
 )
 
 // Match job statuses.
@@ -55,6 +61,11 @@ type MatchJob struct {
 	Owner       string // the node running it
 	LeaseUntil  *time.Time
 	Error       string
+	// Attempts counts the failed runs since the match was last requested;
+	// NextRetryAt is when the background worker runs a failed match again
+	// (nil once it gave up, or when no retry is scheduled).
+	Attempts    int
+	NextRetryAt *time.Time
 }
 
 // MatchPage is what one committed page of a full match adds to its job.
@@ -116,15 +127,24 @@ type BenefitQueries interface {
 	// SetPolicyStatus sets a policy's approval status (approvedAt with
 	// PolicyApproved); ErrNotFound for an unknown code.
 	SetPolicyStatus(ctx context.Context, code, status string, approvedAt *time.Time) error
+	// ChangePolicyStatus moves a policy whose status is one of from to
+	// status, with its reason, at at (approved_at is set when status is
+	// PolicyApproved). Leaving approval also ends the policy's match job: a
+	// queued one returns to none, a running one is marked failed (its node
+	// loses it at its next page), and a failed one is not retried. It
+	// reports whether the policy was in one of from (false changes nothing).
+	ChangePolicyStatus(ctx context.Context, code string, from []string, status, reason string, at time.Time) (bool, error)
 
 	// RequestMatch queues a full match of an approved policy unless one is
-	// queued or running already; it reports whether it queued one.
+	// queued or running already (resetting a failed one's attempts); it
+	// reports whether it queued one.
 	RequestMatch(ctx context.Context, code string, at time.Time) (bool, error)
 	// ClaimMatch takes the oldest queued match of an approved policy (of
-	// the policy code, unless code is empty), or a
+	// the policy code, unless code is empty), a failed one whose retry is
+	// due at runAt (the domain clock), or a
 	// running one whose lease ended before now, for owner until leaseUntil:
-	// a queued one starts afresh at runAt, a running one keeps its run time,
-	// cursor and counts. ErrNotFound when there is none.
+	// a queued or retried one starts afresh at runAt, a running one keeps
+	// its run time, cursor and counts. ErrNotFound when there is none.
 	ClaimMatch(ctx context.Context, owner, code string, now, leaseUntil, runAt time.Time) (PolicyRecord, error)
 	// MatchPageDone records a committed page (in the page's transaction) and
 	// renews the lease; ErrConflict when owner no longer runs the match.
@@ -133,6 +153,10 @@ type BenefitQueries interface {
 	// time and adding withdrawn) or failed with errText. ErrConflict when
 	// owner no longer runs it.
 	FinishMatch(ctx context.Context, code, owner string, at time.Time, withdrawn int64, errText string) error
+	// FailMatch ends owner's match as failed with errText, counting one
+	// more attempt; the worker retries it at nextRetry (nil: never).
+	// ErrConflict when owner no longer runs it.
+	FailMatch(ctx context.Context, code, owner string, at time.Time, errText string, nextRetry *time.Time) error
 	// ReleaseMatch ends owner's lease at once so that any node resumes the
 	// match (a node shutting down).
 	ReleaseMatch(ctx context.Context, code, owner string) error
@@ -179,8 +203,10 @@ type BenefitQueries interface {
 	// DeferBenefitEvents counts a failed attempt and makes the events due
 	// again at notBefore.
 	DeferBenefitEvents(ctx context.Context, ids []int64, notBefore time.Time) error
-	// PendingBenefitWork counts outbox events and queued or running matches.
-	PendingBenefitWork(ctx context.Context) (events, matches int64, err error)
+	// PendingBenefitWork counts outbox events and the queued or running
+	// matches of approved policies, and the failed ones due for a retry at
+	// now.
+	PendingBenefitWork(ctx context.Context, now time.Time) (events, matches int64, err error)
 
 	// AddUsageRecords appends many usage records at once.
 	AddUsageRecords(ctx context.Context, rs []UsageRecord) error

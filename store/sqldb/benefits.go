@@ -14,7 +14,8 @@ import (
 
 const policyCols = `code, department_uscc, spec, types, created_at, matched_at, status, approved_at,
 	match_status, match_requested_at, match_started_at, match_finished_at, match_run_at, match_cursor,
-	match_read, match_eligible, match_withdrawn, match_owner, match_lease_until, match_error`
+	match_read, match_eligible, match_withdrawn, match_owner, match_lease_until, match_error,
+	status_reason, status_changed_at, match_attempts, match_next_retry_at`
 
 func scanPolicy(s scanner) (store.PolicyRecord, error) {
 	var p store.PolicyRecord
@@ -22,7 +23,8 @@ func scanPolicy(s scanner) (store.PolicyRecord, error) {
 	m := &p.Match
 	err := s.Scan(&p.Code, &p.DepartmentUSCC, &p.Spec, &types, &p.CreatedAt, &p.MatchedAt, &p.Status, &p.ApprovedAt,
 		&m.Status, &m.RequestedAt, &m.StartedAt, &m.FinishedAt, &m.RunAt, &m.Cursor,
-		&m.Read, &m.Eligible, &m.Withdrawn, &m.Owner, &m.LeaseUntil, &m.Error)
+		&m.Read, &m.Eligible, &m.Withdrawn, &m.Owner, &m.LeaseUntil, &m.Error,
+		&p.StatusReason, &p.StatusChangedAt, &m.Attempts, &m.NextRetryAt)
 	if types != "" {
 		p.Types = strings.Split(types, ",")
 	}
@@ -40,9 +42,9 @@ func (q *Queries) CreatePolicy(ctx context.Context, p store.PolicyRecord) error 
 		match = store.MatchNone
 	}
 	if _, err := q.db.Exec(ctx, `INSERT INTO policies (code, department_uscc, spec, types, created_at, matched_at, status, approved_at,
-		match_status, match_requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		match_status, match_requested_at, status_reason, status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		p.Code, p.DepartmentUSCC, nz(p.Spec), strings.Join(p.Types, ","), p.CreatedAt, p.MatchedAt, status, p.ApprovedAt,
-		match, p.Match.RequestedAt); err != nil {
+		match, p.Match.RequestedAt, p.StatusReason, p.StatusChangedAt); err != nil {
 		return fmt.Errorf("store: create policy: %w", err)
 	}
 	return nil
@@ -78,9 +80,31 @@ func (q *Queries) SetPolicyStatus(ctx context.Context, code, status string, appr
 	return nil
 }
 
+// ChangePolicyStatus moves a policy from one of the statuses from to
+// status; leaving approval ends its match job (see store.BenefitQueries).
+func (q *Queries) ChangePolicyStatus(ctx context.Context, code string, from []string, status, reason string, at time.Time) (bool, error) {
+	in, args := inList(5, from)
+	n, err := q.db.Exec(ctx, `UPDATE policies SET status = $2, status_reason = $3, status_changed_at = $4,
+		approved_at = CASE WHEN $2 = 'approved' THEN $4 ELSE approved_at END,
+		match_error = CASE WHEN $2 <> 'approved' AND match_status = 'running'
+			THEN 'stopped: the policy no longer has the administrator''s approval' ELSE match_error END,
+		match_finished_at = CASE WHEN $2 <> 'approved' AND match_status = 'running' THEN $4 ELSE match_finished_at END,
+		match_status = CASE WHEN $2 = 'approved' THEN match_status
+			WHEN match_status = 'queued' THEN 'none' WHEN match_status = 'running' THEN 'failed' ELSE match_status END,
+		match_owner = CASE WHEN $2 = 'approved' THEN match_owner ELSE '' END,
+		match_lease_until = CASE WHEN $2 = 'approved' THEN match_lease_until ELSE NULL END,
+		match_next_retry_at = CASE WHEN $2 = 'approved' THEN match_next_retry_at ELSE NULL END
+		WHERE code = $1 AND status IN (`+in+`)`, append([]any{code, status, reason, at}, args...)...)
+	if err != nil {
+		return false, fmt.Errorf("store: change policy status: %w", err)
+	}
+	return n > 0, nil
+}
+
 // RequestMatch queues a full match unless one is queued or running.
 func (q *Queries) RequestMatch(ctx context.Context, code string, at time.Time) (bool, error) {
-	n, err := q.db.Exec(ctx, `UPDATE policies SET match_status = 'queued', match_requested_at = $2, match_error = ''
+	n, err := q.db.Exec(ctx, `UPDATE policies SET match_status = 'queued', match_requested_at = $2, match_error = '',
+		match_attempts = 0, match_next_retry_at = NULL
 		WHERE code = $1 AND status = 'approved' AND match_status NOT IN ('queued', 'running')`, code, at)
 	if err != nil {
 		return false, fmt.Errorf("store: request match: %w", err)
@@ -88,21 +112,23 @@ func (q *Queries) RequestMatch(ctx context.Context, code string, at time.Time) (
 	return n > 0, nil
 }
 
-// claimable is the condition of a match a node may take at $2.
-const claimable = `status = 'approved' AND (match_status = 'queued' OR (match_status = 'running' AND match_lease_until < $2))`
+// claimable is the condition of a match a node may take at $2 (the wall
+// clock, for leases) and $4 (the domain clock, for retries).
+const claimable = `status = 'approved' AND (match_status = 'queued' OR (match_status = 'running' AND match_lease_until < $2)
+	OR (match_status = 'failed' AND match_next_retry_at <= $4))`
 
 // ClaimMatch takes a queued match, or a running one whose lease ended.
 // The condition is repeated outside the subquery so that of two nodes
 // racing for one row under READ COMMITTED the second finds it taken.
 func (q *Queries) ClaimMatch(ctx context.Context, owner, code string, now, leaseUntil, runAt time.Time) (store.PolicyRecord, error) {
 	p, err := scanPolicy(q.db.QueryRow(ctx, `UPDATE policies SET
-		match_started_at = CASE WHEN match_status = 'queued' THEN $2 ELSE match_started_at END,
-		match_run_at = CASE WHEN match_status = 'queued' THEN $4 ELSE match_run_at END,
-		match_cursor = CASE WHEN match_status = 'queued' THEN '' ELSE match_cursor END,
-		match_read = CASE WHEN match_status = 'queued' THEN 0 ELSE match_read END,
-		match_eligible = CASE WHEN match_status = 'queued' THEN 0 ELSE match_eligible END,
-		match_withdrawn = CASE WHEN match_status = 'queued' THEN 0 ELSE match_withdrawn END,
-		match_finished_at = NULL, match_error = '',
+		match_started_at = CASE WHEN match_status IN ('queued', 'failed') THEN $2 ELSE match_started_at END,
+		match_run_at = CASE WHEN match_status IN ('queued', 'failed') THEN $4 ELSE match_run_at END,
+		match_cursor = CASE WHEN match_status IN ('queued', 'failed') THEN '' ELSE match_cursor END,
+		match_read = CASE WHEN match_status IN ('queued', 'failed') THEN 0 ELSE match_read END,
+		match_eligible = CASE WHEN match_status IN ('queued', 'failed') THEN 0 ELSE match_eligible END,
+		match_withdrawn = CASE WHEN match_status IN ('queued', 'failed') THEN 0 ELSE match_withdrawn END,
+		match_finished_at = NULL, match_error = '', match_next_retry_at = NULL,
 		match_status = 'running', match_owner = $1, match_lease_until = $3
 		WHERE code = (SELECT code FROM policies WHERE `+claimable+` AND ($5 = '' OR code = $5)
 			ORDER BY match_requested_at, code LIMIT 1) AND `+claimable+`
@@ -146,6 +172,20 @@ func (q *Queries) FinishMatch(ctx context.Context, code, owner string, at time.T
 	}
 	if n == 0 {
 		return fmt.Errorf("store: finish match: %w", store.ErrConflict)
+	}
+	return nil
+}
+
+// FailMatch ends owner's match as failed, counting the attempt.
+func (q *Queries) FailMatch(ctx context.Context, code, owner string, at time.Time, errText string, nextRetry *time.Time) error {
+	n, err := q.db.Exec(ctx, `UPDATE policies SET match_status = 'failed', match_error = $4, match_finished_at = $3,
+		match_attempts = match_attempts + 1, match_next_retry_at = $5, match_owner = '', match_lease_until = NULL
+		WHERE code = $1 AND match_owner = $2 AND match_status = 'running'`, code, owner, at, errText, nextRetry)
+	if err != nil {
+		return fmt.Errorf("store: fail match: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: fail match: %w", store.ErrConflict)
 	}
 	return nil
 }
@@ -359,9 +399,10 @@ func (q *Queries) DeferBenefitEvents(ctx context.Context, ids []int64, notBefore
 }
 
 // PendingBenefitWork counts outbox events and unfinished matches.
-func (q *Queries) PendingBenefitWork(ctx context.Context) (events, matches int64, err error) {
+func (q *Queries) PendingBenefitWork(ctx context.Context, now time.Time) (events, matches int64, err error) {
 	err = q.db.QueryRow(ctx, `SELECT (SELECT count(*) FROM benefit_events),
-		(SELECT count(*) FROM policies WHERE status = 'approved' AND match_status IN ('queued', 'running'))`).Scan(&events, &matches)
+		(SELECT count(*) FROM policies WHERE status = 'approved' AND (match_status IN ('queued', 'running')
+			OR (match_status = 'failed' AND match_next_retry_at <= $1)))`, now).Scan(&events, &matches)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: pending benefit work: %w", err)
 	}

@@ -116,3 +116,17 @@ func (s *Store) DeleteBenefitEvents(ctx context.Context, ids []int64) error {
 func (s *Store) DeferBenefitEvents(ctx context.Context, ids []int64, notBefore time.Time) error {
 	return s.write(ctx, func(q store.Queries) error { return q.DeferBenefitEvents(ctx, ids, notBefore) })
 }
+
+// ChangePolicyStatus implements store.Queries.
+func (s *Store) ChangePolicyStatus(ctx context.Context, code string, from []string, status, reason string, at time.Time) (ok bool, err error) {
+	err = s.write(ctx, func(q store.Queries) error {
+		ok, err = q.ChangePolicyStatus(ctx, code, from, status, reason, at)
+		return err
+	})
+	return ok, err
+}
+
+// FailMatch implements store.Queries.
+func (s *Store) FailMatch(ctx context.Context, code, owner string, at time.Time, errText string, nextRetry *time.Time) error {
+	return s.write(ctx, func(q store.Queries) error { return q.FailMatch(ctx, code, owner, at, errText, nextRetry) })
+}
