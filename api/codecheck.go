@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"github.com/suishen/suishen/codes"
 	"github.com/suishen/suishen/store"
@@ -47,6 +48,9 @@ func (s *Server) checkCode(ctx context.Context, v codeVerifier, text string) cod
 		return out // a peer region's code: its holder is not known here
 	}
 	p, err := codes.Parse(text)
+	if err == nil && p.Kind == codes.Copy {
+		s.copyWithdrawn(ctx, &out.Result, p)
+	}
 	if err != nil || len(p.Subject) == 0 {
 		return out
 	}
@@ -54,4 +58,18 @@ func (s *Server) checkCode(ctx context.Context, v codeVerifier, text string) cod
 		out.Holder, out.Identified = h, true
 	}
 	return out
+}
+
+// copyWithdrawn makes a copy code its holder withdrew invalid, saying so
+// (verifier.ReasonWithdrawn): the status list says only revoked, and this
+// node may not have published the change yet. A copy without its own
+// status entry is never withdrawn.
+func (s *Server) copyWithdrawn(ctx context.Context, r *verifier.Result, p *codes.Code) {
+	cp, err := s.store.GetCopyByStatus(ctx, p.StatusList, int64(p.StatusIndex))
+	if err != nil || cp.WithdrawnAt == nil || cp.CertificateID != p.CertificateID || r.HasReason(verifier.ReasonWithdrawn) {
+		return
+	}
+	r.Result = verifier.Invalid
+	r.Reasons = append(r.Reasons, verifier.Reason{Code: verifier.ReasonWithdrawn,
+		Detail: "the holder withdrew this copy at " + cp.WithdrawnAt.UTC().Format(time.RFC3339)})
 }

@@ -3,8 +3,9 @@ package api
 // Annotated copies (加注件): a certificate copied for one recipient and one
 // purpose ("仅供{recipient}{purpose}使用"), with a copy code (kind copy) that
 // verifies offline and stops verifying when the certificate is suspended,
-// revoked or superseded, or the copy expires; and a printable page reached
-// through a capability URL (docs/decisions.md, "Annotated copies").
+// revoked or superseded, the copy expires or its holder withdraws it; and a
+// printable page reached through a capability URL (docs/decisions.md,
+// "Annotated copies" and "Withdrawing a copy").
 
 import (
 	"context"
@@ -56,16 +57,19 @@ type copyCreated struct {
 }
 
 type copyView struct {
-	ID            string    `json:"id" doc:"The copy id." example:"0193a5c2-7d1e-7c3a-9b2e-4f1a2b3c4d5e"`
-	CertificateID string    `json:"certificate_id" doc:"The certificate copied." example:"1.2.156.3005.2.11100000000013338W032.11310104MB2F50001X.2600000000001.001.K"`
-	RecipientOrg  string    `json:"recipient_org" doc:"Whom it was made for." example:"某某银行上海分行"`
-	RecipientUSCC string    `json:"recipient_uscc" doc:"The recipient's unified social credit code." example:"91310000MA1K4C2X5R"`
-	Purpose       string    `json:"purpose" doc:"What for." example:"办理个人贷款"`
-	Annotation    string    `json:"annotation" doc:"The annotation across the copy." example:"仅供某某银行上海分行办理个人贷款使用"`
-	CaseID        string    `json:"case_id,omitempty" doc:"The case it was made for, when a case system made it."`
-	CreatedAt     time.Time `json:"created_at" doc:"When it was made." example:"2026-12-01T08:00:00Z"`
-	ExpiresAt     time.Time `json:"expires_at" doc:"When it stops verifying." example:"2027-01-31T16:00:00Z"`
-	URL           string    `json:"url" doc:"Its printable page (a capability URL)." example:"http://127.0.0.1:8080/copies/0193a5c2-7d1e-7c3a-9b2e-4f1a2b3c4d5e?k=…"`
+	ID            string     `json:"id" doc:"The copy id." example:"0193a5c2-7d1e-7c3a-9b2e-4f1a2b3c4d5e"`
+	CertificateID string     `json:"certificate_id" doc:"The certificate copied." example:"1.2.156.3005.2.11100000000013338W032.11310104MB2F50001X.2600000000001.001.K"`
+	RecipientOrg  string     `json:"recipient_org" doc:"Whom it was made for." example:"某某银行上海分行"`
+	RecipientUSCC string     `json:"recipient_uscc" doc:"The recipient's unified social credit code." example:"91310000MA1K4C2X5R"`
+	Purpose       string     `json:"purpose" doc:"What for." example:"办理个人贷款"`
+	Annotation    string     `json:"annotation" doc:"The annotation across the copy." example:"仅供某某银行上海分行办理个人贷款使用"`
+	CaseID        string     `json:"case_id,omitempty" doc:"The case it was made for, when a case system made it."`
+	CreatedAt     time.Time  `json:"created_at" doc:"When it was made." example:"2026-12-01T08:00:00Z"`
+	ExpiresAt     time.Time  `json:"expires_at" doc:"When it stops verifying." example:"2027-01-31T16:00:00Z"`
+	URL           string     `json:"url" doc:"Its printable page (a capability URL)." example:"http://127.0.0.1:8080/copies/0193a5c2-7d1e-7c3a-9b2e-4f1a2b3c4d5e?k=…"`
+	Status        string     `json:"status" doc:"valid; withdrawn (by the holder); expired; or certificate_not_valid (the certificate is suspended, revoked, cancelled, superseded or expired). The first that applies, in that order after withdrawn." enum:"valid,withdrawn,expired,certificate_not_valid" example:"valid"`
+	WithdrawnAt   *time.Time `json:"withdrawn_at" doc:"When the holder withdrew it; null while not withdrawn." example:"2026-12-02T08:00:00Z"`
+	Withdrawable  bool       `json:"withdrawable" doc:"Whether DELETE /v1/me/copies/{id} can still withdraw it: a copy that is not yet withdrawn or expired and has its own status entry (copies made before copies had their own entry follow only their certificate and their expiry)."`
 }
 
 type copyList struct {
@@ -84,7 +88,8 @@ const (
 func (s *Server) copyRoutes() []route {
 	return []route{
 		{Method: http.MethodPost, Path: "/v1/me/certificates/{id}/copies", Summary: "加注件: an annotated copy of one of the holder's valid certificates for one recipient and purpose, with a copy code that verifies offline and a printable page", Tag: "holders", Access: holderOnly, Handler: s.holderCopy, Request: copyRequest{}, Response: copyCreated{}, Status: 201, Idempotent: true, Errors: []int{404, 409}},
-		{Method: http.MethodGet, Path: "/v1/me/copies", Summary: "The holder's annotated copies (加注件), whoever made them", Tag: "holders", Access: holderOnly, Handler: s.myCopies, Response: copyList{}, Status: 200, Query: []string{"limit", "cursor"}},
+		{Method: http.MethodGet, Path: "/v1/me/copies", Summary: "The holder's annotated copies (加注件), whoever made them, each with its status", Tag: "holders", Access: holderOnly, Handler: s.myCopies, Response: copyList{}, Status: 200, Query: []string{"limit", "cursor"}},
+		{Method: http.MethodDelete, Path: "/v1/me/copies/{id}", Summary: "Withdraw one of the holder's annotated copies before it expires: it stops verifying online and offline (its own status entry becomes revoked) and its printable page answers 410; idempotent", Tag: "holders", Access: holderOnly, Handler: s.withdrawCopy, Status: 204, Errors: []int{404, 409}},
 		{Method: http.MethodPost, Path: "/v1/cases/{id}/copies", Summary: "加注件 for a case: an annotated copy of a certificate that is an exempted material of the case (its opener only)", Tag: "cases", Access: caseSystems, Handler: s.caseCopy, Request: copyRequest{}, Response: copyCreated{}, Status: 201, Idempotent: true, Errors: []int{403, 404, 409}},
 		{Method: http.MethodGet, Path: "/copies/{id}", Summary: "The printable page of an annotated copy (one A4 page, the annotation as a watermark); a capability URL: it needs the k the creating call returned, and shows the certificate only while the copy verifies (afterwards an HTML page with status 410 that shows nothing of it)", Tag: "pages", Access: public, Handler: s.copyPage, Status: 200, Query: []string{"k"}, Produces: []string{"text/html"}, Errors: []int{404},
 			Params: map[string]string{"k": "The page key returned in the copy's url."}},
@@ -178,7 +183,14 @@ func (s *Server) makeCopy(c *echo.Context, raw []byte, req copyRequest, co copyO
 	if len(co.doc.Holders) > 0 {
 		name = ident.MaskName(co.doc.Holders[0].Name)
 	}
-	cc := codeservice.CopyClaims{DisplayName: name, RecipientOrg: req.RecipientOrg, RecipientUSCC: req.RecipientUSCC, Purpose: req.Purpose, ExpiresAt: exp}
+	// The copy's own status entry: withdrawing it sets only this one, and
+	// the certificate's status changes are copied into it.
+	list, index, err := s.deps.Codes.CopySlot(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	cc := codeservice.CopyClaims{DisplayName: name, RecipientOrg: req.RecipientOrg, RecipientUSCC: req.RecipientUSCC, Purpose: req.Purpose, ExpiresAt: exp,
+		StatusList: list, StatusIndex: index}
 	p := who(c)
 	attempt := func() error {
 		// Signed before the transaction: SignCopy may assign the holder's
@@ -192,7 +204,8 @@ func (s *Server) makeCopy(c *echo.Context, raw []byte, req copyRequest, co copyO
 				return 0, nil, err
 			}
 			cp := store.Copy{ID: newID(), CertificateID: co.cert.ID, HolderSubject: co.cert.HolderSubject, RecipientOrg: req.RecipientOrg,
-				RecipientUSCC: req.RecipientUSCC, Purpose: req.Purpose, Code: text, CreatedBy: p.Ref(), CreatedAt: at, ExpiresAt: exp}
+				RecipientUSCC: req.RecipientUSCC, Purpose: req.Purpose, Code: text, CreatedBy: p.Ref(), CreatedAt: at, ExpiresAt: exp,
+				StatusList: list, StatusIndex: int64(index)}
 			rec := store.UsageRecord{ID: newID(), HolderSubject: co.cert.HolderSubject, At: at, Org: req.RecipientOrg, OrgUSCC: req.RecipientUSCC,
 				Operator: "本人", Purpose: req.Purpose, CertificateID: co.cert.ID, CodeKind: "copy", Channel: "copy", Result: "success",
 				Detail: "加注件 " + cp.ID + " made by the holder, valid until " + exp.Format(time.RFC3339)}
@@ -206,7 +219,10 @@ func (s *Server) makeCopy(c *echo.Context, raw []byte, req copyRequest, co copyO
 				}
 				details["case_id"] = cs.ID
 			}
-			if err := q.CreateCopy(ctx, cp); err != nil {
+			if err := q.CreateCopy(ctx, cp); errors.Is(err, store.ErrConflict) {
+				// The certificate changed status since it was read.
+				return 0, nil, problem(http.StatusConflict, "certificate_not_valid", "only a valid certificate can be copied; this one changed status meanwhile")
+			} else if err != nil {
 				return 0, nil, err
 			}
 			if err := q.AddUsageRecord(ctx, rec); err != nil {
@@ -219,11 +235,12 @@ func (s *Server) makeCopy(c *echo.Context, raw []byte, req copyRequest, co copyO
 				Annotation: annotation(cp), CertificateID: cp.CertificateID}, nil
 		})
 	}
-	err := attempt()
+	err = attempt()
 	if errors.Is(err, keyring.ErrKeyNotActive) { // the code key changed meanwhile: sign with its replacement
 		err = attempt()
 	}
 	if err == nil {
+		s.deps.Codes.Placed(list)
 		s.metrics.codeIssued("copy")
 	}
 	return err
@@ -315,19 +332,94 @@ func (s *Server) caseCopy(c *echo.Context) error {
 	return s.makeCopy(c, raw, req, co, exp, &cur.Case)
 }
 
+// copyStatus is a copy's status as its holder sees it (copyView.Status).
+// A copy with its own entry carries its certificate's status; an older one
+// is judged by its certificate, read here.
+func (s *Server) copyStatus(ctx context.Context, cp store.Copy) (string, error) {
+	switch {
+	case cp.WithdrawnAt != nil:
+		return "withdrawn", nil
+	case !s.now().Before(cp.ExpiresAt):
+		return "expired", nil
+	}
+	cert, err := s.store.GetCertificate(ctx, cp.CertificateID)
+	if err != nil {
+		return "", err
+	}
+	if s.deps.Issuance.Effective(cert) != issuer.StatusValid || (cp.StatusList != "" && cp.Status != string(issuer.StatusValid)) {
+		return "certificate_not_valid", nil
+	}
+	return "valid", nil
+}
+
 func (s *Server) myCopies(c *echo.Context) error {
+	ctx := c.Request().Context()
 	fetch := func(ctx context.Context, after string, limit int) ([]store.Copy, error) {
 		return s.store.ListCopiesByHolder(ctx, who(c).ID, after, limit)
 	}
-	view := func(cp store.Copy) copyView {
+	view := func(cp store.Copy) (copyView, error) {
+		st, err := s.copyStatus(ctx, cp)
+		if err != nil {
+			return copyView{}, err
+		}
 		return copyView{ID: cp.ID, CertificateID: cp.CertificateID, RecipientOrg: cp.RecipientOrg, RecipientUSCC: cp.RecipientUSCC,
-			Purpose: cp.Purpose, Annotation: annotation(cp), CaseID: cp.CaseID, CreatedAt: cp.CreatedAt, ExpiresAt: cp.ExpiresAt, URL: s.copyURL(cp.ID)}
+			Purpose: cp.Purpose, Annotation: annotation(cp), CaseID: cp.CaseID, CreatedAt: cp.CreatedAt, ExpiresAt: cp.ExpiresAt, URL: s.copyURL(cp.ID),
+			Status: st, WithdrawnAt: cp.WithdrawnAt, Withdrawable: cp.StatusList != "" && st != "withdrawn" && st != "expired"}, nil
 	}
-	items, next, err := listPage(c, fetch, infallible(view), func(cp store.Copy) string { return cp.ID })
+	items, next, err := listPage(c, fetch, view, func(cp store.Copy) string { return cp.ID })
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, copyList{Items: items, NextCursor: next})
+}
+
+// --- withdrawing ---
+
+// withdrawCopy: the holder withdraws one of their copies. Its own status
+// entry becomes revoked (the published status lists carry it to offline
+// verifiers), for good; the holder's usage records and the audit log
+// record it. Withdrawing a withdrawn copy changes nothing (204); another
+// holder's copy is not found; a copy made before copies had their own
+// entry cannot be withdrawn (409: it stops only with its certificate or at
+// its expiry).
+func (s *Server) withdrawCopy(c *echo.Context) error {
+	ctx := c.Request().Context()
+	cp, err := s.store.GetCopy(ctx, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && cp.HolderSubject != who(c).ID) {
+		return errNotFound("copy")
+	}
+	if err != nil {
+		return err
+	}
+	if cp.WithdrawnAt != nil {
+		return c.NoContent(http.StatusNoContent)
+	}
+	if cp.StatusList == "" {
+		return problem(http.StatusConflict, "copy_not_withdrawable",
+			"this copy was made before copies could be withdrawn: it stops verifying at its expiry ("+cp.ExpiresAt.In(cstZone).Format("2006-01-02 15:04")+
+				" China Standard Time) or when the certificate is suspended, revoked or renewed")
+	}
+	err = s.store.InTx(ctx, func(q store.Queries) error {
+		now := s.now().UTC().Truncate(time.Microsecond)
+		if err := q.WithdrawCopy(ctx, cp.ID, now); err != nil {
+			return err
+		}
+		if err := q.AddUsageRecord(ctx, store.UsageRecord{ID: newID(), HolderSubject: cp.HolderSubject, At: now, Org: cp.RecipientOrg,
+			OrgUSCC: cp.RecipientUSCC, Operator: "本人", Purpose: cp.Purpose, CertificateID: cp.CertificateID, CodeKind: "copy", Channel: "copy",
+			Result: "withdrawn", Detail: "加注件 " + cp.ID + " withdrawn by the holder"}); err != nil {
+			return err
+		}
+		return s.record(ctx, c, q, "copy.withdraw", "copy", cp.ID, map[string]any{"certificate_id": cp.CertificateID,
+			"status_list": cp.StatusList, "status_index": cp.StatusIndex})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return c.NoContent(http.StatusNoContent) // withdrawn meanwhile: the holder's wish holds
+	}
+	if err != nil {
+		return err
+	}
+	s.pub.Invalidate() // publish the changed list at once
+	return c.NoContent(http.StatusNoContent)
 }
 
 // --- the printable page ---
@@ -377,9 +469,11 @@ func (s *Server) copyPage(c *echo.Context) error {
 		return err
 	}
 	res := vf.VerifyCode(cp.Code)
-	if res.Result != "valid" {
+	if res.Result != "valid" || cp.WithdrawnAt != nil {
 		why := "此加注件已失效，无法再查看证照内容。"
-		if res.HasReason("expired") {
+		if cp.WithdrawnAt != nil {
+			why = "持证人已于 " + cp.WithdrawnAt.In(cstZone).Format("2006-01-02 15:04") + " 撤回此加注件，无法再查看证照内容。"
+		} else if res.HasReason("expired") {
 			why = "此加注件已超过有效期（" + cp.ExpiresAt.In(cstZone).Format("2006-01-02 15:04") + "），无法再查看证照内容。"
 		} else if res.HasReason("revoked") || res.HasReason("suspended") || res.HasReason("superseded") {
 			why = "所加注的证照已被暂扣、吊销、注销或更新，此加注件随之失效。"

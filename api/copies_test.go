@@ -14,8 +14,10 @@ import (
 
 	"github.com/suishen/suishen/cases"
 	"github.com/suishen/suishen/codes"
+	"github.com/suishen/suishen/codeservice"
 	"github.com/suishen/suishen/signing"
 	"github.com/suishen/suishen/store"
+	"github.com/suishen/suishen/trust"
 	"github.com/suishen/suishen/verifier"
 )
 
@@ -294,6 +296,193 @@ func TestCaseCopies(t *testing.T) {
 		}
 		if r := h.do("POST", "/v1/cases/nope/copies", caseApp, body); r.Status != 422 && r.Status != 404 {
 			t.Fatalf("unknown case: %d", r.Status)
+		}
+	})
+}
+
+// Withdrawing a copy (DELETE /v1/me/copies/{id}): the copy has its own
+// status entry, so withdrawal stops it online and offline while the
+// holder's other copies of the same certificate still verify; the
+// certificate's suspension, resumption, revocation and renewal reach every
+// unwithdrawn copy offline; another holder cannot withdraw it.
+func TestWithdrawCopies(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		_, dep := h.department(uscc2)
+		_, gw := h.app("identity-gateway")
+		_, verifyApp := h.app("verify")
+		cert := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("WD-1")))
+		id := cert["id"].(string)
+		hol := h.holder(gw)
+		exp := h.clock.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)
+		a := h.must(201, h.do("POST", "/v1/me/certificates/"+id+"/copies", hol, copyBody(exp)))
+		b := h.must(201, h.do("POST", "/v1/me/certificates/"+id+"/copies", hol, copyBody(exp)))
+		codeA, codeB := a["code"].(string), b["code"].(string)
+		stored, err := h.srv.store.GetCertificate(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pa, err := codes.Parse(codeA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(pa.StatusList, "a-") || pa.StatusList == stored.StatusList {
+			t.Fatalf("the copy's status entry %s/%d is not its own (the certificate's: %s/%d)", pa.StatusList, pa.StatusIndex, stored.StatusList, stored.StatusIndex)
+		}
+		for _, code := range []string{codeA, codeB} {
+			if r := h.offline(t, code); r.Result != verifier.Valid {
+				t.Fatalf("a new copy offline: %+v", r)
+			}
+		}
+		// The bundle names the copies list with its kind.
+		if ref, ok := bundleRefs(t, h)[pa.StatusList]; !ok || ref.Kind != trust.ListCopies {
+			t.Fatalf("the trust bundle does not reference list %s of kind copies", pa.StatusList)
+		}
+
+		// Another holder, or an unknown copy: not found, nothing changes.
+		other := h.must(201, h.do("POST", "/v1/sessions", gw, map[string]any{"kind": "enterprise", "name": "某公司", "id_number": uscc1}))["token"].(string)
+		if r := h.do("DELETE", "/v1/me/copies/"+a["id"].(string), other, nil); r.Status != 404 {
+			t.Fatalf("another holder withdraws: %d %s", r.Status, r.Body)
+		}
+		if r := h.do("DELETE", "/v1/me/copies/nope", hol, nil); r.Status != 404 {
+			t.Fatalf("unknown copy: %d", r.Status)
+		}
+		if r := h.offline(t, codeA); r.Result != verifier.Valid {
+			t.Fatalf("after another holder's attempt: %+v", r)
+		}
+
+		// The holder withdraws A, twice (idempotent).
+		h.must(204, h.do("DELETE", "/v1/me/copies/"+a["id"].(string), hol, nil))
+		h.must(204, h.do("DELETE", "/v1/me/copies/"+a["id"].(string), hol, nil))
+		if r := h.offline(t, codeA); r.Result != verifier.Invalid || !r.HasReason(verifier.ReasonRevoked) {
+			t.Fatalf("withdrawn copy offline: %+v", r)
+		}
+		if r := h.offline(t, codeB); r.Result != verifier.Valid {
+			t.Fatalf("the other copy after A's withdrawal: %+v", r)
+		}
+		on := h.must(200, h.do("POST", "/v1/verify", verifyApp, map[string]any{"code": codeA}))
+		if on["result"] != "invalid" || !strings.Contains(string(h.do("POST", "/v1/verify", verifyApp, map[string]any{"code": codeA}).Body), `"code":"withdrawn"`) {
+			t.Fatalf("withdrawn copy online: %v", on)
+		}
+		if r := h.must(200, h.do("POST", "/v1/verify", verifyApp, map[string]any{"code": codeB})); r["result"] != "valid" {
+			t.Fatalf("the other copy online: %v", r)
+		}
+		if r := h.do("GET", h.pagePath(a["url"].(string)), "", nil); r.Status != 410 || !strings.Contains(string(r.Body), "撤回") || strings.Contains(string(r.Body), "性别") {
+			t.Fatalf("withdrawn copy's page: %d %s", r.Status, r.Body)
+		}
+		if r := h.do("GET", h.pagePath(b["url"].(string)), "", nil); r.Status != 200 {
+			t.Fatalf("the other copy's page: %d", r.Status)
+		}
+		statuses := func() map[string]string {
+			out := map[string]string{}
+			for _, it := range h.must(200, h.do("GET", "/v1/me/copies", hol, nil))["items"].([]any) {
+				it := it.(map[string]any)
+				out[it["id"].(string)] = it["status"].(string)
+				if (it["status"] == "withdrawn") != (it["withdrawn_at"] != nil) || (it["withdrawable"] == true && it["status"] != "valid" && it["status"] != "certificate_not_valid") {
+					t.Fatalf("copy view %v", it)
+				}
+			}
+			return out
+		}
+		if st := statuses(); st[a["id"].(string)] != "withdrawn" || st[b["id"].(string)] != "valid" {
+			t.Fatalf("statuses %v", st)
+		}
+		// Recorded for the holder and in the audit log.
+		withdrawn := 0
+		for _, u := range usageOf(t, h, hol) {
+			if u["channel"] == "copy" && u["result"] == "withdrawn" && u["org"] == "某某银行上海分行" && u["certificate_id"] == id {
+				withdrawn++
+			}
+		}
+		if withdrawn != 1 {
+			t.Fatalf("%d withdrawal usage records, want 1", withdrawn)
+		}
+		entries, err := h.srv.store.ListAudit(ctx, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		audited := 0
+		for _, e := range entries {
+			if e.Action == "copy.withdraw" && e.ObjectID == a["id"].(string) {
+				audited++
+			}
+		}
+		if audited != 1 {
+			t.Fatalf("%d audit entries copy.withdraw, want 1", audited)
+		}
+
+		// Suspension stops B; resumption makes it valid again, A stays
+		// withdrawn.
+		h.must(200, h.do("POST", "/v1/certificates/"+id+"/suspend", dep, map[string]any{"reason": "暂扣"}))
+		if r := h.offline(t, codeB); r.Result != verifier.Invalid || !r.HasReason(verifier.ReasonSuspended) {
+			t.Fatalf("copy of a suspended certificate offline: %+v", r)
+		}
+		if st := statuses(); st[b["id"].(string)] != "certificate_not_valid" {
+			t.Fatalf("statuses while suspended %v", st)
+		}
+		h.must(200, h.do("POST", "/v1/certificates/"+id+"/resume", dep, map[string]any{"reason": "恢复"}))
+		if r := h.offline(t, codeB); r.Result != verifier.Valid {
+			t.Fatalf("copy after resumption offline: %+v", r)
+		}
+		if r := h.offline(t, codeA); r.Result != verifier.Invalid || !r.HasReason(verifier.ReasonRevoked) {
+			t.Fatalf("withdrawn copy after resumption: %+v", r)
+		}
+		if r := h.do("GET", h.pagePath(a["url"].(string)), "", nil); r.Status != 410 {
+			t.Fatalf("withdrawn copy's page after resumption: %d", r.Status)
+		}
+
+		// Revocation after the copy was made stops it offline.
+		h.must(200, h.do("POST", "/v1/certificates/"+id+"/revoke", dep, map[string]any{"reason": "撤销"}))
+		if r := h.offline(t, codeB); r.Result != verifier.Invalid || !r.HasReason(verifier.ReasonRevoked) {
+			t.Fatalf("copy of a revoked certificate offline: %+v", r)
+		}
+		if r := h.must(200, h.do("POST", "/v1/verify", verifyApp, map[string]any{"code": codeB})); r["result"] != "invalid" {
+			t.Fatalf("copy of a revoked certificate online: %v", r)
+		}
+		// Withdrawing a copy of a revoked certificate still works.
+		h.must(204, h.do("DELETE", "/v1/me/copies/"+b["id"].(string), hol, nil))
+
+		// Renewal supersedes the copies of the old version.
+		c2 := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("WD-2")))
+		d := h.must(201, h.do("POST", "/v1/me/certificates/"+c2["id"].(string)+"/copies", hol, copyBody(exp)))
+		h.must(201, h.do("POST", "/v1/certificates/"+c2["id"].(string)+"/renew", dep, map[string]any{"reason": "换领"}))
+		if r := h.offline(t, d["code"].(string)); r.Result != verifier.Invalid || !r.HasReason(verifier.ReasonSuperseded) {
+			t.Fatalf("copy of a renewed certificate offline: %+v", r)
+		}
+
+		// A copy made before copies had their own entry (its code refers
+		// to the certificate's) cannot be withdrawn, and still follows its
+		// certificate.
+		c3 := h.must(201, h.do("POST", "/v1/certificates", dep, idCardBody("WD-3")))
+		cert3, err := h.srv.store.GetCertificate(ctx, c3["id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _, at, err := h.srv.deps.Codes.SignCopy(ctx, cert3, codeservice.CopyClaims{DisplayName: "张*", RecipientOrg: "某某银行上海分行",
+			RecipientUSCC: copyRecipientUSCC, Purpose: "办理个人贷款", ExpiresAt: exp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		legacy := store.Copy{ID: newID(), CertificateID: cert3.ID, HolderSubject: cert3.HolderSubject, RecipientOrg: "某某银行上海分行",
+			RecipientUSCC: copyRecipientUSCC, Purpose: "办理个人贷款", Code: text, CreatedBy: "holder:" + cert3.HolderSubject, CreatedAt: at, ExpiresAt: exp}
+		if err := h.srv.store.CreateCopy(ctx, legacy); err != nil {
+			t.Fatal(err)
+		}
+		if r := h.do("DELETE", "/v1/me/copies/"+legacy.ID, hol, nil); r.Status != 409 || r.problem(t).Code != "copy_not_withdrawable" {
+			t.Fatalf("withdrawing a copy without its own entry: %d %s", r.Status, r.Body)
+		}
+		if st := statuses(); st[legacy.ID] != "valid" {
+			t.Fatalf("legacy copy status %v", st)
+		}
+		if r := h.offline(t, text); r.Result != verifier.Valid {
+			t.Fatalf("legacy copy offline: %+v", r)
+		}
+		h.must(200, h.do("POST", "/v1/certificates/"+cert3.ID+"/revoke", dep, map[string]any{"reason": "撤销"}))
+		if r := h.offline(t, text); r.Result != verifier.Invalid || !r.HasReason(verifier.ReasonRevoked) {
+			t.Fatalf("legacy copy of a revoked certificate: %+v", r)
+		}
+		if st := statuses(); st[legacy.ID] != "certificate_not_valid" {
+			t.Fatalf("legacy copy status after revocation %v", st)
 		}
 	})
 }

@@ -116,8 +116,10 @@ type Claims struct {
 	// Copy) was made for and why: the recipient organisation's name (1–72
 	// bytes of UTF-8 display text), its 18-character unified social credit
 	// code, and the purpose (1–48 bytes, a verb phrase such as "办理贷款").
-	// A copy also carries CertificateID and the certificate's StatusList
-	// and StatusIndex. Present on copy codes only.
+	// A copy also carries CertificateID and a StatusList and StatusIndex
+	// (its own entry, which follows the certificate's status; the
+	// certificate's entry on copies made before copies had their own).
+	// Present on copy codes only.
 	RecipientOrg  string
 	RecipientUSCC string
 	Purpose       string

@@ -44,6 +44,8 @@ func ListKind(id string) string {
 		return trust.ListEnterpriseCodes
 	case strings.HasPrefix(id, "v"):
 		return trust.ListVenueCodes
+	case strings.HasPrefix(id, "a"):
+		return trust.ListCopies
 	}
 	return "other"
 }

@@ -541,10 +541,14 @@ type Queries interface {
 	IssuedNumbers(ctx context.Context, typeCode, issuerUSCC string, numbers []string) (map[string]string, error)
 	// GetCertificateByNumber finds the latest version with this number.
 	GetCertificateByNumber(ctx context.Context, typeCode, issuerUSCC, number string) (Certificate, error)
+	// ChangeCertificateStatus applies ch; the own status entries of the
+	// certificate's unexpired, unwithdrawn copies take the new status in
+	// the same transaction (Copy.Status).
 	ChangeCertificateStatus(ctx context.Context, ch CertificateStatusChange) error
 	ListCertificates(ctx context.Context, f CertificateFilter, after string, limit int) ([]Certificate, error)
 	// StatusEntries lists the entries of a status list that are not valid —
-	// of certificates and of codes alike (their lists have distinct IDs).
+	// of certificates, codes and copies alike (their lists have distinct
+	// IDs).
 	StatusEntries(ctx context.Context, listID string) ([]StatusEntry, error)
 	// StatusLists lists every status list in use, by ID. Lists live in a
 	// table of their own: CreateCertificate(s) add a list when its first

@@ -113,6 +113,7 @@ const (
 	ListOfflineCodes    = "offline-codes"    // printed offline 随申码
 	ListEnterpriseCodes = "enterprise-codes" // enterprise codes
 	ListVenueCodes      = "venue-codes"      // venue (场所) codes
+	ListCopies          = "copies"           // annotated copies (加注件) made with their own entry
 )
 
 // StatusListRef references a status list from the bundle: the bundle

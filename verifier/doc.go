@@ -84,9 +84,12 @@
 //     (superseded — a newer version or offline-code generation replaces
 //     it). A personal code carries no status: it lives for a minute and is
 //     never stored. A presentation code's optional status reference is its
-//     certificate's entry; a copy code (加注件) always carries its
-//     certificate's entry, so a copy of a suspended, revoked or superseded
-//     certificate is Invalid, and Result.Copy says whom it was made for.
+//     certificate's entry; a copy code (加注件) carries its own entry,
+//     which the server keeps equal to its certificate's status and sets to
+//     revoked when the holder withdraws the copy (older copies carry the
+//     certificate's entry), so a copy of a suspended, revoked or
+//     superseded certificate, or a withdrawn copy, is Invalid; Result.Copy
+//     says whom it was made for.
 //
 // The outcome is Invalid if any reason is an Invalid one, else Unknown if
 // there is any reason, else Valid.

@@ -47,6 +47,7 @@ const (
 	ReasonSuspended            = "suspended"                // invalid: status entry 1
 	ReasonRevoked              = "revoked"                  // invalid: status entry 2 (revoked or cancelled)
 	ReasonSuperseded           = "superseded"               // invalid: status entry 3 (replaced by a newer version or generation)
+	ReasonWithdrawn            = "withdrawn"                // invalid: online only (POST /v1/verify) — the holder withdrew this copy (offline: revoked)
 	ReasonStatusListMissing    = "status_list_missing"      // unknown: no usable status list of that id in the bundle
 	ReasonStatusListExpired    = "status_list_expired"      // unknown: the status list is past its valid_until
 	ReasonStatusUnknown        = "status_unknown"           // unknown: the status list has no entry at that index
@@ -664,7 +665,13 @@ func (v *Verifier) checkStatus(r *Result, id string, index int64, now time.Time)
 	case issuer.EntrySuspended:
 		r.add(Invalid, ReasonSuspended, "suspended (status list "+quote(id)+")")
 	case issuer.EntryRevoked:
-		r.add(Invalid, ReasonRevoked, "revoked or cancelled (status list "+quote(id)+")")
+		if r.Kind == codes.Copy.String() {
+			// A copy's own entry: withdrawn by its holder, or its
+			// certificate revoked or cancelled.
+			r.add(Invalid, ReasonRevoked, "the copy was withdrawn or its certificate revoked or cancelled (status list "+quote(id)+")")
+		} else {
+			r.add(Invalid, ReasonRevoked, "revoked or cancelled (status list "+quote(id)+")")
+		}
 	case issuer.EntrySuperseded:
 		r.add(Invalid, ReasonSuperseded, "superseded by a newer version (status list "+quote(id)+")")
 	}

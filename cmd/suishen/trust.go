@@ -16,7 +16,7 @@ import (
 	"github.com/suishen/suishen/trustsync"
 )
 
-var listKinds = []string{trust.ListCertificates, trust.ListOfflineCodes, trust.ListEnterpriseCodes, trust.ListVenueCodes}
+var listKinds = []string{trust.ListCertificates, trust.ListOfflineCodes, trust.ListEnterpriseCodes, trust.ListVenueCodes, trust.ListCopies}
 
 func trustCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "trust", Short: "Fetch and check the trust bundle for offline verification"}
@@ -33,7 +33,7 @@ their SM3 digest; they are saved beside it, in the directory named like --out wi
 ".jws" plus ".lists" (trust.jws → trust.lists/), one file ID.SM3.jws per list. --lists
 chooses which: "all" (default), "none" (a verifier of personal codes needs none), or a
 comma-separated list of kinds: certificates, offline-codes, enterprise-codes,
-venue-codes.
+venue-codes, copies.
 
 Run it again to refresh: an unchanged bundle costs one 304, and only lists whose
 digest changed are downloaded.
@@ -110,7 +110,7 @@ no longer endorsed is removed.`,
 	fetch.Flags().StringVar(&server, "server", "", "base URL of a Suishen server")
 	fetch.Flags().StringVar(&anchor, "anchor", "", "PEM file with the pinned trust anchor public key")
 	fetch.Flags().StringVarP(&out, "out", "o", "trust.jws", "where to save the bundle (its lists go beside it)")
-	fetch.Flags().StringVar(&lists, "lists", "all", `status lists to keep: "all", "none" or kinds (certificates,offline-codes,enterprise-codes,venue-codes)`)
+	fetch.Flags().StringVar(&lists, "lists", "all", `status lists to keep: "all", "none" or kinds (certificates,offline-codes,enterprise-codes,venue-codes,copies)`)
 	cmd.AddCommand(fetch)
 	return cmd
 }

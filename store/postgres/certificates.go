@@ -194,3 +194,15 @@ func (q *txQueries) AddUsageRecords(ctx context.Context, rs []store.UsageRecord)
 	}
 	return nil
 }
+
+// CreateCopy implements store.Queries; outside a transaction it runs in
+// one (it reads the certificate and may add a status list).
+func (s *Store) CreateCopy(ctx context.Context, c store.Copy) error {
+	return s.InTx(ctx, func(q store.Queries) error { return q.CreateCopy(ctx, c) })
+}
+
+// WithdrawCopy implements store.Queries; outside a transaction it runs in
+// one (it bumps the copy's status list).
+func (s *Store) WithdrawCopy(ctx context.Context, id string, at time.Time) error {
+	return s.InTx(ctx, func(q store.Queries) error { return q.WithdrawCopy(ctx, id, at) })
+}

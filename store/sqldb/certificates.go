@@ -318,7 +318,8 @@ func (q *Queries) IssuedNumbers(ctx context.Context, typeCode, issuerUSCC string
 
 // ChangeCertificateStatus moves the certificate ch.ID from ch.From to ch.To,
 // storing ch.Reason, ch.At as its UpdatedAt and ch.SuccessorID when not
-// empty, and bumps its status list's UpdatedAt. A certificate no longer in
+// empty, and bumps its status list's UpdatedAt; the own entries of its
+// copies follow (followCertificate). A certificate no longer in
 // ch.From gives store.ErrConflict, an unknown one store.ErrNotFound. It runs
 // several statements: backends run it in a transaction when the caller has
 // none.
@@ -356,7 +357,10 @@ func (q *Queries) changeCertificateStatus(ctx context.Context, ch store.Certific
 	if err != nil {
 		return err
 	}
-	return q.bumpStatusList(ctx, list, ch.At)
+	if err := q.bumpStatusList(ctx, list, ch.At); err != nil {
+		return err
+	}
+	return q.followCertificate(ctx, ch)
 }
 
 // bumpStatusList moves the UpdatedAt of list to at, or to one microsecond
@@ -418,9 +422,9 @@ func (q *Queries) ListCertificates(ctx context.Context, f store.CertificateFilte
 }
 
 // StatusEntries lists the entries of the status list listID whose
-// certificate or code is not valid, by index. A list holds either
-// certificates or codes (their list IDs differ), so one side of the UNION
-// is always empty; a code's status ("revoked") is its entry's status. (The
+// certificate, code or copy is not valid, by index. A list holds only
+// certificates, codes or copies (their list IDs differ), so two arms of the
+// UNION are always empty; a code's status ("revoked") is its entry's status. (The
 // conditions are written exactly as in the partial indexes that serve them.)
 func (q *Queries) StatusEntries(ctx context.Context, listID string) ([]store.StatusEntry, error) {
 	out, err := list(ctx, q.db, func(s scanner) (store.StatusEntry, error) {
@@ -430,6 +434,8 @@ func (q *Queries) StatusEntries(ctx context.Context, listID string) ([]store.Sta
 	}, `SELECT status_index, status FROM certificates WHERE status_list = $1 AND status <> 'valid'
 		UNION ALL
 		SELECT status_index, status FROM codes WHERE status_list = $1 AND status <> 'valid'
+		UNION ALL
+		SELECT status_index, status FROM copies WHERE status_list = $1 AND status <> 'valid'
 		ORDER BY status_index`,
 		listID)
 	if err != nil {

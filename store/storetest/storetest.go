@@ -91,6 +91,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StatusLists", testStatusLists},
 		{"Benefits", testBenefits},
 		{"Copies", testCopies},
+		{"CopyStatus", testCopyStatus},
 		{"StatusEntries", testStatusEntries},
 		{"SignedStatusLists", testSignedStatusLists},
 		{"NextStatusSlots", testNextStatusSlots},
