@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/suishen/suishen/audit"
 	"github.com/suishen/suishen/benefits"
 	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/store"
@@ -359,6 +360,123 @@ func TestEarlierPoliciesAreClassified(t *testing.T) {
 			}
 			if _, err := s.RequestMatch(ctx, "OLD-SPY"); !errors.Is(err, ErrNotApproved) {
 				t.Fatalf("a match of the pending policy: %v", err)
+			}
+		})
+	}
+}
+
+// afterPages runs then once n pages of a full match have committed.
+type afterPages struct {
+	store.Store
+	n    int
+	then func()
+}
+
+func (a *afterPages) InTxReadCommitted(ctx context.Context, fn func(q store.Queries) error) error {
+	err := a.Store.InTxReadCommitted(ctx, fn)
+	if err == nil {
+		if a.n--; a.n == 0 {
+			a.then()
+		}
+	}
+	return err
+}
+
+// TestSentBackPolicyStopsItsRunningMatch: the administrator removes the
+// type a policy reads from its department while the policy's full match
+// runs. The policy goes back to pending_approval, the match stops at its
+// next page (nobody after it is read), no worker resumes it, and the
+// administrator's approval runs a fresh full match.
+func TestSentBackPolicyStopsItsRunningMatch(t *testing.T) {
+	for _, be := range teststore.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			st := be.Open(t)
+			ctx := context.Background()
+			population(t, st, 40)
+			const code = "EX-GAOLING-310117"
+			a := benchService(t, st)
+			a.Batch = 4 // pages of 8 certificates, 7 whole holders
+			if _, err := st.RequestMatch(ctx, code, a.now()); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			rec, err := st.ClaimMatch(ctx, "node-a", code, now, now.Add(time.Minute), a.now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sentBack []string
+			a.Store = &afterPages{Store: st, n: 1, then: func() {
+				err := st.InTx(ctx, func(q store.Queries) error {
+					var err error
+					sentBack, err = a.RecheckDepartment(ctx, q, store.Department{USCC: benefits.SeedDepartmentCivilAffairs},
+						[]string{issuer.TypeResidentIDCard}, audit.Actor{Kind: store.KindSystem, ID: "test"}, "")
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}}
+			if err := a.matchPages(ctx, rec, "node-a"); !errors.Is(err, errLost) {
+				t.Fatalf("the match of a policy sent back went on: %v", err)
+			}
+			if len(sentBack) != 1 || sentBack[0] != code {
+				t.Fatalf("sent back %v", sentBack)
+			}
+			rec, err = st.GetPolicy(ctx, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Status != store.PolicyPendingApproval || rec.Match.Status != store.MatchFailed || rec.Match.Owner != "" ||
+				rec.Match.Read != 7 || rec.Match.NextRetryAt != nil || rec.StatusReason == "" {
+				t.Fatalf("after it was sent back: %s %q %+v", rec.Status, rec.StatusReason, rec.Match)
+			}
+			read := func() int {
+				t.Helper()
+				n := 0
+				for i := 0; i < 40; i++ {
+					recs, err := st.ListUsageRecords(ctx, subjectOf(i), "", 10)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, r := range recs {
+						if r.ItemCode == code {
+							n++
+						}
+					}
+				}
+				return n
+			}
+			if n := read(); n != 7 {
+				t.Fatalf("%d holders read, want the first page's 7", n)
+			}
+			// A worker does not resume it …
+			b := benchService(t, st)
+			b.Batch, b.Poll = 4, 20*time.Millisecond
+			runCtx, stop := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); b.Run(runCtx) }()
+			defer func() { stop(); <-done }()
+			waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			if err := b.WaitIdle(waitCtx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.RequestMatch(ctx, code); !errors.Is(err, ErrNotApproved) {
+				t.Fatalf("a match of a pending policy: %v", err)
+			}
+			// … until the administrator approves it again.
+			if _, err := b.Approve(ctx, code, audit.Actor{Kind: store.KindAdmin, ID: "admin"}, ""); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.WaitIdle(waitCtx); err != nil {
+				t.Fatal(err)
+			}
+			rec, err = st.GetPolicy(ctx, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Status != store.PolicyApproved || rec.Match.Status != store.MatchDone || rec.Match.Read != 40 || rec.StatusReason != "" {
+				t.Fatalf("after re-approval: %s %+v", rec.Status, rec.Match)
 			}
 		})
 	}
