@@ -198,9 +198,13 @@ func TestHolderPageShowsALiveCode(t *testing.T) {
 func TestHolderPages(t *testing.T) {
 	h := browserHarness(t, teststore.Backends()[0])
 	gw, grantID := pageFixture(t, h)
+	// A 加注件 the holder made through the API.
+	tok := h.holder(gw)
+	certID := h.must(200, h.do("GET", "/v1/me/certificates", tok, nil))["items"].([]any)[0].(map[string]any)["id"].(string)
+	cp := h.must(201, h.do("POST", "/v1/me/certificates/"+certID+"/copies", tok, copyBody(time.Now().Add(30*24*time.Hour))))
 	ctx := browsertest.Tab(t)
 	do(t, ctx, chromedp.Navigate(h.browserLoginURL(gw)))
-	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.querySelectorAll('#cert-list li').length > 0 && document.querySelectorAll('#usage-list li').length > 0 && document.querySelectorAll('#grant-list li').length > 0 && document.querySelectorAll('#checkin-list li').length > 0`, 20*time.Second)
+	waitJS(t, ctx, `!!document.getElementById('qr').dataset.code && document.querySelectorAll('#cert-list li').length > 0 && document.querySelectorAll('#usage-list li').length > 0 && document.querySelectorAll('#grant-list li').length > 0 && document.querySelectorAll('#checkin-list li').length > 0 && document.querySelectorAll('#copy-list li').length > 0`, 20*time.Second)
 
 	// Budget: the first visit (cold cache) transfers at most 150 KB — the
 	// page, its assets, the code image and the API answers.
@@ -216,7 +220,8 @@ func TestHolderPages(t *testing.T) {
 	}
 
 	text := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	for _, want := range []string{"张*", "居民身份证", "有效", "徐汇区图书馆", "开立银行账户", "某银行", "证照 居民身份证", "用证记录", "授权用证", "场所登记", "免申即享", "不符合条件"} {
+	for _, want := range []string{"张*", "居民身份证", "有效", "徐汇区图书馆", "开立银行账户", "某银行", "证照 居民身份证", "用证记录", "授权用证", "场所登记", "免申即享", "不符合条件",
+		"我的加注件", "仅供某某银行上海分行办理个人贷款使用", "交给 某某银行上海分行", "用途 办理个人贷款", "有效期至", "打开打印页", "撤回"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/me does not show %q:\n%s", want, text)
 		}
@@ -240,12 +245,35 @@ func TestHolderPages(t *testing.T) {
 	// Revoking a grant from the page revokes it.
 	do(t, ctx, chromedp.Click(`#grant-list button`))
 	waitJS(t, ctx, `document.querySelectorAll('#grant-list li').length === 0`, 20*time.Second)
-	tok := h.holder(gw)
 	for _, g := range h.must(200, h.do("GET", "/v1/me/authorizations", tok, nil))["items"].([]any) {
 		if g := g.(map[string]any); g["id"] == grantID && g["revoked_at"] == nil {
 			t.Fatal("the grant revoked on the page is still live")
 		}
 	}
+
+	// The copy's printable page opens from the list; withdrawing the copy
+	// (撤回, then 确认撤回) shows it withdrawn, and it no longer verifies.
+	do(t, ctx, chromedp.Click(`#copy-list a.button`))
+	waitJS(t, ctx, `location.pathname === '/copies/`+cp["id"].(string)+`' && document.body.innerText.includes('仅供某某银行上海分行办理个人贷款使用') && document.getElementById('copy-qr').complete`, 20*time.Second)
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me"))
+	waitJS(t, ctx, `document.querySelectorAll('#copy-list button').length === 1 && !document.getElementById('usage').hidden`, 20*time.Second)
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('copies').scrollIntoView({block: 'start'})`))
+	saveScreenshot(t, ctx, "me-copies.png")
+	do(t, ctx, chromedp.Click(`#copy-list button`))
+	waitJS(t, ctx, `document.querySelector('#copy-list button').textContent === '确认撤回'`, 20*time.Second)
+	noSeriousViolations(t, ctx, "/me (确认撤回)")
+	do(t, ctx, chromedp.Click(`#copy-list button`))
+	waitJS(t, ctx, `document.querySelector('#copy-list li .badge').textContent === '已撤回' && document.querySelectorAll('#copy-list button, #copy-list a').length === 0 && document.getElementById('copy-list').innerText.includes('撤回于')`, 20*time.Second)
+	if st := h.must(200, h.do("GET", "/v1/me/copies", tok, nil))["items"].([]any)[0].(map[string]any)["status"]; st != "withdrawn" {
+		t.Fatalf("the copy withdrawn on the page is %v", st)
+	}
+	if r := h.offline(t, cp["code"].(string)); r.Result != verifier.Invalid || !r.HasReason(verifier.ReasonRevoked) {
+		t.Fatalf("the copy withdrawn on the page, offline: %+v", r)
+	}
+	if r := h.do("GET", h.pagePath(cp["url"].(string)), "", nil); r.Status != 410 {
+		t.Fatalf("the withdrawn copy's page: %d", r.Status)
+	}
+	noSeriousViolations(t, ctx, "/me (加注件已撤回)")
 
 	// 长者专版: large type, the code and at most three large actions, no
 	// countdown; the choice is remembered.
@@ -264,8 +292,8 @@ func TestHolderPages(t *testing.T) {
 	if len(visible) == 0 || len(visible) > 3 {
 		t.Fatalf("elder page large actions %v, want 1 to 3", visible)
 	}
-	if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById('countdown').offsetParent !== null || document.getElementById('certs').offsetParent !== null`)); shown {
-		t.Fatal("the elder page shows a countdown or the certificate list")
+	if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById('countdown').offsetParent !== null || document.getElementById('certs').offsetParent !== null || document.getElementById('copies').offsetParent !== null`)); shown {
+		t.Fatal("the elder page shows a countdown, the certificate list or the copies")
 	}
 	if r := h.offline(t, screenQR(t, ctx)); r.Result != verifier.Valid {
 		t.Fatalf("elder page code: %+v", r)

@@ -31,6 +31,7 @@
     suspended: "已暂扣",
     revoked: "已吊销或注销",
     superseded: "已作废：已有更新的版本（例如重新打印了离线码）",
+    withdrawn: "持证人已撤回此加注件",
     status_list_missing: "缺少状态数据，无法确认是否已作废",
     status_list_expired: "状态数据已过期，无法确认是否已作废",
     status_unknown: "状态数据中没有此项",
@@ -223,7 +224,9 @@
     list.replaceChildren();
     for (const reason of r.reasons || []) {
       const li = document.createElement("li");
-      li.textContent = REASONS[reason.code] || "无法核验（" + reason.code + "）";
+      // A copy's own entry is revoked also when its holder withdrew it.
+      li.textContent = r.kind === "copy" && reason.code === "revoked" ? "已失效：加注件已被撤回，或证照已吊销、注销" :
+        REASONS[reason.code] || "无法核验（" + reason.code + "）";
       li.dataset.code = reason.code;
       list.append(li);
     }

@@ -12,8 +12,9 @@
   var certNames = {}; // certificate id → type name, for the usage records
 
   var STATUS = { valid: '有效', suspended: '已暂扣', revoked: '已吊销', cancelled: '已注销', expired: '已过期', superseded: '已换发' };
-  var CHANNEL = { verify: '在线核验', use_code: '用证码', grant: '授权调用', 'case': '政务办件', online: '场所扫码', offline: '离线扫码', batch: '离线扫码', benefit: '免申即享' };
-  var RESULT = { success: '成功', valid: '有效', invalid: '无效', unknown: '无法确认', refused: '已拒绝', eligible: '符合条件', not_eligible: '不符合条件' };
+  var COPY_STATUS = { valid: '有效', withdrawn: '已撤回', expired: '已过期', certificate_not_valid: '证照已失效' };
+  var CHANNEL = { copy: '加注件', verify: '在线核验', use_code: '用证码', grant: '授权调用', 'case': '政务办件', online: '场所扫码', offline: '离线扫码', batch: '离线扫码', benefit: '免申即享' };
+  var RESULT = { success: '成功', valid: '有效', invalid: '无效', unknown: '无法确认', refused: '已拒绝', eligible: '符合条件', not_eligible: '不符合条件', withdrawn: '已撤回' };
 
   function notice(text) {
     var n = $('notice');
@@ -23,7 +24,7 @@
 
   function signedOut(text) {
     stopTimer();
-    ['code', 'actions', 'help', 'certs', 'present', 'usage', 'checkins', 'grants', 'foot'].forEach(function (id) { $(id).hidden = true; });
+    ['code', 'actions', 'help', 'certs', 'copies', 'present', 'usage', 'checkins', 'grants', 'foot'].forEach(function (id) { $(id).hidden = true; });
     $('name').textContent = '未登录';
     notice(text);
   }
@@ -145,6 +146,55 @@
     $('present-close').focus();
   }
 
+  // The holder's annotated copies (加注件): for whom, what for, until when,
+  // and whether each still verifies; a valid one links to its printable
+  // page (on this site) and can be withdrawn, after a second tap to confirm.
+  async function loadCopies() {
+    var list = await suishen.json('GET', '/v1/me/copies?limit=100');
+    var items = list.items.slice().reverse(); // newest first
+    fill('copy-list', 'copy-empty', items, function (c) {
+      var li = row(c.annotation, [
+        (certNames[c.certificate_id] || '证照') + ' · 交给 ' + c.recipient_org,
+        '用途 ' + c.purpose,
+        c.status === 'withdrawn' && c.withdrawn_at ? '撤回于 ' + suishen.when(c.withdrawn_at) : '有效期至 ' + suishen.when(c.expires_at)
+      ], el('span', 'badge ' + (c.status === 'valid' ? 'badge-ok' : 'badge-bad'), COPY_STATUS[c.status] || c.status));
+      li.dataset.copy = c.id;
+      var acts = el('div', 'item-actions');
+      if (c.status === 'valid') {
+        var a = el('a', 'button small', '打开打印页');
+        var u = new URL(c.url, location.href);
+        a.href = u.pathname + u.search; // the page of this site, whatever its public URL says
+        a.setAttribute('aria-label', '打开打印页：' + c.annotation);
+        acts.appendChild(a);
+      }
+      if (c.withdrawable) {
+        var b = el('button', 'small danger', '撤回');
+        b.type = 'button';
+        b.setAttribute('aria-label', '撤回：' + c.annotation);
+        b.addEventListener('click', async function () {
+          if (!b.dataset.confirm) {
+            b.dataset.confirm = '1';
+            b.textContent = '确认撤回';
+            b.setAttribute('aria-label', '确认撤回：' + c.annotation + '（撤回后不可恢复）');
+            return;
+          }
+          b.disabled = true;
+          try {
+            await suishen.json('DELETE', '/v1/me/copies/' + encodeURIComponent(c.id));
+            await Promise.all([loadCopies(), loadUsage()]);
+          } catch (err) {
+            b.disabled = false;
+            failed(err);
+          }
+        });
+        acts.appendChild(b);
+      }
+      if (acts.childNodes.length) li.appendChild(acts);
+      return li;
+    });
+    $('copies').hidden = false;
+  }
+
   async function loadUsage() {
     var list = await suishen.json('GET', '/v1/me/usage-records?limit=50');
     fill('usage-list', 'usage-empty', list.items, function (u) {
@@ -245,7 +295,7 @@
     await refreshCode();
     if (elder) return;
     // Certificates first: the usage records name them.
-    await loadCerts().then(function () { return Promise.all([loadUsage(), loadCheckins(), loadGrants()]); }).catch(failed);
+    await loadCerts().then(function () { return Promise.all([loadCopies(), loadUsage(), loadCheckins(), loadGrants()]); }).catch(failed);
   }
 
   start();
