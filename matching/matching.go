@@ -25,6 +25,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -908,6 +909,7 @@ func (s *Service) decide(pl *policy, subjects []string, certs []store.MatchCerti
 	purpose := "免申即享：" + pl.c.Policy.Name
 	i := 0
 	in := make([]benefits.Certificate, 0, 4)
+	var dec decoder
 	for _, sub := range subjects {
 		for i < len(certs) && certs[i].HolderSubject < sub {
 			i++
@@ -919,7 +921,7 @@ func (s *Service) decide(pl *policy, subjects []string, certs []store.MatchCerti
 			if first == "" {
 				first = mc.ID
 			}
-			bc, holderName, err := s.decode(pl.c, mc)
+			bc, holderName, err := dec.decode(pl.c, mc)
 			if err != nil {
 				continue // a document we cannot read never qualifies anyone
 			}
@@ -970,54 +972,56 @@ func (s *Service) write(ctx context.Context, q store.Queries, pl *policy, v verd
 	return withdrawn, q.AddUsageRecords(ctx, v.records)
 }
 
-// document is the part of a GB/T 36903 document matching reads; the face
-// fields stay raw until the policy names one.
-type document struct {
-	AreaCode string `json:"area_code"`
-	Holders  []struct {
-		Name string `json:"name"`
-	} `json:"holders"`
-	Fields map[string]json.RawMessage `json:"fields"`
-}
-
-// payloadOf returns the decoded payload of a compact JWS the store holds
+// payloadOf decodes the payload of a compact JWS the store holds into buf
 // (its signature was verified when it was issued; matching only reads it).
-func payloadOf(jws string) ([]byte, error) {
+func payloadOf(jws string, buf []byte) ([]byte, error) {
 	i := strings.IndexByte(jws, '.')
 	j := strings.LastIndexByte(jws, '.')
 	if i < 0 || j <= i {
 		return nil, signing.ErrMalformed
 	}
-	return base64.RawURLEncoding.DecodeString(jws[i+1 : j])
+	enc := jws[i+1 : j]
+	n := base64.RawURLEncoding.DecodedLen(len(enc))
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	n, err := base64.RawURLEncoding.Decode(buf[:n], unsafe.Slice(unsafe.StringData(enc), len(enc)))
+	return buf[:n], err
+}
+
+// decoder turns stored certificates into what a policy may see, reusing
+// its buffers from one certificate to the next (one per goroutine).
+type decoder struct {
+	buf []byte
+	ex  extracted
 }
 
 // decode turns a stored certificate into what the policy may see: its
-// type, area, validity and only the face fields the policy reads.
-func (s *Service) decode(c *benefits.Compiled, mc store.MatchCertificate) (benefits.Certificate, string, error) {
-	payload, err := payloadOf(mc.JWS)
+// type, area, validity and only the face fields the policy reads. The
+// document is scanned, not built: the fields the policy does not read are
+// never decoded.
+func (d *decoder) decode(c *benefits.Compiled, mc store.MatchCertificate) (benefits.Certificate, string, error) {
+	payload, err := payloadOf(mc.JWS, d.buf)
 	if err != nil {
 		return benefits.Certificate{}, "", err
 	}
-	var d document
-	if err := json.Unmarshal(payload, &d); err != nil {
+	d.buf = payload[:0]
+	names := c.Fields(mc.TypeCode)
+	if err := extract(payload, names, &d.ex); err != nil {
 		return benefits.Certificate{}, "", err
 	}
-	names := c.Fields(mc.TypeCode)
 	fields := make(map[string]any, len(names))
-	for _, f := range names {
-		if raw, ok := d.Fields[f]; ok {
-			var v any
-			if err := json.Unmarshal(raw, &v); err != nil {
-				return benefits.Certificate{}, "", err
-			}
-			fields[f] = v
+	for _, f := range d.ex.list(len(names)) {
+		if f.raw == nil {
+			continue
 		}
+		v, err := value(f.raw)
+		if err != nil {
+			return benefits.Certificate{}, "", err
+		}
+		fields[f.name] = v
 	}
-	name := ""
-	if len(d.Holders) > 0 {
-		name = d.Holders[0].Name
-	}
-	return benefits.Certificate{ID: mc.ID, TypeCode: mc.TypeCode, AreaCode: d.AreaCode, ValidFrom: mc.ValidFrom, ValidUntil: mc.ValidUntil, Fields: fields}, name, nil
+	return benefits.Certificate{ID: mc.ID, TypeCode: mc.TypeCode, AreaCode: d.ex.area, ValidFrom: mc.ValidFrom, ValidUntil: mc.ValidUntil, Fields: fields}, d.ex.name, nil
 }
 
 // Decline is the holder declining an entitlement (audited by the caller).
