@@ -312,10 +312,7 @@ func (s *Service) Save(ctx context.Context, q store.Queries, p Prepared, actor A
 	if err := s.Keys.Confirm(ctx, q, p.Record.KeyID); err != nil {
 		return err
 	}
-	if err := q.CreateCertificate(ctx, p.Record); err != nil {
-		return err
-	}
-	if err := q.AddBenefitEvents(ctx, []store.BenefitEvent{s.event(p.Record)}); err != nil {
+	if err := q.IssueCertificate(ctx, p.Record, s.event(p.Record)); err != nil {
 		return err
 	}
 	_, err := q.AppendAudit(ctx, audit.New(s.now(), actor.Actor, "certificate.issue", "certificate", p.Record.ID, actor.RequestID,

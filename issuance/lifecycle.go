@@ -151,10 +151,7 @@ func (s *Service) renewOnce(ctx context.Context, dept store.Department, id strin
 			To: string(issuer.StatusSuperseded), Reason: r.Reason, SuccessorID: p.Record.ID, At: at}); err != nil {
 			return err
 		}
-		if err := q.CreateCertificate(ctx, p.Record); err != nil {
-			return err
-		}
-		if err := q.AddBenefitEvents(ctx, []store.BenefitEvent{s.event(p.Record)}); err != nil {
+		if err := q.IssueCertificate(ctx, p.Record, s.event(p.Record)); err != nil {
 			return err
 		}
 		_, err := q.AppendAudit(ctx, audit.New(at, actor.Actor, "certificate.renew", "certificate", p.Record.ID, actor.RequestID,

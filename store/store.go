@@ -530,6 +530,11 @@ type Queries interface {
 	// partition, starting at 0, never reused. Callers reserve in blocks.
 	NextStatusSlots(ctx context.Context, partition string, n int) (int64, error)
 	CreateCertificate(ctx context.Context, c Certificate) error
+	// IssueCertificate is CreateCertificate together with the benefit
+	// outbox event of the new certificate (免申即享 evaluates its holder after
+	// commit), in as few round trips as the backend allows: one statement on
+	// PostgreSQL.
+	IssueCertificate(ctx context.Context, c Certificate, e BenefitEvent) error
 	// CreateCertificates inserts many; an ID or (type, issuer, number,
 	// version) already present is skipped, not an error. It returns the IDs
 	// it inserted. PostgreSQL uses COPY into a staging table.

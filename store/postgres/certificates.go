@@ -49,6 +49,12 @@ func (s *Store) CreateCertificate(ctx context.Context, c store.Certificate) erro
 	return s.InTx(ctx, func(q store.Queries) error { return q.CreateCertificate(ctx, c) })
 }
 
+// IssueCertificate implements store.Queries in one statement; outside a
+// transaction it runs in one.
+func (s *Store) IssueCertificate(ctx context.Context, c store.Certificate, e store.BenefitEvent) error {
+	return s.InTx(ctx, func(q store.Queries) error { return q.IssueCertificate(ctx, c, e) })
+}
+
 // CreateCertificates implements store.Queries (see copyCertificates); outside
 // a transaction it runs in one: the staging table lives in it.
 func (s *Store) CreateCertificates(ctx context.Context, cs []store.Certificate) ([]string, error) {
@@ -173,6 +179,11 @@ func (s *Store) Analyze(ctx context.Context) error {
 		return fmt.Errorf("store: postgres: analyze: %w", mapErr(err))
 	}
 	return nil
+}
+
+// IssueCertificate implements store.Queries with one statement.
+func (q *txQueries) IssueCertificate(ctx context.Context, c store.Certificate, e store.BenefitEvent) error {
+	return q.Queries.IssueCertificateOneStatement(ctx, c, e)
 }
 
 // ClaimBenefitEvents implements store.Queries: inside a transaction the

@@ -161,6 +161,47 @@ func (q *Queries) CreateCertificate(ctx context.Context, c store.Certificate) er
 	return nil
 }
 
+// IssueCertificate stores c and queues e (CreateCertificate, then
+// AddBenefitEvents): SQLite runs in-process, where a statement costs no
+// round trip. PostgreSQL runs IssueCertificateOneStatement.
+func (q *Queries) IssueCertificate(ctx context.Context, c store.Certificate, e store.BenefitEvent) error {
+	if err := q.CreateCertificate(ctx, c); err != nil {
+		return err
+	}
+	return q.AddBenefitEvents(ctx, []store.BenefitEvent{e})
+}
+
+// IssueCertificateOneStatement is IssueCertificate as one PostgreSQL
+// statement: the certificate, its status list if new and the outbox event
+// are data-modifying WITH clauses of one INSERT, so that the event adds a
+// row but no round trip to the issuing transaction.
+func (q *Queries) IssueCertificateOneStatement(ctx context.Context, c store.Certificate, e store.BenefitEvent) error {
+	args := append(CertificateValues(c), c.StatusList, c.IssuedAt, e.HolderSubject, e.TypeCode, e.CreatedAt)
+	n := len(CertificateColumns)
+	_, err := q.db.Exec(ctx, fmt.Sprintf(`WITH c AS (INSERT INTO certificates (`+certificateCols+`) VALUES (%s) RETURNING 1),
+		l AS (INSERT INTO status_lists (id, created_at, updated_at)
+			SELECT $%[2]d, $%[3]d, $%[3]d WHERE NOT EXISTS (SELECT 1 FROM status_lists WHERE id = $%[2]d)
+			ON CONFLICT (id) DO NOTHING)
+		INSERT INTO benefit_events (holder_subject, type_code, created_at, not_before) SELECT $%[4]d, $%[5]d, $%[6]d, $%[6]d FROM c`,
+		dollars(n), n+1, n+2, n+3, n+4, n+5), args...)
+	if err != nil {
+		return fmt.Errorf("store: create certificate: %w", err)
+	}
+	return nil
+}
+
+// dollars is "$1, $2, …, $n".
+func dollars(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(i))
+	}
+	return b.String()
+}
+
 // maxCertificatesPerStatement bounds one multi-row INSERT (20 parameters a
 // row). It is small on purpose: SQLite finds a $N parameter by a linear
 // search of the statement's parameter names, at parse and again at bind

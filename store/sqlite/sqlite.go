@@ -500,6 +500,11 @@ func (s *Store) CreateCertificate(ctx context.Context, c store.Certificate) erro
 	return s.write(ctx, func(q store.Queries) error { return q.CreateCertificate(ctx, c) })
 }
 
+// IssueCertificate implements store.Queries.
+func (s *Store) IssueCertificate(ctx context.Context, c store.Certificate, e store.BenefitEvent) error {
+	return s.write(ctx, func(q store.Queries) error { return q.IssueCertificate(ctx, c, e) })
+}
+
 // CreateCertificates implements store.Queries; it inserts all new rows or
 // none.
 func (s *Store) CreateCertificates(ctx context.Context, cs []store.Certificate) ([]string, error) {

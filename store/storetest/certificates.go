@@ -867,3 +867,38 @@ func testIssuedNumbers(t *testing.T, s store.Store) {
 	ok(t, err, "issued numbers B")
 	same(t, "issued numbers B", got, map[string]string{"N2": b.ID})
 }
+
+// testIssueCertificate: the certificate, its new status list and its outbox
+// event go in together (PostgreSQL: one statement); a taken key stores
+// nothing, the event included.
+func testIssueCertificate(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := cert("11100000000021001C001", "11100000000013338W", "ISSUE-1", 1, 4242)
+	c.StatusList = "c-issue-test"
+	e := store.BenefitEvent{HolderSubject: c.HolderSubject, TypeCode: c.TypeCode, CreatedAt: base}
+	ok(t, s.IssueCertificate(ctx, c, e), "issue")
+	got, err := s.GetCertificate(ctx, c.ID)
+	ok(t, err, "get")
+	checkCert(t, got, normCert(c))
+	lists, err := s.StatusLists(ctx)
+	ok(t, err, "status lists")
+	found := false
+	for _, l := range lists {
+		found = found || l.ID == "c-issue-test"
+	}
+	if !found {
+		t.Fatalf("the certificate's new status list was not added: %+v", lists)
+	}
+	dup := c
+	dup.ID += "X"
+	wantErr(t, s.IssueCertificate(ctx, dup, e), store.ErrAlreadyExists, "same number again")
+	var evs []store.BenefitEvent
+	ok(t, s.InTx(ctx, func(q store.Queries) error {
+		var err error
+		evs, err = q.ClaimBenefitEvents(ctx, base.Add(time.Hour), 10)
+		return err
+	}), "claim")
+	if len(evs) != 1 || evs[0].HolderSubject != c.HolderSubject || evs[0].TypeCode != c.TypeCode || !evs[0].CreatedAt.Equal(utc(base)) {
+		t.Fatalf("outbox after one issuance and one refused: %+v", evs)
+	}
+}

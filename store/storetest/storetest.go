@@ -86,6 +86,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CertificateTypes", testCertificateTypes},
 		{"Certificates", testCertificates},
 		{"CertificateUniqueKeys", testCertificateUniqueKeys},
+		{"IssueCertificate", testIssueCertificate},
 		{"CertificateStatus", testCertificateStatus},
 		{"ConcurrentStatusChanges", testConcurrentStatusChanges},
 		{"StatusLists", testStatusLists},

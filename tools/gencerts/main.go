@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/suishen/suishen/ident"
 )
@@ -39,8 +40,12 @@ func main() {
 		}
 		uscc := first17 + string(check)
 		name := fmt.Sprintf("上海样例%07d科技有限公司", i)
+		// Establishment dates spread over 1996-01-01 … 2021-06-18, so that a
+		// policy on an enterprise's age selects a share of the rows (every
+		// one is at least five years old in December 2026).
+		established := time.Date(1996, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, (i*7919)%9300).Format(time.DateOnly)
 		fields := map[string]any{"name": name, "entity_type": "有限责任公司（自然人投资或控股）", "legal_representative": "王五",
-			"registered_capital": "100万元人民币", "establishment_date": "2020-05-01", "domicile": "上海市徐汇区虹桥路1号",
+			"registered_capital": "100万元人民币", "establishment_date": established, "domicile": "上海市徐汇区虹桥路1号",
 			"business_scope": "技术开发、技术咨询、技术服务", "registration_authority": "上海市徐汇区市场监督管理局"}
 		number := fmt.Sprintf("%s%08d", *prefix, i)
 		if *format == "csv" {
