@@ -122,7 +122,7 @@ func newHarnessWith(t testing.TB, st store.Store, edit func(*config.Config)) *ha
 	cs := &codeservice.Service{Store: st, Keys: ring, Now: clk.Now, CodeTTL: cfg.CodeTTL,
 		SubjectKey: signing.DeriveKey(cfg.MasterKey, "suishen/code-subject/v1"),
 		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
-	bm := &matching.Service{Store: st, Type: iss.Type, Now: clk.Now, Log: log}
+	bm := &matching.Service{Store: st, Type: iss.Type, Now: clk.Now, Log: log, Rematch: cfg.BenefitRematch}
 	if err := bm.Seed(context.Background()); err != nil {
 		t.Fatal(err)
 	}

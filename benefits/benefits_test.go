@@ -280,3 +280,47 @@ func FuzzCompile(f *testing.F) {
 		_ = c.Describe(typeOf)
 	})
 }
+
+// TestNextChange: the instant a decision may flip by time alone — the 80th
+// birthday at midnight CST (29 February → 1 March in a common year), a
+// certificate's expiry or start — and that Evaluate does flip there and
+// not a moment before.
+func TestNextChange(t *testing.T) {
+	c := compile(t, Seed()[0].Policy) // age_gte 80 in 310117
+	now := at("2026-12-01", "12:00")
+	until := at("2027-03-01", "00:00")
+	later := idCard("c", "1940-01-01", "310117")
+	later.ValidFrom = at("2026-12-20", "09:30")
+	cases := []struct {
+		name  string
+		certs []Certificate
+		want  time.Time // zero: nothing changes
+	}{
+		{"turns 80 next week", []Certificate{idCard("a", "1946-12-08", "310117")}, at("2026-12-08", "00:00")},
+		{"leap-day birthday", []Certificate{idCard("a", "1948-02-29", "310117")}, at("2028-02-29", "00:00")},
+		{"already 80, long-term card", []Certificate{idCard("a", "1940-01-01", "310117")}, time.Time{}},
+		{"already 80, card expires", []Certificate{func() Certificate { x := idCard("a", "1940-01-01", "310117"); x.ValidUntil = &until; return x }()}, until},
+		{"card not yet valid", []Certificate{later}, at("2026-12-20", "09:30")},
+		{"other district", []Certificate{idCard("a", "1946-12-08", "310104")}, time.Time{}},
+		{"not a date", []Certificate{idCard("a", "unknown", "310117")}, time.Time{}},
+	}
+	for _, cs := range cases {
+		got, ok := c.NextChange(cs.certs, now)
+		if ok != !cs.want.IsZero() || (ok && !got.Equal(cs.want)) {
+			t.Errorf("%s: next %v %v, want %v", cs.name, got, ok, cs.want)
+			continue
+		}
+		if ok {
+			before, after := c.Evaluate(cs.certs, got.Add(-time.Second)), c.Evaluate(cs.certs, got)
+			if before.Eligible == after.Eligible {
+				t.Errorf("%s: the decision does not change at %v (eligible %v)", cs.name, got, after.Eligible)
+			}
+		}
+	}
+	// 80 is a multiple of four: a 29 February birthday turns 80 on 29
+	// February (the common-year case, 1 March, is TestAgeOnTheDay's).
+	got, _ := c.NextChange([]Certificate{idCard("a", "1944-02-29", "310117")}, at("2023-06-01", "00:00"))
+	if !got.Equal(at("2024-02-29", "00:00")) {
+		t.Errorf("1944-02-29 from 2023: %v", got)
+	}
+}

@@ -179,3 +179,45 @@ func date(v any) (time.Time, bool) {
 	d, err := time.Parse(time.DateOnly, s)
 	return d, err == nil
 }
+
+// NextChange is the earliest instant after now at which Evaluate on the same
+// certificates may decide otherwise by the passing of time alone: a
+// certificate of the policy's types (in its areas) coming into or going out
+// of its validity period, or a holder or an enterprise reaching the age an
+// age_gte or years_since_gte rule asks for — at midnight China Standard Time
+// of the anniversary, when Evaluate's calendar date turns. ok is false when
+// time alone changes nothing. Matching schedules the holder's re-evaluation
+// for then, so that a holder who turns 80 is offered on the day and an
+// expired certificate stops qualifying on the day, with no full rescan.
+func (c *Compiled) NextChange(certs []Certificate, now time.Time) (next time.Time, ok bool) {
+	consider := func(t time.Time) {
+		if t.After(now) && (!ok || t.Before(next)) {
+			next, ok = t, true
+		}
+	}
+	today := dateIn(now)
+	for i := range certs {
+		ct := &certs[i]
+		rules, reads := c.byType[ct.TypeCode]
+		if !reads || !c.inArea(ct.AreaCode) {
+			continue
+		}
+		consider(ct.ValidFrom)
+		if ct.ValidUntil != nil {
+			consider(*ct.ValidUntil)
+		}
+		for _, r := range rules {
+			if r.op != OpAgeGte && r.op != OpYearsSinceGte {
+				continue
+			}
+			d, isDate := date(ct.Fields[r.field])
+			if !isDate {
+				continue
+			}
+			if a := d.AddDate(r.years, 0, 0); a.After(today) {
+				consider(time.Date(a.Year(), a.Month(), a.Day(), 0, 0, 0, 0, CST))
+			}
+		}
+	}
+	return next, ok
+}

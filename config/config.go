@@ -36,6 +36,7 @@ type Config struct {
 	RegionCode     string        // SUISHEN_REGION_CODE: this node's region (6-digit GB/T 2260 area code), 区域互认
 	RegionName     string        // SUISHEN_REGION_NAME: its name
 	PeerTimeout    time.Duration // SUISHEN_PEER_TIMEOUT: bound of one request to a peer region
+	BenefitRematch time.Duration // SUISHEN_BENEFIT_REMATCH: how old a policy's last full match may grow before another runs
 }
 
 // Var describes one environment variable: the name, its default and meaning.
@@ -65,6 +66,7 @@ var Vars = []Var{
 	{"SUISHEN_REGION_CODE", "310000", "this node's region for mutual recognition (区域互认): its 6-digit GB/T 2260 area code"},
 	{"SUISHEN_REGION_NAME", "上海市", "this node's region name"},
 	{"SUISHEN_PEER_TIMEOUT", "10s", "bound of one request to a peer region (bundle or status list fetch)"},
+	{"SUISHEN_BENEFIT_REMATCH", "720h", "how old a 免申即享 policy's last full match may grow before the worker runs another (1h to 8760h); in between, re-evaluations fall due on the day a holder's decision may change (a birthday, an expiry)"},
 }
 
 // Error names the variable at fault; its message is one line for the operator.
@@ -189,6 +191,9 @@ func Load(getenv func(string) string, overrides map[string]string) (Config, erro
 		return c, &Error{"SUISHEN_REGION_NAME", "is longer than 200 bytes"}
 	}
 	if c.PeerTimeout, err = duration(get, "SUISHEN_PEER_TIMEOUT", 100*time.Millisecond, 2*time.Minute); err != nil {
+		return c, err
+	}
+	if c.BenefitRematch, err = duration(get, "SUISHEN_BENEFIT_REMATCH", time.Hour, 8760*time.Hour); err != nil {
 		return c, err
 	}
 	c.LogLevel = strings.ToLower(get("SUISHEN_LOG_LEVEL"))

@@ -84,7 +84,14 @@ type Service struct {
 	MaxAttempts int
 	RetryBase   time.Duration
 	RetryCap    time.Duration
-	Log         *slog.Logger
+	// Rematch is how old a policy's last full match may grow before the
+	// worker queues another (default 30 days). Between full matches, each
+	// evaluation schedules the holder's next one for the day its decision
+	// may change by time alone (a birthday, an expiry) if that day falls
+	// within Rematch and a day: holders are offered and withdrawn on the day,
+	// and a full match never schedules more than that window's changes.
+	Rematch time.Duration
+	Log     *slog.Logger
 
 	nodeOnce sync.Once
 	node     string
@@ -892,6 +899,7 @@ type verdicts struct {
 	offers  []store.Entitlement
 	others  []string // holders read and not eligible, or with nothing to read
 	records []store.UsageRecord
+	events  []store.BenefitEvent // re-evaluations scheduled for when time alone may change a decision
 	read    int
 }
 
@@ -907,6 +915,7 @@ func (s *Service) decide(pl *policy, subjects []string, certs []store.MatchCerti
 	v.offers = make([]store.Entitlement, 0, len(subjects))
 	v.records = make([]store.UsageRecord, 0, len(subjects))
 	purpose := "免申即享：" + pl.c.Policy.Name
+	horizon := runAt.Add(s.rematch() + 24*time.Hour)
 	i := 0
 	in := make([]benefits.Certificate, 0, 4)
 	var dec decoder
@@ -938,6 +947,9 @@ func (s *Service) decide(pl *policy, subjects []string, certs []store.MatchCerti
 		}
 		v.read++
 		d := pl.c.Evaluate(in, runAt)
+		if next, ok := pl.c.NextChange(in, runAt); ok && next.Before(horizon) {
+			v.events = append(v.events, store.BenefitEvent{HolderSubject: sub, TypeCode: pl.rec.Types[0], CreatedAt: runAt, NotBefore: next})
+		}
 		result, certID := "not_eligible", first
 		if d.Eligible {
 			result, certID = "eligible", d.Evidence[0].CertificateID
@@ -968,6 +980,9 @@ func (s *Service) write(ctx context.Context, q store.Queries, pl *policy, v verd
 		if withdrawn, err = q.WithdrawEntitlements(ctx, pl.rec.Code, v.others, runAt); err != nil {
 			return 0, err
 		}
+	}
+	if err := q.AddBenefitEvents(ctx, v.events); err != nil {
+		return 0, err
 	}
 	return withdrawn, q.AddUsageRecords(ctx, v.records)
 }
@@ -1054,6 +1069,13 @@ func (s *Service) kicks() {
 	})
 }
 
+func (s *Service) rematch() time.Duration {
+	if s.Rematch > 0 {
+		return s.Rematch
+	}
+	return 30 * 24 * time.Hour
+}
+
 func (s *Service) poll() time.Duration {
 	if s.Poll > 0 {
 		return s.Poll
@@ -1112,7 +1134,14 @@ func (s *Service) eventLoop(ctx context.Context) {
 }
 
 func (s *Service) matchLoop(ctx context.Context) {
+	var dueChecked time.Time
 	for ctx.Err() == nil {
+		if time.Since(dueChecked) >= time.Minute {
+			dueChecked = time.Now()
+			if err := s.QueueDue(ctx); err != nil && ctx.Err() == nil {
+				s.log().Warn("benefits: queueing periodic full matches failed", "err", err)
+			}
+		}
 		now := time.Now()
 		rec, err := s.Store.ClaimMatch(ctx, s.nodeID(), "", now, now.Add(s.lease()), s.now())
 		if err == nil {
@@ -1126,6 +1155,44 @@ func (s *Service) matchLoop(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// QueueDue queues a full match of every approved policy whose last full
+// match evaluated more than Rematch ago (the worker calls it once a minute;
+// a policy already queued or running is left as it is). Between full
+// matches, the re-evaluations that each evaluation scheduled keep offers
+// current on the day; the full match bounds how far ahead they are
+// scheduled and re-reads everything once per period.
+func (s *Service) QueueDue(ctx context.Context) error {
+	cutoff := s.now().Add(-s.rematch())
+	queued := 0
+	for after := ""; ; {
+		page, err := s.Store.ListPolicies(ctx, after, 100)
+		if err != nil {
+			return err
+		}
+		for _, rec := range page {
+			if rec.Status != store.PolicyApproved || rec.Match.Status != store.MatchDone || rec.MatchedAt == nil || !rec.MatchedAt.Before(cutoff) {
+				continue
+			}
+			ok, err := s.Store.RequestMatch(ctx, rec.Code, s.now())
+			if err != nil {
+				return err
+			}
+			if ok {
+				queued++
+				s.log().Info("benefits: periodic full match queued", "policy", rec.Code, "last", rec.MatchedAt)
+			}
+		}
+		if len(page) < 100 {
+			break
+		}
+		after = page[len(page)-1].Code
+	}
+	if queued > 0 {
+		s.Kick()
+	}
+	return nil
 }
 
 // eventBatch is how many outbox events one drain transaction handles.

@@ -82,7 +82,11 @@ type BenefitEvent struct {
 	HolderSubject string
 	TypeCode      string
 	CreatedAt     time.Time
-	Attempts      int
+	// NotBefore is when the event falls due: zero means at once (CreatedAt);
+	// matching schedules a holder's re-evaluation for the day a decision
+	// may change by time alone (benefits.Compiled.NextChange).
+	NotBefore time.Time
+	Attempts  int
 }
 
 // Entitlement statuses.
@@ -203,9 +207,10 @@ type BenefitQueries interface {
 	// DeferBenefitEvents counts a failed attempt and makes the events due
 	// again at notBefore.
 	DeferBenefitEvents(ctx context.Context, ids []int64, notBefore time.Time) error
-	// PendingBenefitWork counts outbox events and the queued or running
-	// matches of approved policies, and the failed ones due for a retry at
-	// now.
+	// PendingBenefitWork counts outbox events due at now (or failed once
+	// and waiting for a retry; re-evaluations scheduled for a later day are
+	// not pending work), the queued or running matches of approved
+	// policies, and the failed ones due for a retry at now.
 	PendingBenefitWork(ctx context.Context, now time.Time) (events, matches int64, err error)
 
 	// AddUsageRecords appends many usage records at once.

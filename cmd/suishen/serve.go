@@ -99,7 +99,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	codeSvc := &codeservice.Service{Store: st, Keys: ring, CodeTTL: cfg.CodeTTL,
 		SubjectKey: signing.DeriveKey(cfg.MasterKey, "suishen/code-subject/v1"),
 		ShuffleKey: signing.DeriveKey(cfg.MasterKey, "suishen/status-shuffle/v1")}
-	bm := &matching.Service{Store: st, Type: iss.Type, Log: log}
+	bm := &matching.Service{Store: st, Type: iss.Type, Log: log, Rematch: cfg.BenefitRematch}
 	if err := bm.Seed(ctx); err != nil {
 		return err
 	}

@@ -329,14 +329,18 @@ func (q *Queries) AddBenefitEvents(ctx context.Context, es []store.BenefitEvent)
 		es = es[len(chunk):]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO benefit_events (holder_subject, type_code, created_at, not_before) VALUES `)
-		args := make([]any, 0, len(chunk)*3)
+		args := make([]any, 0, len(chunk)*4)
 		for i, e := range chunk {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			k := len(args)
-			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+3)
-			args = append(args, e.HolderSubject, e.TypeCode, e.CreatedAt)
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4)
+			due := e.NotBefore
+			if due.IsZero() {
+				due = e.CreatedAt
+			}
+			args = append(args, e.HolderSubject, e.TypeCode, e.CreatedAt, due)
 		}
 		if _, err := q.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("store: add benefit events: %w", err)
@@ -347,13 +351,13 @@ func (q *Queries) AddBenefitEvents(ctx context.Context, es []store.BenefitEvent)
 
 // ClaimBenefitEventsSQL is the query of ClaimBenefitEvents; PostgreSQL adds
 // FOR UPDATE SKIP LOCKED inside a transaction.
-const ClaimBenefitEventsSQL = `SELECT id, holder_subject, type_code, created_at, attempts FROM benefit_events
+const ClaimBenefitEventsSQL = `SELECT id, holder_subject, type_code, created_at, not_before, attempts FROM benefit_events
 	WHERE not_before <= $1 ORDER BY not_before, id LIMIT $2`
 
 // scanBenefitEvent scans a row of ClaimBenefitEventsSQL.
 func scanBenefitEvent(s scanner) (store.BenefitEvent, error) {
 	var e store.BenefitEvent
-	err := s.Scan(&e.ID, &e.HolderSubject, &e.TypeCode, &e.CreatedAt, &e.Attempts)
+	err := s.Scan(&e.ID, &e.HolderSubject, &e.TypeCode, &e.CreatedAt, &e.NotBefore, &e.Attempts)
 	return e, err
 }
 
@@ -398,9 +402,10 @@ func (q *Queries) DeferBenefitEvents(ctx context.Context, ids []int64, notBefore
 	return nil
 }
 
-// PendingBenefitWork counts outbox events and unfinished matches.
+// PendingBenefitWork counts due or retried outbox events and unfinished
+// matches.
 func (q *Queries) PendingBenefitWork(ctx context.Context, now time.Time) (events, matches int64, err error) {
-	err = q.db.QueryRow(ctx, `SELECT (SELECT count(*) FROM benefit_events),
+	err = q.db.QueryRow(ctx, `SELECT (SELECT count(*) FROM benefit_events WHERE not_before <= $1 OR attempts > 0),
 		(SELECT count(*) FROM policies WHERE status = 'approved' AND (match_status IN ('queued', 'running')
 			OR (match_status = 'failed' AND match_next_retry_at <= $1)))`, now).Scan(&events, &matches)
 	if err != nil {
