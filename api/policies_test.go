@@ -139,15 +139,47 @@ func TestAgedCareAllowance(t *testing.T) {
 		want["e"] = "declined"
 		check("after revocation and decline")
 
-		// Two days later: B has turned 80, G's card has expired.
+		// B turns 80 at midnight (China Standard Time) and G's card ends
+		// then: each evaluation scheduled the holder's next one for then, so
+		// B is offered and G withdrawn on the day, with no full match — and
+		// not a minute before.
+		h.clock.Add(8*time.Hour - time.Minute) // 23:59 CST
+		login()
+		h.settle()
+		check("one minute before B's birthday")
+		h.clock.Add(time.Minute)
+		h.settle()
+		want["b"], want["g"] = "offered", "withdrawn"
+		check("on B's birthday")
+		// Two days later a full match agrees and withdraws nothing more.
 		h.clock.Add(48 * time.Hour)
 		login()
 		sum = fullMatch(h, dept, policy)
-		want["b"], want["g"] = "offered", "withdrawn"
 		check("two days later")
-		if sum["withdrawn"].(float64) != 1 {
+		if sum["withdrawn"].(float64) != 0 || sum["eligible"].(float64) != 3 {
 			t.Fatalf("full match two days later %v", sum)
 		}
+		// Thirty days after that the worker queues the next full match by
+		// itself (SUISHEN_BENEFIT_REMATCH, 720h).
+		before := h.must(200, h.do("GET", "/v1/policies/"+policy, dept, nil))["matched_at"]
+		h.clock.Add(29 * 24 * time.Hour)
+		if err := h.bm.QueueDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		if pv := h.must(200, h.do("GET", "/v1/policies/"+policy, dept, nil)); pv["matched_at"] != before {
+			t.Fatalf("a full match ran before the re-match period: %v", pv)
+		}
+		h.clock.Add(24*time.Hour + time.Minute)
+		if err := h.bm.QueueDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		pv := h.must(200, h.do("GET", "/v1/policies/"+policy, dept, nil))
+		if m := pv["match"].(map[string]any); m["status"] != "done" || pv["matched_at"] == before {
+			t.Fatalf("no periodic full match: %v (before %v)", pv, before)
+		}
+		login()
 
 		// The department sees masked names and evidence, never identity numbers.
 		list := h.must(200, h.do("GET", "/v1/policies/"+policy+"/entitlements?limit=2", dept, nil))
@@ -175,7 +207,7 @@ func TestAgedCareAllowance(t *testing.T) {
 			t.Fatalf("usage records of a non-qualifying holder: %s", recs)
 		}
 		// Public transparency: the policy and its criteria in words.
-		pv := h.must(200, h.do("GET", "/v1/policies/"+policy, "", nil))
+		pv = h.must(200, h.do("GET", "/v1/policies/"+policy, "", nil))
 		if words := fmt.Sprint(pv["criteria_in_words"]); !strings.Contains(words, "年满80周岁") || pv["example"] != true {
 			t.Fatalf("public policy %v", pv)
 		}
