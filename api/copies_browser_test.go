@@ -72,7 +72,9 @@ func TestCopyPageInBrowser(t *testing.T) {
 }
 
 // The scanner page reads a copy code with the camera, verifies it in the
-// page, and says in Chinese whom the copy is for and why.
+// page, and says in Chinese whom the copy is for and why; once the holder
+// withdraws the copy, the scanner (the WASM verifier with the published
+// status lists) finds it invalid.
 func TestScanShowsCopy(t *testing.T) {
 	h := newHarness(t, teststore.Backends()[0].Open(t))
 	_, base := scanHarness(t, h)
@@ -102,4 +104,15 @@ func TestScanShowsCopy(t *testing.T) {
 	}
 	noSeriousViolations(t, ctx, "/scan showing a copy")
 	noIdentity(t, ctx, "/scan showing a copy")
+
+	// Withdrawn by its holder: after a reload (a fresh trust bundle and
+	// status lists) the scanner finds it invalid, offline, and says why.
+	h.must(204, h.do("DELETE", "/v1/me/copies/"+cp["id"].(string), hol, nil))
+	step(t, ctx, "reload", chromedp.Reload())
+	waitFor(t, ctx, "the verifier and the fresh trust bundle", `document.body.dataset.ready === "1"`)
+	step(t, ctx, "type the withdrawn copy's code", chromedp.SendKeys("#code-input", cp["code"].(string)), chromedp.Click(`#manual-form button`))
+	waitFor(t, ctx, "invalid", `document.getElementById("result").dataset.result === "invalid"`)
+	if r, _, kind, reasons := resultOf(t, ctx); r != "invalid" || kind != "加注件（证照复印件）" || !strings.Contains(reasons, "revoked:已失效：加注件已被撤回") {
+		t.Fatalf("withdrawn copy on /scan: %q %q %q", r, kind, reasons)
+	}
 }
