@@ -718,7 +718,11 @@ type Store interface {
 	// single writer is serializable anyway), for writes that are idempotent
 	// and conditional by themselves (upserts, guarded updates) and must not
 	// fail with serialization conflicts against concurrent transactions:
-	// matching's. Deadlocks are retried as in InTx.
+	// matching's. Deadlocks are retried as in InTx. On PostgreSQL its commit
+	// does not wait for the WAL flush (synchronous_commit off): what a crash
+	// can lose is the last fraction of a second of such transactions, whole,
+	// and for matching that is work the outbox or the match's cursor makes
+	// it redo (the cursor is written in the same transaction as its page).
 	InTxReadCommitted(ctx context.Context, fn func(q Queries) error) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

@@ -176,6 +176,14 @@ func (s *Store) tryTx(ctx context.Context, iso pgx.TxIsoLevel, fn func(q store.Q
 		return fmt.Errorf("store: postgres: begin transaction: %w", mapErr(err))
 	}
 	txdb := &db{q: tx, inTx: true}
+	if iso == pgx.ReadCommitted {
+		// Redo-able work only (store.Store.InTxReadCommitted): its commit
+		// need not wait for the WAL flush.
+		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+			return fmt.Errorf("store: postgres: begin transaction: %w", mapErr(err))
+		}
+	}
 	rollback := func() {
 		// A cancelled ctx must not stop the rollback; pgx closes the
 		// connection if the rollback itself fails.

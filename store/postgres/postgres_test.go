@@ -445,3 +445,25 @@ func TestTimesComeBackInUTC(t *testing.T) {
 		t.Errorf("CreatedAt = %v, want %v in UTC", d.CreatedAt, at)
 	}
 }
+
+// TestReadCommittedCommitsAsynchronously: matching's transactions
+// (InTxReadCommitted) do not wait for the WAL flush; every other
+// transaction does.
+func TestReadCommittedCommitsAsynchronously(t *testing.T) {
+	s := openSchema(t, true)
+	show := func(in func(context.Context, func(store.Queries) error) error) string {
+		var v string
+		if err := in(t.Context(), func(q store.Queries) error {
+			return q.(*txQueries).tx.QueryRow(t.Context(), "SHOW synchronous_commit").Scan(&v)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := show(s.InTxReadCommitted); got != "off" {
+		t.Fatalf("InTxReadCommitted: synchronous_commit %s", got)
+	}
+	if got := show(s.InTx); got != "on" {
+		t.Fatalf("InTx: synchronous_commit %s", got)
+	}
+}
