@@ -180,7 +180,10 @@ func (s *Service) StatusListRefs(ctx context.Context, baseURL string) ([]trust.S
 	aged := 0
 	now := s.now()
 	for _, in := range infos {
-		if StaleList(in, anchor.KeyID(), now) == "aged" {
+		// A list signed by another anchor always goes through ensureSigned,
+		// aged or not: it either signs it with this anchor or finds this
+		// node's view of the anchor stale (the publisher then rebuilds).
+		if StaleList(in, anchor.KeyID(), now) == "aged" && in.KeyID == anchor.KeyID() {
 			if aged >= MaxAgedResigns {
 				refs = append(refs, trust.StatusListRef{ID: in.ID, Kind: ListKind(in.ID), Version: in.Version, SM3: in.SM3,
 					URL: baseURL + "/v1/status-lists/" + in.ID})

@@ -351,3 +351,52 @@ func TestConcurrentStartsCreateOneAnchor(t *testing.T) {
 		}
 	})
 }
+
+// TestBundleRebuiltWhenTheAnchorRotatesMidBuild: node B starts a bundle
+// under anchor O; while it reads the status lists, node A rotates the
+// anchor and B's list reading reloads its ring (it found a list already
+// re-signed by the new anchor N). B must not sign with O a bundle whose
+// lists N signed: it builds again, and the bundle it publishes is N's.
+func TestBundleRebuiltWhenTheAnchorRotatesMidBuild(t *testing.T) {
+	forEach(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		clk := &clock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
+		ringA, err := keyring.Open(ctx, st, master, clk.now, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ringB, err := keyring.Open(ctx, st, master, clk.now, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rotated, builds := "", 0
+		pub := &keyring.Publisher{Ring: ringB, Store: st, Issuer: "http://test", Now: clk.now,
+			StatusLists: func(ctx context.Context) ([]trust.StatusListRef, error) {
+				builds++
+				if rotated == "" {
+					created, _, err := ringA.Rotate(ctx, store.RoleAnchor, "", admin, "")
+					if err != nil {
+						return nil, err
+					}
+					rotated = created.KID
+					// What ensureSigned does on finding a list signed by
+					// another anchor: confirm, which reloads B's ring.
+					if _, err := ringB.ConfirmedSigner(ctx, store.RoleAnchor, ""); err != nil {
+						return nil, err
+					}
+				}
+				return []trust.StatusListRef{}, nil
+			}}
+		p, err := pub.Current(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdr, _, err := signing.ParseJWS(p.JWS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Kid != rotated || builds != 2 {
+			t.Fatalf("bundle signed by %s after %d builds; the anchor rotated to %s mid-build", hdr.Kid, builds, rotated)
+		}
+	})
+}

@@ -169,19 +169,37 @@ func (p *Publisher) current(ctx context.Context, check bool) (*Published, error)
 	if err := p.Ring.Reload(ctx); err != nil {
 		return nil, err
 	}
-	anchor, err := p.Ring.ConfirmedSigner(ctx, store.RoleAnchor, "")
-	if err != nil {
-		return nil, err
-	}
-	v = p.Ring.Version() // the confirmation may have reloaded the ring
-	keys, err := p.Keys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	lists := []trust.StatusListRef{}
-	if p.StatusLists != nil {
-		if lists, err = p.StatusLists(ctx); err != nil {
+	var (
+		anchor signing.Signer
+		keys   []trust.Key
+		lists  []trust.StatusListRef
+		err    error
+	)
+	// The keys and the lists are read under one view of the ring: when it
+	// changed meanwhile (the anchor rotated on another node, and reading
+	// the lists found them already re-signed by the new anchor), the bundle
+	// would pin lists that its own signer did not sign — verifiers holding
+	// it could not use them (status_list_missing). Build again under the
+	// new view instead.
+	for attempt := 0; ; attempt++ {
+		if anchor, err = p.Ring.ConfirmedSigner(ctx, store.RoleAnchor, ""); err != nil {
 			return nil, err
+		}
+		v = p.Ring.Version() // the confirmation may have reloaded the ring
+		if keys, err = p.Keys(ctx); err != nil {
+			return nil, err
+		}
+		lists = []trust.StatusListRef{}
+		if p.StatusLists != nil {
+			if lists, err = p.StatusLists(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if p.Ring.Version() == v {
+			break
+		}
+		if attempt == 2 {
+			return nil, errors.New("keyring: the keys kept changing while the trust bundle was built; try again")
 		}
 	}
 	b := trust.Bundle{Issuer: p.Issuer, IssuedAt: now, NextUpdate: now.Add(NextUpdate), ExpiresAt: now.Add(MaxAge),
