@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/suishen/suishen/benefits"
+	"github.com/suishen/suishen/issuance"
+	"github.com/suishen/suishen/issuer"
 	"github.com/suishen/suishen/matching"
 	"github.com/suishen/suishen/store"
 )
@@ -32,6 +35,7 @@ func (s *Server) policyRoutes() []route {
 		{Method: http.MethodGet, Path: "/v1/me/entitlements", Summary: "The holder's entitlements (benefits offered without an application)", Tag: "holders", Access: holderOnly, Handler: s.myEntitlements, Response: entitlementList{}, Status: 200, Query: []string{"limit", "cursor"}},
 		{Method: http.MethodPost, Path: "/v1/admin/policies/{code}/approve", Summary: "Approve a policy that reads sensitive fields or other departments' certificate types; its first full match starts in the background", Tag: "admin", Access: adminOnly, Handler: s.approvePolicy, Response: policyView{}, Status: 200},
 		{Method: http.MethodPost, Path: "/v1/admin/policies/{code}/reject", Summary: "Reject a policy pending approval, with a reason shown to the public; it never matches and its department cannot run it (409 when it is not pending)", Tag: "admin", Access: adminOnly, Handler: s.rejectPolicy, Request: policyRejectRequest{}, Response: policyView{}, Status: 200},
+		{Method: http.MethodPost, Path: "/v1/policies/{code}/entitlements/{id}/payee", Summary: "The payee's identity behind one offered entitlement, for paying the benefit (its department; only for an approved policy whose legal basis requires it, payee_identity): name and identity number from the evidence certificate; every read is audited and shown in the holder's usage records", Tag: "benefits", Access: deptOnly, Handler: s.entitlementPayee, Request: payeeRequest{}, Response: payeeView{}, Status: 200, Errors: []int{403, 409}},
 		{Method: http.MethodPost, Path: "/v1/me/entitlements/{id}/decline", Summary: "Decline an entitlement; a later match does not offer it again", Tag: "holders", Access: holderOnly, Handler: s.declineEntitlement, Response: entitlementView{}, Status: 200},
 	}
 }
@@ -62,6 +66,19 @@ type matchView struct {
 	Error       string     `json:"error,omitempty" doc:"Why it failed, and whether it is retried."`
 	Attempts    int        `json:"failed_attempts" doc:"How many runs of the match failed since it was last requested; a failed match is retried automatically with a growing delay (1, 2, 4 … minutes, at most 1 hour) until 8 runs have failed." example:"0"`
 	NextRetryAt *time.Time `json:"next_retry_at" doc:"When the background worker runs a failed match again; null when no retry is scheduled (not failed, or it gave up: then only a new request starts it)."`
+}
+
+type payeeRequest struct {
+	Purpose string `json:"purpose" doc:"What the identity is read for (the payment run), recorded in the audit log and shown to the holder." example:"2026年12月高龄补贴发放"`
+}
+
+type payeeView struct {
+	EntitlementID string `json:"entitlement_id" doc:"The entitlement." example:"01938f6e-6c1a-7b1e-9f3e-2a4c5d6e7f80"`
+	PolicyCode    string `json:"policy_code" doc:"Its policy." example:"EX-GAOLING-310117"`
+	Name          string `json:"name" doc:"The holder's name, as on the evidence certificate." example:"王某某"`
+	IDType        string `json:"id_type" doc:"The identity code type (111 居民身份证号码, 001 统一社会信用代码)." enum:"111,001" example:"111"`
+	IDNumber      string `json:"id_number" doc:"The identity number, as on the evidence certificate." example:"310117194612010011"`
+	CertificateID string `json:"certificate_id" doc:"The evidence certificate it was read from." example:"1.2.156.3005.2.11100000000021002F001.11100000000013338W.2026000000000001.001.K"`
 }
 
 type policyRejectRequest struct {
@@ -364,4 +381,98 @@ func (s *Server) certificateChanged() {
 	if s.deps.Benefits != nil {
 		s.deps.Benefits.Kick()
 	}
+}
+
+// maxPayeePurpose bounds the stated purpose of a payee read.
+const maxPayeePurpose = 100
+
+// entitlementPayee is a department reading, for payment, the identity of
+// the holder behind one of its policy's offered entitlements. Whose data:
+// the holder's name and identity number, from the certificate that made
+// them eligible. Who asks: the policy's own department (another's: 404).
+// Entitled by: the policy's legal basis, declared as payee_identity and
+// approved by the administrator (such a policy is never approved without
+// them). For what: paying the benefit (the purpose is stated, audited and
+// shown to the holder). How much: one holder's name, identity type and
+// number per request; never for a declined or withdrawn entitlement.
+func (s *Server) entitlementPayee(c *echo.Context) error {
+	var req payeeRequest
+	if _, err := readBody(c, &req); err != nil {
+		return err
+	}
+	var v checks
+	v.text("purpose", req.Purpose, maxPayeePurpose)
+	if err := v.err(); err != nil {
+		return err
+	}
+	rec, err := s.ownPolicy(c)
+	if err != nil {
+		return err
+	}
+	var spec benefits.Policy
+	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
+		return err
+	}
+	switch {
+	case !spec.PayeeIdentity:
+		p := problem(http.StatusForbidden, "payee_identity_not_provided", "the policy's legal basis does not provide for reading the payee's identity (payee_identity); identity never leaves through it")
+		p.Errors = []FieldError{{Field: "payee_identity", Code: "payee_identity_not_provided", Detail: p.Detail}}
+		return p
+	case rec.Status == store.PolicyRejected:
+		return policyProblem(matching.ErrRejected)
+	case rec.Status != store.PolicyApproved:
+		return policyProblem(matching.ErrNotApproved)
+	}
+	ctx := c.Request().Context()
+	e, err := s.store.GetEntitlement(ctx, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && e.PolicyCode != rec.Code) {
+		return errNotFound("entitlement")
+	}
+	if err != nil {
+		return err
+	}
+	if e.Status != store.EntitlementOffered {
+		p := problem(http.StatusConflict, "entitlement_not_offered", "the entitlement is "+e.Status+": the holder declined it or no longer qualifies, and nothing is paid")
+		p.Errors = []FieldError{{Field: "status", Code: "entitlement_not_offered", Detail: p.Detail}}
+		return p
+	}
+	var ev []benefits.Evidence
+	if err := json.Unmarshal(e.Evidence, &ev); err != nil || len(ev) == 0 {
+		return fmt.Errorf("api: entitlement %s has no evidence", e.ID)
+	}
+	cert, err := s.store.GetCertificate(ctx, ev[0].CertificateID)
+	if err != nil {
+		return err
+	}
+	if cert.HolderSubject != e.HolderSubject || s.deps.Issuance.Effective(cert) != issuer.StatusValid {
+		p := problem(http.StatusConflict, "evidence_not_valid", "the certificate that made the holder eligible is no longer valid; the next evaluation withdraws the entitlement")
+		p.Errors = []FieldError{{Field: "evidence", Code: "evidence_not_valid", Detail: p.Detail}}
+		return p
+	}
+	var doc issuer.Document
+	if err := json.Unmarshal(issuance.DocumentOf(cert), &doc); err != nil || len(doc.Holders) == 0 {
+		return fmt.Errorf("api: certificate %s: no holder in its document", cert.ID)
+	}
+	h := doc.Holders[0]
+	dept, err := s.department(ctx, c)
+	if err != nil {
+		return err
+	}
+	purpose := strings.TrimSpace(req.Purpose)
+	at := s.now().UTC().Truncate(time.Microsecond)
+	if err := s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.AddUsageRecord(ctx, store.UsageRecord{ID: newID(), HolderSubject: e.HolderSubject, At: at, Org: dept.Name,
+			OrgUSCC: dept.USCC, Operator: dept.Name, ItemCode: rec.Code, ItemName: spec.Name, Purpose: "免申即享发放：" + purpose,
+			CertificateID: cert.ID, Channel: matching.ChannelBenefit, Result: "identity_disclosed",
+			Detail: "姓名、证件号码 read for payment under " + spec.LegalBasis}); err != nil {
+			return err
+		}
+		return s.record(ctx, c, q, "entitlement.payee", "entitlement", e.ID, map[string]any{"policy": rec.Code,
+			"certificate_id": cert.ID, "purpose": purpose})
+	}); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, payeeView{EntitlementID: e.ID, PolicyCode: rec.Code, Name: h.Name, IDType: h.IDType,
+		IDNumber: h.IDNumber, CertificateID: cert.ID})
 }

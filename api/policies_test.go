@@ -427,3 +427,103 @@ func TestPolicyScopeHostileDepartment(t *testing.T) {
 		}
 	})
 }
+
+// TestPayeeIdentity: identity leaves 免申即享 only where the policy's legal
+// basis provides for it (payee_identity), only after the administrator
+// approved that, only to the policy's own department, one offered
+// entitlement at a time, with a stated purpose — and the holder sees every
+// such read. Attacked as a department without that basis, as another
+// department, with another policy's entitlement, after a decline, and as
+// the holder.
+func TestPayeeIdentity(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		dept := benefitsDept(h)
+		pol := map[string]any{"code": "PAY-80", "name": "高龄津贴发放（测试）", "legal_basis": "《某区高龄津贴发放办法》第五条：按身份证号码发放至社保卡",
+			"holder_kind": "person", "area_codes": []string{"310117"}, "valid_from": "2026-01-01", "payee_identity": true,
+			"criteria": []map[string]any{{"certificate_type": issuer.TypeResidentIDCard, "field": "birth_date", "op": "age_gte", "value": 80}},
+			"benefit":  map[string]any{"description": "按月发放"}}
+		created := h.must(201, h.do("POST", "/v1/policies", dept, pol))
+		if created["status"] != "pending_approval" || !strings.Contains(fmt.Sprint(created["approval_required_because"]), "payee_identity") {
+			t.Fatalf("a policy reading identity for payment was not held for approval: %v", created)
+		}
+		_, a := elderID(h, dept, "A00000000001", "1940-03-03", "310117", "")
+		_, b := elderID(h, dept, "B00000000002", "1941-04-04", "310117", "")
+		h.settle()
+		purpose := map[string]any{"purpose": "2026年12月发放"}
+		payee := func(token, policy, id string, body any) resp {
+			return h.do("POST", "/v1/policies/"+policy+"/entitlements/"+id+"/payee", token, body)
+		}
+		if r := payee(dept, "PAY-80", "x", purpose); r.Status != 409 || !strings.Contains(string(r.Body), "policy_not_approved") {
+			t.Fatalf("before approval: %d %s", r.Status, r.Body)
+		}
+		h.must(200, h.do("POST", "/v1/admin/policies/PAY-80/approve", testAdminToken, nil))
+		h.settle()
+		if ents := h.must(200, h.do("GET", "/v1/policies/PAY-80/entitlements", dept, nil))["items"].([]any); len(ents) != 2 ||
+			strings.Contains(fmt.Sprint(ents), a) {
+			t.Fatalf("entitlements %v", ents)
+		}
+		ta, tb := personSession(h, a), personSession(h, b)
+		idOf := func(tok string) string {
+			for _, it := range h.must(200, h.do("GET", "/v1/me/entitlements", tok, nil))["items"].([]any) {
+				if e := it.(map[string]any); e["policy"].(map[string]any)["code"] == "PAY-80" {
+					return e["id"].(string)
+				}
+			}
+			t.Fatal("no entitlement")
+			return ""
+		}
+		ea, eb := idOf(ta), idOf(tb)
+
+		// The department pays A: name and number, not cached, recorded.
+		r := payee(dept, "PAY-80", ea, purpose)
+		if r.Status != 200 || r.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("payee: %d %s", r.Status, r.Body)
+		}
+		got := h.must(200, r)
+		if got["id_number"] != a || got["id_type"] != "111" || !strings.HasPrefix(got["name"].(string), "王老") || got["entitlement_id"] != ea {
+			t.Fatalf("payee %v", got)
+		}
+		recs := string(h.do("GET", "/v1/me/usage-records?limit=100", ta, nil).Body)
+		if !strings.Contains(recs, `"result":"identity_disclosed"`) || !strings.Contains(recs, "免申即享发放：2026年12月发放") {
+			t.Fatalf("A does not see the identity read: %s", recs)
+		}
+		if strings.Contains(string(h.do("GET", "/v1/me/usage-records?limit=100", tb, nil).Body), "identity_disclosed") {
+			t.Fatal("B sees a read of A's identity")
+		}
+
+		// Hostile requests learn nothing.
+		if r := payee(dept, "PAY-80", ea, map[string]any{"purpose": ""}); r.Status != 422 {
+			t.Fatalf("no purpose: %d", r.Status)
+		}
+		_, other := h.department(uscc3)
+		if r := payee(other, "PAY-80", ea, purpose); r.Status != 404 {
+			t.Fatalf("another department: %d %s", r.Status, r.Body)
+		}
+		if r := payee(ta, "PAY-80", ea, purpose); r.Status != 403 && r.Status != 401 {
+			t.Fatalf("the holder: %d", r.Status)
+		}
+		// The seeded aged-care example has no payee_identity: its
+		// entitlements never disclose identity, even to their department.
+		var seededA string
+		for _, it := range h.must(200, h.do("GET", "/v1/me/entitlements", ta, nil))["items"].([]any) {
+			if e := it.(map[string]any); e["policy"].(map[string]any)["code"] == "EX-GAOLING-310117" {
+				seededA = e["id"].(string)
+			}
+		}
+		if r := payee(dept, "EX-GAOLING-310117", seededA, purpose); r.Status != 403 || !strings.Contains(string(r.Body), "payee_identity_not_provided") {
+			t.Fatalf("a policy without payee_identity: %d %s", r.Status, r.Body)
+		}
+		// Another policy's entitlement through this policy's path.
+		if r := payee(dept, "PAY-80", seededA, purpose); r.Status != 404 {
+			t.Fatalf("another policy's entitlement: %d %s", r.Status, r.Body)
+		}
+		// A declined entitlement is not paid, so its identity is not read.
+		h.must(200, h.do("POST", "/v1/me/entitlements/"+eb+"/decline", tb, nil))
+		if r := payee(dept, "PAY-80", eb, purpose); r.Status != 409 || !strings.Contains(string(r.Body), "entitlement_not_offered") {
+			t.Fatalf("declined: %d %s", r.Status, r.Body)
+		}
+		if strings.Contains(string(h.do("GET", "/v1/me/usage-records?limit=100", tb, nil).Body), "identity_disclosed") {
+			t.Fatal("a refused read was recorded as a disclosure")
+		}
+	})
+}

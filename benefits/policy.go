@@ -79,6 +79,12 @@ type Policy struct {
 	Benefit    Benefit     `json:"benefit" doc:"What an eligible holder receives."`
 	ValidFrom  string      `json:"valid_from" doc:"First day, YYYY-MM-DD." example:"2026-01-01" format:"date"`                      // YYYY-MM-DD
 	ValidUntil *string     `json:"valid_until,omitempty" doc:"Last day (inclusive), YYYY-MM-DD; absent: open-ended." format:"date"` // YYYY-MM-DD, inclusive; nil: open-ended
+	// PayeeIdentity: the legal basis requires the payee's identity to pay
+	// the benefit. Such a policy always needs the administrator's approval;
+	// once approved, its department may read the name and identity number
+	// of a holder whose offer stands, one entitlement at a time, each read
+	// audited and recorded for the holder (POST …/entitlements/{id}/payee).
+	PayeeIdentity bool `json:"payee_identity,omitempty" doc:"The legal basis requires the payee's identity to pay the benefit: once the administrator approves the policy, its department may read the name and identity number behind an entitlement that is offered, one at a time, each read audited and shown in the holder's usage records. False or absent: identity never leaves." example:"false"`
 	// Example marks the seeded sample policies.
 	Example bool `json:"example,omitempty" doc:"Marks the seeded sample policies." example:"false"`
 }

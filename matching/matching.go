@@ -233,6 +233,9 @@ func (s *Service) OutOfScope(ctx context.Context, dept store.Department, c *bene
 	for _, t := range dept.CertificateTypes {
 		own[t] = true
 	}
+	if c.Policy.PayeeIdentity {
+		why = append(why, "payee_identity: the department would read the identity of the holders it pays")
+	}
 	typeOf := s.typeOf(ctx)
 	for _, code := range c.Types() {
 		t, ok := typeOf(code)
