@@ -36,8 +36,10 @@ func browserHarness(t *testing.T, b teststore.Backend) *harness {
 }
 
 // pageFixture gives the holder a certificate, a check-in, a grant and a
-// usage record, and returns the gateway key.
-func pageFixture(t *testing.T, h *harness) (gw, grantID string) {
+// usage record, and returns the gateway key, the grant and the key of the
+// department that issued the card (uscc2, the owner of the seeded 免申即享
+// examples).
+func pageFixture(t *testing.T, h *harness) (gw, grantID, dept string) {
 	t.Helper()
 	_, dep := h.department(uscc2)
 	_, gw = h.app("identity-gateway")
@@ -51,13 +53,19 @@ func pageFixture(t *testing.T, h *harness) (gw, grantID string) {
 		"purpose": "开立银行账户", "expires_at": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}))
 	h.must(200, h.do("GET", "/v1/certificates/"+cert["id"].(string), appKey, nil)) // a use under the grant
 	h.settle()                                                                     // and 免申即享's evaluation of the issued card
-	return gw, g["id"].(string)
+	return gw, g["id"].(string), dep
 }
 
 // loginURL mints a session and returns its login_url on the test server.
 func (h *harness) browserLoginURL(gw string) string {
 	h.t.Helper()
-	m := h.must(201, h.do("POST", "/v1/sessions", gw, map[string]any{"kind": "person", "name": "张三", "id_number": personID}))
+	return h.browserLoginURLFor(gw, "张三", personID)
+}
+
+// browserLoginURLFor is browserLoginURL for another person.
+func (h *harness) browserLoginURLFor(gw, name, idNumber string) string {
+	h.t.Helper()
+	m := h.must(201, h.do("POST", "/v1/sessions", gw, map[string]any{"kind": "person", "name": name, "id_number": idNumber}))
 	return strings.Replace(m["login_url"].(string), h.cfg.PublicURL, h.ts.URL, 1)
 }
 
@@ -162,7 +170,7 @@ func TestHolderPageShowsALiveCode(t *testing.T) {
 	for _, b := range teststore.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			h := browserHarness(t, b)
-			gw, _ := pageFixture(t, h)
+			gw, _, _ := pageFixture(t, h)
 			ctx := browsertest.Tab(t)
 			do(t, ctx, chromedp.Navigate(h.browserLoginURL(gw)))
 			waitJS(t, ctx, `location.pathname === '/me' && !!document.getElementById('qr').dataset.code && document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0`, 20*time.Second)
@@ -197,7 +205,7 @@ func TestHolderPageShowsALiveCode(t *testing.T) {
 // content, actions, accessibility, screenshots.
 func TestHolderPages(t *testing.T) {
 	h := browserHarness(t, teststore.Backends()[0])
-	gw, grantID := pageFixture(t, h)
+	gw, grantID, dept := pageFixture(t, h)
 	// A 加注件 the holder made through the API.
 	tok := h.holder(gw)
 	certID := h.must(200, h.do("GET", "/v1/me/certificates", tok, nil))["items"].([]any)[0].(map[string]any)["id"].(string)
@@ -220,8 +228,8 @@ func TestHolderPages(t *testing.T) {
 	}
 
 	text := run(t, ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	for _, want := range []string{"张*", "居民身份证", "有效", "徐汇区图书馆", "开立银行账户", "某银行", "证照 居民身份证", "用证记录", "授权用证", "场所登记", "免申即享", "不符合条件",
-		"我的加注件", "仅供某某银行上海分行办理个人贷款使用", "交给 某某银行上海分行", "用途 办理个人贷款", "有效期至", "打开打印页", "撤回"} {
+	for _, want := range []string{"张*", "居民身份证", "有效", "徐汇区图书馆", "开立银行账户", "某银行", "证照 居民身份证", "用证记录", "授权用证", "场所登记", "免申即享 评估", "不符合条件",
+		"惠民政策（免申即享）", "暂无可享受的政策", "我的加注件", "仅供某某银行上海分行办理个人贷款使用", "交给 某某银行上海分行", "用途 办理个人贷款", "有效期至", "打开打印页", "撤回"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/me does not show %q:\n%s", want, text)
 		}
@@ -292,8 +300,9 @@ func TestHolderPages(t *testing.T) {
 	if len(visible) == 0 || len(visible) > 3 {
 		t.Fatalf("elder page large actions %v, want 1 to 3", visible)
 	}
-	if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById('countdown').offsetParent !== null || document.getElementById('certs').offsetParent !== null || document.getElementById('copies').offsetParent !== null`)); shown {
-		t.Fatal("the elder page shows a countdown, the certificate list or the copies")
+	waitJS(t, ctx, `document.getElementById('elder-benefits').dataset.loaded === '1'`, 20*time.Second)
+	if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById('countdown').offsetParent !== null || document.getElementById('certs').offsetParent !== null || document.getElementById('copies').offsetParent !== null || document.getElementById('benefits').offsetParent !== null || document.getElementById('elder-benefits').offsetParent !== null`)); shown {
+		t.Fatal("the elder page shows a countdown, the certificate list, the copies or (with none offered) benefits")
 	}
 	if r := h.offline(t, screenQR(t, ctx)); r.Result != verifier.Valid {
 		t.Fatalf("elder page code: %+v", r)
@@ -359,6 +368,86 @@ func TestHolderPages(t *testing.T) {
 	waitJS(t, ctx, `document.getElementById('notice').textContent.includes('退出登录')`, 20*time.Second)
 	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me"))
 	waitJS(t, ctx, `document.getElementById('notice').textContent.includes('随申办')`, 20*time.Second)
+
+	holderPageBenefits(t, h, ctx, gw, dept)
+}
+
+// holderPageBenefits: a holder who qualifies for the seeded 高龄老人营养补贴
+// (a 居民身份证 of someone over 80 in 310117 from uscc2, the department
+// that owns the seeded examples) sees it on the 长者专版 as one large line, and on /me with
+// what it gives, its status and date and its policy's 依据 and 条件; the
+// evaluation is among the usage records; 放弃, then 确认放弃, declines it.
+func holderPageBenefits(t *testing.T, h *harness, ctx context.Context, gw, dept string) {
+	const policy = "EX-GAOLING-310117"
+	_, elder := elderID(h, dept, "M00000000001", "1940-01-01", "310117", "")
+	h.settle() // the worker evaluates the issued card
+	tok := personSession(h, elder)
+	if st := entitlementStatus(h, tok, policy); st != "offered" {
+		t.Fatalf("the elder's entitlement: %s, want offered", st)
+	}
+
+	// 长者专版 first: it shows offered entitlements only.
+	do(t, ctx, chromedp.Navigate(h.browserLoginURLFor(gw, "王老", elder)))
+	waitJS(t, ctx, `location.pathname === '/me' && !!document.getElementById('qr').dataset.code`, 20*time.Second)
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=1"))
+	waitJS(t, ctx, `document.body.classList.contains('elder') && document.getElementById('elder-benefits').dataset.loaded === '1' && !!document.getElementById('qr').dataset.code`, 20*time.Second)
+	line := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('elder-benefits').offsetParent !== null ? document.getElementById('elder-benefit-list').innerText : ''`))
+	if !strings.Contains(line, "您已自动享受：高龄老人营养补贴") || !strings.Contains(line, "每月75元起") {
+		t.Fatalf("the elder page's benefits: %q", line)
+	}
+	if px := run(t, ctx, chromedp.Evaluate[float64](`parseFloat(getComputedStyle(document.querySelector('#elder-benefit-list li')).fontSize)`)); px < 24 {
+		t.Errorf("elder benefit line font size %v px", px)
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#elder-benefits button, #elder-benefits a').length`)); n != 0 {
+		t.Errorf("the elder page offers %d actions on a benefit, want none", n)
+	}
+	noSeriousViolations(t, ctx, "/me?elder=1 (免申即享)", "color-contrast-enhanced")
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('elder-benefits').scrollIntoView({block: 'center'})`))
+	saveScreenshot(t, ctx, "me-elder-benefits.png")
+
+	// /me: the entitlement, its policy, and the evaluation's usage record.
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=0"))
+	waitJS(t, ctx, `!document.body.classList.contains('elder') && document.querySelectorAll('#benefit-list li').length === 1 && document.querySelectorAll('#usage-list li').length > 0`, 20*time.Second)
+	text := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('benefits').innerText + '\n' + document.getElementById('usage').innerText`))
+	for _, want := range []string{"惠民政策（免申即享）", "高龄老人营养补贴（示例）", "年满80周岁的户籍老人按月发放营养补贴", "每月75元起", "可享受", "已为您办理，无需申请",
+		"依据证照 居民身份证", "放弃", "免申即享 评估", "免申即享：高龄老人营养补贴（示例）", "符合条件"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/me (免申即享) does not show %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "暂无可享受的政策") {
+		t.Error("/me shows the empty state beside an entitlement")
+	}
+	// The policy's public description opens in place.
+	do(t, ctx, chromedp.Click(`#benefit-list summary`))
+	waitJS(t, ctx, `document.querySelector('#benefit-list .policy-body').innerText.includes('依据：《上海市老年人权益保障条例》') && document.querySelector('#benefit-list .policy-body').innerText.includes('条件：')`, 20*time.Second)
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('benefits').scrollIntoView({block: 'start'})`))
+	noSeriousViolations(t, ctx, "/me (免申即享)")
+	saveScreenshot(t, ctx, "me-benefits.png")
+	if text := pageText(t, ctx); strings.Contains(text, elder) {
+		t.Error("/me shows the elder's identity number")
+	}
+
+	// 放弃 asks for a second tap; the first changes nothing.
+	do(t, ctx, chromedp.Click(`#benefit-list button`))
+	waitJS(t, ctx, `document.querySelector('#benefit-list button').textContent === '确认放弃'`, 20*time.Second)
+	if st := entitlementStatus(h, tok, policy); st != "offered" {
+		t.Fatalf("after one tap on 放弃 the entitlement is %s", st)
+	}
+	noSeriousViolations(t, ctx, "/me (确认放弃)")
+	do(t, ctx, chromedp.Click(`#benefit-list button`))
+	waitJS(t, ctx, `document.querySelector('#benefit-list li .badge').textContent === '已放弃' && document.querySelectorAll('#benefit-list button').length === 0 && document.getElementById('benefit-list').innerText.includes('放弃于')`, 20*time.Second)
+	if st := entitlementStatus(h, tok, policy); st != "declined" {
+		t.Fatalf("the entitlement declined on the page is %s", st)
+	}
+	// The 长者专版 no longer lists it.
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=1"))
+	waitJS(t, ctx, `document.body.classList.contains('elder') && document.getElementById('elder-benefits').dataset.loaded === '1'`, 20*time.Second)
+	if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById('elder-benefits').offsetParent !== null`)); shown {
+		t.Error("the elder page still shows the declined benefit")
+	}
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=0"))
+	waitJS(t, ctx, `document.readyState === 'complete' && !document.body.classList.contains('elder')`, 20*time.Second)
 }
 
 // A login URL works once: opened a second time (in another browser) it signs

@@ -55,7 +55,7 @@ type Page struct {
 
 // Pages are the pages the server mounts.
 var Pages = []Page{
-	{Path: "/me", File: "me.html", Summary: "The holder page: personal code, certificates, 亮证, usage records, check-ins, grants (?elder=1: 长者专版)"},
+	{Path: "/me", File: "me.html", Summary: "The holder page: personal code, certificates, 亮证, 免申即享 entitlements, 加注件, usage records, check-ins, grants (?elder=1: 长者专版)"},
 	{Path: "/print/offline", File: "print.html", Summary: "A printable A6 card with a new offline code (the previous one stops being valid)"},
 	{Path: "/docs", File: "docs.html", Summary: "The API reference: /openapi.json rendered by Redoc (vendored, nothing from another host)", CSP: DocsCSP, StyleNonce: true},
 }

@@ -14,7 +14,10 @@
   var STATUS = { valid: '有效', suspended: '已暂扣', revoked: '已吊销', cancelled: '已注销', expired: '已过期', superseded: '已换发' };
   var COPY_STATUS = { valid: '有效', withdrawn: '已撤回', expired: '已过期', certificate_not_valid: '证照已失效' };
   var CHANNEL = { copy: '加注件', verify: '在线核验', use_code: '用证码', grant: '授权调用', 'case': '政务办件', online: '场所扫码', offline: '离线扫码', batch: '离线扫码', benefit: '免申即享' };
-  var RESULT = { success: '成功', valid: '有效', invalid: '无效', unknown: '无法确认', refused: '已拒绝', eligible: '符合条件', not_eligible: '不符合条件', withdrawn: '已撤回' };
+  var RESULT = { success: '成功', valid: '有效', invalid: '无效', unknown: '无法确认', refused: '已拒绝', eligible: '符合条件', not_eligible: '不符合条件', withdrawn: '已撤回', identity_disclosed: '已提供身份信息' };
+  // 免申即享: an entitlement's status, and the word for its date.
+  var BENEFIT_STATUS = { offered: '可享受', declined: '已放弃', withdrawn: '已停止' };
+  var BENEFIT_SINCE = { offered: '已为您办理，无需申请 · ', declined: '放弃于 ', withdrawn: '您已不再符合条件 · 停止于 ' };
 
   function notice(text) {
     var n = $('notice');
@@ -24,7 +27,7 @@
 
   function signedOut(text) {
     stopTimer();
-    ['code', 'actions', 'help', 'certs', 'copies', 'present', 'usage', 'checkins', 'grants', 'foot'].forEach(function (id) { $(id).hidden = true; });
+    ['code', 'actions', 'help', 'elder-benefits', 'certs', 'benefits', 'copies', 'present', 'usage', 'checkins', 'grants', 'foot'].forEach(function (id) { $(id).hidden = true; });
     $('name').textContent = '未登录';
     notice(text);
   }
@@ -195,12 +198,107 @@
     $('copies').hidden = false;
   }
 
+  // A 免申即享 record is either an evaluation (the policy read the holder's
+  // certificates) or the department reading the payee's identity to pay.
+  function channel(u) {
+    if (u.channel === 'benefit') return u.result === 'identity_disclosed' ? '免申即享 发放核对身份' : '免申即享 评估';
+    return CHANNEL[u.channel] || u.channel;
+  }
+
+  // 免申即享: what the holder gets without applying. An offered one can be
+  // declined, after a second tap to confirm (a later match does not offer
+  // it again); its policy's public description (依据 and 条件) opens in place.
+  function benefitLine(p) {
+    return p.name + (p.benefit && p.benefit.amount ? '（' + p.benefit.amount + '）' : '');
+  }
+
+  async function entitlements() {
+    var list = await suishen.json('GET', '/v1/me/entitlements?limit=100');
+    return list.items.slice().reverse(); // newest first
+  }
+
+  function policyDetails(code, name) {
+    var d = el('details', 'policy');
+    var s = el('summary', null, '政策依据与条件');
+    s.setAttribute('aria-label', '政策依据与条件：' + name);
+    d.appendChild(s);
+    var body = el('div', 'policy-body');
+    d.appendChild(body);
+    d.addEventListener('toggle', async function () {
+      if (!d.open || d.dataset.loaded) return;
+      d.dataset.loaded = '1';
+      try {
+        var p = await suishen.json('GET', '/v1/policies/' + encodeURIComponent(code));
+        body.appendChild(el('p', 'item-line', '依据：' + p.legal_basis));
+        (p.criteria_in_words || []).forEach(function (w) { body.appendChild(el('p', 'item-line', '条件：' + w)); });
+        if (p.example) body.appendChild(el('p', 'item-line', '示例政策：金额与口径以正式文件为准。'));
+      } catch (err) {
+        delete d.dataset.loaded;
+        body.appendChild(el('p', 'item-line', '暂时无法获取政策说明，请稍后再试。'));
+      }
+    });
+    return d;
+  }
+
+  async function loadBenefits() {
+    var items = await entitlements();
+    fill('benefit-list', 'benefit-empty', items, function (e) {
+      var p = e.policy;
+      var evidence = (e.evidence || []).map(function (v) { return certNames[v.certificate_id]; }).filter(Boolean);
+      var li = row(p.name, [
+        p.benefit ? [p.benefit.description, p.benefit.amount].filter(Boolean).join(' · ') : '',
+        (BENEFIT_SINCE[e.status] || '') + suishen.day(e.at),
+        evidence.length ? '依据证照 ' + evidence.join('、') : ''
+      ], el('span', 'badge ' + (e.status === 'offered' ? 'badge-ok' : 'badge-bad'), BENEFIT_STATUS[e.status] || e.status));
+      li.dataset.entitlement = e.id;
+      li.dataset.status = e.status;
+      li.appendChild(policyDetails(p.code, p.name));
+      if (e.status === 'offered') {
+        var acts = el('div', 'item-actions');
+        var b = el('button', 'small danger', '放弃');
+        b.type = 'button';
+        b.setAttribute('aria-label', '放弃：' + p.name);
+        b.addEventListener('click', async function () {
+          if (!b.dataset.confirm) {
+            b.dataset.confirm = '1';
+            b.textContent = '确认放弃';
+            b.setAttribute('aria-label', '确认放弃：' + p.name + '（放弃后不再为您发放，不可恢复）');
+            return;
+          }
+          b.disabled = true;
+          try {
+            await suishen.json('POST', '/v1/me/entitlements/' + encodeURIComponent(e.id) + '/decline');
+            await loadBenefits();
+          } catch (err) {
+            b.disabled = false;
+            failed(err);
+          }
+        });
+        acts.appendChild(b);
+        li.appendChild(acts);
+      }
+      return li;
+    });
+    $('benefits').hidden = false;
+  }
+
+  // 长者专版: one large line per offered entitlement, nothing to decide;
+  // no section at all when there is none.
+  async function loadElderBenefits() {
+    var items = (await entitlements()).filter(function (e) { return e.status === 'offered'; });
+    var ul = $('elder-benefit-list');
+    ul.replaceChildren();
+    items.forEach(function (e) { ul.appendChild(el('li', 'item', '您已自动享受：' + benefitLine(e.policy))); });
+    $('elder-benefits').hidden = items.length === 0;
+    $('elder-benefits').dataset.loaded = '1';
+  }
+
   async function loadUsage() {
     var list = await suishen.json('GET', '/v1/me/usage-records?limit=50');
     fill('usage-list', 'usage-empty', list.items, function (u) {
       var what = [u.item_name, u.purpose].filter(Boolean).join(' · ');
       return row(u.org || '未知单位', [
-        suishen.when(u.at) + ' · ' + (CHANNEL[u.channel] || u.channel),
+        suishen.when(u.at) + ' · ' + channel(u),
         what,
         u.certificate_id ? '证照 ' + (certNames[u.certificate_id] || u.certificate_id) : (u.code_kind ? '随申码' : '')
       ], el('span', 'badge ' + (u.result === 'success' || u.result === 'valid' || u.result === 'eligible' ? 'badge-ok' : 'badge-bad'), RESULT[u.result] || u.result));
@@ -293,9 +391,12 @@
     $('foot').hidden = false;
     if (elder) $('actions').hidden = false;
     await refreshCode();
-    if (elder) return;
-    // Certificates first: the usage records name them.
-    await loadCerts().then(function () { return Promise.all([loadCopies(), loadUsage(), loadCheckins(), loadGrants()]); }).catch(failed);
+    if (elder) {
+      await loadElderBenefits().catch(failed);
+      return;
+    }
+    // Certificates first: the usage records and entitlements name them.
+    await loadCerts().then(function () { return Promise.all([loadBenefits(), loadCopies(), loadUsage(), loadCheckins(), loadGrants()]); }).catch(failed);
   }
 
   start();
