@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -377,6 +378,7 @@ func TestHolderPages(t *testing.T) {
 // that owns the seeded examples) sees it on the 长者专版 as one large line, and on /me with
 // what it gives, its status and date and its policy's 依据 and 条件; the
 // evaluation is among the usage records; 放弃, then 确认放弃, declines it.
+// A holder whose card was revoked sees the offer 已停止, and why.
 func holderPageBenefits(t *testing.T, h *harness, ctx context.Context, gw, dept string) {
 	const policy = "EX-GAOLING-310117"
 	_, elder := elderID(h, dept, "M00000000001", "1940-01-01", "310117", "")
@@ -445,6 +447,35 @@ func holderPageBenefits(t *testing.T, h *harness, ctx context.Context, gw, dept 
 	waitJS(t, ctx, `document.body.classList.contains('elder') && document.getElementById('elder-benefits').dataset.loaded === '1'`, 20*time.Second)
 	if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById('elder-benefits').offsetParent !== null`)); shown {
 		t.Error("the elder page still shows the declined benefit")
+	}
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=0"))
+	waitJS(t, ctx, `document.readyState === 'complete' && !document.body.classList.contains('elder')`, 20*time.Second)
+
+	// Another elder whose card is revoked no longer qualifies: /me says
+	// 已停止 and why, with nothing to decline; the 长者专版 shows nothing.
+	cardID, moved := elderID(h, dept, "M00000000002", "1938-06-06", "310117", "")
+	h.settle()
+	h.must(200, h.do("POST", "/v1/certificates/"+url.PathEscape(cardID)+"/revoke", dept, map[string]any{"reason": "户籍迁出"}))
+	h.settle()
+	if st := entitlementStatus(h, personSession(h, moved), policy); st != "withdrawn" {
+		t.Fatalf("the moved elder's entitlement: %s, want withdrawn", st)
+	}
+	do(t, ctx, chromedp.Navigate(h.browserLoginURLFor(gw, "王老", moved)))
+	waitJS(t, ctx, `location.pathname === '/me' && document.querySelectorAll('#benefit-list li').length === 1`, 20*time.Second)
+	withdrawn := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('benefit-list').innerText`))
+	for _, want := range []string{"高龄老人营养补贴（示例）", "已停止", "您已不再符合条件"} {
+		if !strings.Contains(withdrawn, want) {
+			t.Errorf("/me (withdrawn) does not show %q:\n%s", want, withdrawn)
+		}
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#benefit-list button').length`)); n != 0 {
+		t.Errorf("a withdrawn entitlement offers %d buttons", n)
+	}
+	noSeriousViolations(t, ctx, "/me (已停止)")
+	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=1"))
+	waitJS(t, ctx, `document.body.classList.contains('elder') && document.getElementById('elder-benefits').dataset.loaded === '1'`, 20*time.Second)
+	if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById('elder-benefits').offsetParent !== null`)); shown {
+		t.Error("the elder page shows a withdrawn benefit")
 	}
 	do(t, ctx, chromedp.Navigate(h.ts.URL+"/me?elder=0"))
 	waitJS(t, ctx, `document.readyState === 'complete' && !document.body.classList.contains('elder')`, 20*time.Second)
