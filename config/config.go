@@ -16,6 +16,7 @@ import (
 type Config struct {
 	Addr           string        // SUISHEN_ADDR
 	MetricsAddr    string        // SUISHEN_METRICS_ADDR: a separate listener for /metrics; empty: /metrics on Addr
+	Pprof          bool          // SUISHEN_PPROF: also serve /debug/pprof/ on the metrics listener
 	DataDir        string        // SUISHEN_DATA_DIR
 	DatabaseURL    string        // SUISHEN_DATABASE_URL; empty selects embedded SQLite
 	AdminToken     string        // SUISHEN_ADMIN_TOKEN; empty: generated in embedded mode
@@ -46,6 +47,7 @@ type Var struct{ Name, Default, Meaning string }
 var Vars = []Var{
 	{"SUISHEN_ADDR", "127.0.0.1:8080", "listen address"},
 	{"SUISHEN_METRICS_ADDR", "", "separate listen address for /metrics (then not served on SUISHEN_ADDR); empty: /metrics on SUISHEN_ADDR"},
+	{"SUISHEN_PPROF", "false", "true: also serve Go's profiler (/debug/pprof/) on SUISHEN_METRICS_ADDR, which must then be set (an operator-only address; never on SUISHEN_ADDR)"},
 	{"SUISHEN_DATA_DIR", "./data", "embedded database and generated secrets"},
 	{"SUISHEN_DATABASE_URL", "", "postgres://… selects PostgreSQL; empty selects the embedded SQLite file in the data dir"},
 	{"SUISHEN_ADMIN_TOKEN", "", "admin bearer token (≥ 32 characters); unset: generated on first start, saved 0600 in the data dir"},
@@ -108,6 +110,16 @@ func Load(getenv func(string) string, overrides map[string]string) (Config, erro
 		if c.MetricsAddr == c.Addr {
 			return c, &Error{"SUISHEN_METRICS_ADDR", "must differ from SUISHEN_ADDR (leave it empty to serve /metrics there)"}
 		}
+	}
+	switch v := strings.ToLower(get("SUISHEN_PPROF")); v {
+	case "", "false", "0":
+	case "true", "1":
+		if c.MetricsAddr == "" {
+			return c, &Error{"SUISHEN_PPROF", "needs SUISHEN_METRICS_ADDR: the profiler is served on the operator's metrics listener only"}
+		}
+		c.Pprof = true
+	default:
+		return c, &Error{"SUISHEN_PPROF", fmt.Sprintf("%q is not true or false", v)}
 	}
 	c.DataDir = get("SUISHEN_DATA_DIR")
 	c.DatabaseURL = get("SUISHEN_DATABASE_URL")

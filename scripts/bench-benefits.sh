@@ -18,6 +18,8 @@ trap cleanup EXIT
 export SUISHEN_DATABASE_URL="$PG/$DB?sslmode=disable" SUISHEN_ADMIN_TOKEN=bench-admin-token-0123456789abcdef0123
 export SUISHEN_MASTER_KEY=00112233445566778899aabbccddeeff SUISHEN_ADDR=127.0.0.1:${BENCH_PORT:-18089} SUISHEN_LOG_LEVEL=warn
 export SUISHEN_REQUEST_TIMEOUT=600s
+# PROF=FILE: a 20 s CPU profile of the server during the first full match (go tool pprof FILE).
+if [ -n "${PROF:-}" ]; then export SUISHEN_METRICS_ADDR=127.0.0.1:$(( ${BENCH_PORT:-18089} + 1 )) SUISHEN_PPROF=true; fi
 go build -o "$work/suishen" ./cmd/suishen && go build -o "$work/load" ./tools/load
 "$work/suishen" serve >"$work/serve.log" 2>&1 & srv=$!
 for _ in $(seq 1 100); do curl -sf http://$SUISHEN_ADDR/readyz >/dev/null && break; sleep 0.2; done
@@ -63,6 +65,7 @@ waitmatch() { # [policy code]
 echo "== full match when the policy is created (POST /v1/policies answers at once; the match runs in the background)"
 c0=$(cpu)
 curl -s -o "$work/pol.json" -w 'create: HTTP %{http_code} in %{time_total} s\n' -X POST $S/v1/policies -H "Authorization: Bearer $DEPT" -H 'Content-Type: application/json' -d "$POL"
+[ -n "${PROF:-}" ] && { curl -s -o "$PROF" "http://$SUISHEN_METRICS_ADDR/debug/pprof/profile?seconds=20" & }
 waitmatch
 cpudiff $c0 $(cpu)
 echo "== full match again (every holder already offered)"

@@ -235,6 +235,34 @@ func TestMetricsOnSeparateListener(t *testing.T) {
 	if _, errOut, code := run(t, []string{"SUISHEN_METRICS_ADDR=nonsense", "SUISHEN_DATA_DIR=" + t.TempDir()}, "serve"); code != 2 || !strings.Contains(errOut, "SUISHEN_METRICS_ADDR") {
 		t.Fatalf("bad SUISHEN_METRICS_ADDR: %d %q", code, errOut)
 	}
+	// The profiler is off unless asked for, and only ever on this listener.
+	if res, err := http.Get("http://" + maddr + "/debug/pprof/"); err != nil || res.StatusCode != 404 {
+		t.Fatalf("/debug/pprof/ without SUISHEN_PPROF: %v %v", res, err)
+	}
+	if _, errOut, code := run(t, []string{"SUISHEN_PPROF=true", "SUISHEN_METRICS_ADDR=", "SUISHEN_DATA_DIR=" + t.TempDir()}, "serve"); code != 2 || !strings.Contains(errOut, "SUISHEN_PPROF") {
+		t.Fatalf("SUISHEN_PPROF without a metrics listener: %d %q", code, errOut)
+	}
+}
+
+// TestPprofOnTheMetricsListener: SUISHEN_PPROF=true serves Go's profiler
+// beside /metrics on the operator's listener, and never on the public one.
+func TestPprofOnTheMetricsListener(t *testing.T) {
+	maddr := freeAddr(t)
+	n := startNode(t, []string{"SUISHEN_DATA_DIR=" + t.TempDir(), "SUISHEN_ADMIN_TOKEN=", "SUISHEN_MASTER_KEY=", "SUISHEN_DATABASE_URL=",
+		"SUISHEN_METRICS_ADDR=" + maddr, "SUISHEN_PPROF=true"})
+	if st, _ := n.call("GET", "/debug/pprof/", "", nil); st != 404 {
+		t.Fatalf("the profiler on the public listener: %d", st)
+	}
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/metrics"} {
+		res, err := http.Get("http://" + maddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("%s on the metrics listener: %d", path, res.StatusCode)
+		}
+	}
 }
 
 // TestImportTellsWhatWasRejected: rejected rows are always summarised on

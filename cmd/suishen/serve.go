@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -138,7 +139,24 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	// never inside a request.
 	go srv.Regions().Run(bg, 10*time.Second)
 	if ml != nil {
-		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+		h := srv.MetricsHandler()
+		if cfg.Pprof {
+			mux := http.NewServeMux()
+			mux.Handle("/", h)
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			h = mux
+		}
+		// WriteTimeout bounds a metrics scrape; a CPU profile asks for its
+		// own duration (?seconds=N, up to 60 here).
+		wt := 30 * time.Second
+		if cfg.Pprof {
+			wt = 70 * time.Second
+		}
+		ms := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: wt}
 		go func() { _ = ms.Serve(ml) }()
 		defer ms.Close()
 		log.Info("metrics serving", "addr", ml.Addr().String())
