@@ -297,15 +297,23 @@ func TestNextChange(t *testing.T) {
 		want  time.Time // zero: nothing changes
 	}{
 		{"turns 80 next week", []Certificate{idCard("a", "1946-12-08", "310117")}, at("2026-12-08", "00:00")},
-		{"leap-day birthday", []Certificate{idCard("a", "1948-02-29", "310117")}, at("2028-02-29", "00:00")},
 		{"already 80, long-term card", []Certificate{idCard("a", "1940-01-01", "310117")}, time.Time{}},
 		{"already 80, card expires", []Certificate{func() Certificate { x := idCard("a", "1940-01-01", "310117"); x.ValidUntil = &until; return x }()}, until},
 		{"card not yet valid", []Certificate{later}, at("2026-12-20", "09:30")},
 		{"other district", []Certificate{idCard("a", "1946-12-08", "310104")}, time.Time{}},
 		{"not a date", []Certificate{idCard("a", "unknown", "310117")}, time.Time{}},
+		// Instants that change nothing are passed over: a 60-year-old's
+		// card expiring, a 79th birthday.
+		{"not eligible, card expires", []Certificate{func() Certificate { x := idCard("a", "1966-01-01", "310117"); x.ValidUntil = &until; return x }()}, time.Time{}},
+		{"turns 79 next week", []Certificate{idCard("a", "1947-12-08", "310117")}, time.Time{}},
+		// Eligible by two cards: the first one's expiry changes nothing.
+		{"two cards", []Certificate{func() Certificate { x := idCard("a", "1940-01-01", "310117"); x.ValidUntil = &until; return x }(), idCard("b", "1940-01-01", "310117")}, time.Time{}},
+		// Beyond the window: nothing now (the next full match schedules it).
+		{"turns 80 in two years", []Certificate{idCard("a", "1948-12-08", "310117")}, time.Time{}},
 	}
+	window := now.AddDate(1, 0, 0)
 	for _, cs := range cases {
-		got, ok := c.NextChange(cs.certs, now)
+		got, ok := c.NextChange(cs.certs, now, window)
 		if ok != !cs.want.IsZero() || (ok && !got.Equal(cs.want)) {
 			t.Errorf("%s: next %v %v, want %v", cs.name, got, ok, cs.want)
 			continue
@@ -319,8 +327,8 @@ func TestNextChange(t *testing.T) {
 	}
 	// 80 is a multiple of four: a 29 February birthday turns 80 on 29
 	// February (the common-year case, 1 March, is TestAgeOnTheDay's).
-	got, _ := c.NextChange([]Certificate{idCard("a", "1944-02-29", "310117")}, at("2023-06-01", "00:00"))
-	if !got.Equal(at("2024-02-29", "00:00")) {
-		t.Errorf("1944-02-29 from 2023: %v", got)
+	got, _ := c.NextChange([]Certificate{idCard("a", "1948-02-29", "310117")}, at("2027-06-01", "00:00"), at("2029-01-01", "00:00"))
+	if !got.Equal(at("2028-02-29", "00:00")) {
+		t.Errorf("1948-02-29 from 2027: %v", got)
 	}
 }

@@ -2,6 +2,7 @@ package benefits
 
 import (
 	"encoding/json"
+	"sort"
 	"strings"
 	"time"
 )
@@ -180,19 +181,23 @@ func date(v any) (time.Time, bool) {
 	return d, err == nil
 }
 
-// NextChange is the earliest instant after now at which Evaluate on the same
-// certificates may decide otherwise by the passing of time alone: a
-// certificate of the policy's types (in its areas) coming into or going out
-// of its validity period, or a holder or an enterprise reaching the age an
-// age_gte or years_since_gte rule asks for — at midnight China Standard Time
-// of the anniversary, when Evaluate's calendar date turns. ok is false when
-// time alone changes nothing. Matching schedules the holder's re-evaluation
-// for then, so that a holder who turns 80 is offered on the day and an
-// expired certificate stops qualifying on the day, with no full rescan.
-func (c *Compiled) NextChange(certs []Certificate, now time.Time) (next time.Time, ok bool) {
+// NextChange is the earliest instant after now, and before until, at which
+// Evaluate on the same certificates decides otherwise by the passing of time
+// alone: a certificate of the policy's types (in its areas) coming into or
+// going out of its validity period, or a holder or an enterprise reaching
+// the age an age_gte or years_since_gte rule asks for — at midnight China
+// Standard Time of the anniversary, when Evaluate's calendar date turns.
+// Such instants that do not change the decision (the expiry of a card that
+// qualifies nobody, a birthday short of the age) are passed over. ok is
+// false when nothing changes in (now, until). Matching schedules the
+// holder's re-evaluation for then, so that a holder who turns 80 is offered
+// on the day and one whose card expires is withdrawn on the day, with no
+// full rescan and no evaluation that could not change anything.
+func (c *Compiled) NextChange(certs []Certificate, now, until time.Time) (next time.Time, ok bool) {
+	var cand []time.Time
 	consider := func(t time.Time) {
-		if t.After(now) && (!ok || t.Before(next)) {
-			next, ok = t, true
+		if t.After(now) && t.Before(until) {
+			cand = append(cand, t)
 		}
 	}
 	today := dateIn(now)
@@ -219,5 +224,15 @@ func (c *Compiled) NextChange(certs []Certificate, now time.Time) (next time.Tim
 			}
 		}
 	}
-	return next, ok
+	if len(cand) == 0 {
+		return time.Time{}, false
+	}
+	sort.Slice(cand, func(i, j int) bool { return cand[i].Before(cand[j]) })
+	eligible := c.Evaluate(certs, now).Eligible
+	for _, t := range cand {
+		if c.Evaluate(certs, t).Eligible != eligible {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }

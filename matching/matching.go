@@ -950,7 +950,7 @@ func (s *Service) decide(pl *policy, subjects []string, certs []store.MatchCerti
 		}
 		v.read++
 		d := pl.c.Evaluate(in, runAt)
-		if next, ok := pl.c.NextChange(in, runAt); ok && next.Before(horizon) {
+		if next, ok := pl.c.NextChange(in, runAt, horizon); ok {
 			v.events = append(v.events, store.BenefitEvent{HolderSubject: sub, TypeCode: pl.rec.Types[0], CreatedAt: runAt, NotBefore: next})
 		}
 		result, certID := "not_eligible", first
