@@ -2,15 +2,14 @@
 // outside the store packages (API, key ring, end-to-end).
 //
 // PostgreSQL comes from TEST_DATABASE_URL: each Open creates a database of
-// its own and drops it when the test ends. Without TEST_DATABASE_URL the
+// its own (a copy of a migrated template, template.go) and drops it after
+// the test ends (in the background, drop.go). Without TEST_DATABASE_URL the
 // PostgreSQL half is skipped with a loud message — unless CI=true or
 // SUISHEN_REQUIRE_POSTGRES=1, when it fails, so CI can never pass without it.
 package teststore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,11 +34,16 @@ func Backends() []Backend {
 	return []Backend{{"sqlite", SQLite}, {"postgres", Postgres}}
 }
 
-// SQLite opens a migrated store in a temporary directory.
+// SQLite opens a migrated store in a temporary directory: a copy of the
+// migrated template (template.go).
 func SQLite(t testing.TB) store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "suishen.db"))
+	path := filepath.Join(t.TempDir(), "suishen.db")
+	if err := copySQLiteTemplate(path); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +59,16 @@ func RequirePostgres() bool {
 	return os.Getenv("CI") == "true" || os.Getenv("SUISHEN_REQUIRE_POSTGRES") == "1"
 }
 
-// PostgresURL creates a fresh database and returns its URL; it is dropped
-// when the test ends.
+// PostgresURL creates a fresh, empty database and returns its URL; it is
+// dropped after the test ends.
 func PostgresURL(t testing.TB) string {
+	t.Helper()
+	return postgresDatabase(t, false)
+}
+
+// postgresDatabase creates a database that is dropped when the test ends:
+// empty, or (migrated) a copy of the migrated template.
+func postgresDatabase(t testing.TB, migrated bool) string {
 	t.Helper()
 	base := os.Getenv("TEST_DATABASE_URL")
 	if base == "" {
@@ -73,25 +84,20 @@ func PostgresURL(t testing.TB) string {
 		t.Fatalf("connect to TEST_DATABASE_URL: %v", err)
 	}
 	defer admin.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "suishen_t_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	startDropper(base)
+	name := testDatabaseName()
+	if migrated {
+		tpl, err := postgresTemplate(ctx, base)
+		if err != nil {
+			t.Fatalf("PostgreSQL template: %v", err)
+		}
+		if err := createFromTemplate(ctx, admin, name, tpl); err != nil {
+			t.Fatalf("create test database from the template: %v", err)
+		}
+	} else if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Logf("drop test database %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("drop test database %s: %v", name, err)
-		}
-	})
+	t.Cleanup(func() { dropLater(base, name) }) // drop.go
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
@@ -100,11 +106,12 @@ func PostgresURL(t testing.TB) string {
 	return u.String()
 }
 
-// Postgres opens a migrated store on a fresh database.
+// Postgres opens a migrated store on a fresh database: a copy of the
+// migrated template (template.go).
 func Postgres(t testing.TB) store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, PostgresURL(t), postgres.Options{})
+	st, err := postgres.Open(ctx, postgresDatabase(t, true), postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
