@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,10 +18,59 @@ import (
 	"github.com/suishen/suishen/store/storetest"
 )
 
-// openMigrated opens a migrated store on a new file in t.TempDir.
+// templateDir holds the migrated file openMigrated copies; TestMain removes
+// it.
+var templateDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if templateDir != "" {
+		_ = os.RemoveAll(templateDir)
+	}
+	os.Exit(code)
+}
+
+// migratedTemplate migrates a file once per test binary (a second or more
+// under the race detector); openMigrated hands each test a copy. Migrating
+// itself is tested on fresh files (TestMigrate, TestFileIsPrivate, …).
+var migratedTemplate = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "suishen-sqlite-test-")
+	if err != nil {
+		return nil, err
+	}
+	templateDir = dir
+	path := filepath.Join(dir, "template.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		return nil, err
+	}
+	err = s.Migrate(context.Background())
+	// Close checkpoints the write-ahead log into the file.
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		return nil, errors.New("the migrated template still has a write-ahead log after Close")
+	}
+	return os.ReadFile(path)
+})
+
+// openMigrated opens a migrated store on a new file in t.TempDir: a copy of
+// the file migratedTemplate migrated.
 func openMigrated(t *testing.T, opts ...Option) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "suishen.db"), opts...)
+	tpl, err := migratedTemplate()
+	if err != nil {
+		t.Fatalf("migrated template: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "suishen.db")
+	if err := os.WriteFile(path, tpl, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), path, opts...)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
