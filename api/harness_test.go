@@ -73,8 +73,21 @@ func (h *harness) settle() {
 	}
 }
 
-// forEachBackend runs f against SQLite and PostgreSQL.
+// forEachBackend runs f against SQLite and PostgreSQL, the two side by side
+// (parallel subtests: each has its own store, server and clock, and f must
+// share nothing else that it changes). Other tests do not run meanwhile.
 func forEachBackend(t *testing.T, f func(t *testing.T, h *harness)) {
+	for _, b := range teststore.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			f(t, newHarness(t, b.Open(t)))
+		})
+	}
+}
+
+// forEachBackendSerial is forEachBackend one backend after the other, for
+// browser tests (two Chromiums at once are too much for a small machine).
+func forEachBackendSerial(t *testing.T, f func(t *testing.T, h *harness)) {
 	for _, b := range teststore.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			f(t, newHarness(t, b.Open(t)))

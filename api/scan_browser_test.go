@@ -220,7 +220,7 @@ func resultOf(t *testing.T, ctx context.Context) (result, subject, kind, reasons
 // reload with no network at all (the service worker serves the page, the
 // verifier and the trust bundle).
 func TestScanCameraOffline(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, h *harness) {
+	forEachBackendSerial(t, func(t *testing.T, h *harness) {
 		c, base := scanHarness(t, h)
 		_, gw := h.app("identity-gateway")
 		hol := h.holder(gw)
@@ -322,7 +322,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // once it returns — exactly once, even when the first upload's answer is
 // lost and the page sends the same scans again.
 func TestScanVenueQueue(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, h *harness) {
+	forEachBackendSerial(t, func(t *testing.T, h *harness) {
 		c, base := scanHarness(t, h)
 		_, gw := h.app("identity-gateway")
 		hol := h.holder(gw)
