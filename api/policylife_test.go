@@ -124,12 +124,12 @@ type flakyMatchStore struct {
 	fail atomic.Int64
 }
 
-func (f *flakyMatchStore) ValidCertificatesByType(ctx context.Context, typeCode, afterHolder, afterID string, limit int) ([]store.MatchCertificate, error) {
+func (f *flakyMatchStore) ValidCertificatesByType(ctx context.Context, typeCode, afterHolder, afterID string, limit int, arena *store.Arena) ([]store.MatchCertificate, error) {
 	if f.fail.Add(-1) >= 0 {
 		return nil, errors.New("injected failure")
 	}
 	f.fail.Store(0)
-	return f.Store.ValidCertificatesByType(ctx, typeCode, afterHolder, afterID, limit)
+	return f.Store.ValidCertificatesByType(ctx, typeCode, afterHolder, afterID, limit, arena)
 }
 
 // TestPolicyMatchRetry: a failed full match is retried by the background

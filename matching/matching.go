@@ -12,6 +12,7 @@
 package matching
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -821,8 +822,13 @@ func (s *Service) readPages(ctx context.Context, pl *policy, runAt time.Time, cu
 	if afterHolder != "" {
 		afterID = "\U0010FFFF"
 	}
+	// The page's documents are read into one arena, reused from page to
+	// page: decide copies out what it keeps (fields, names), and nothing
+	// of a page is reachable once its verdicts are sent.
+	var arena store.Arena
 	for {
-		page, err := s.Store.ValidCertificatesByType(ctx, driver, afterHolder, afterID, size)
+		arena.Reset()
+		page, err := s.Store.ValidCertificatesByType(ctx, driver, afterHolder, afterID, size, &arena)
 		if err != nil {
 			send(decidedPage{err: err})
 			return
@@ -922,6 +928,11 @@ func (s *Service) decide(pl *policy, subjects []string, certs []store.MatchCerti
 	i := 0
 	in := make([]benefits.Certificate, 0, 4)
 	var dec decoder
+	// IDs for the page's offers and usage records: UUIDv7 with random bits
+	// from crypto/rand, read 4 KiB at a time rather than a system call per
+	// ID.
+	rnd := bufio.NewReaderSize(rand.Reader, 4096)
+	newID := func() string { return uuid.Must(uuid.NewV7FromReader(rnd)).String() }
 	for _, sub := range subjects {
 		for i < len(certs) && certs[i].HolderSubject < sub {
 			i++
@@ -957,12 +968,12 @@ func (s *Service) decide(pl *policy, subjects []string, certs []store.MatchCerti
 		if d.Eligible {
 			result, certID = "eligible", d.Evidence[0].CertificateID
 			ev, _ := json.Marshal(d.Evidence)
-			v.offers = append(v.offers, store.Entitlement{ID: uuid.Must(uuid.NewV7()).String(), PolicyCode: pl.rec.Code,
+			v.offers = append(v.offers, store.Entitlement{ID: newID(), PolicyCode: pl.rec.Code,
 				HolderSubject: sub, MaskedName: ident.MaskName(name), Evidence: ev, UpdatedAt: runAt, EvaluatedAt: runAt})
 		} else {
 			v.others = append(v.others, sub)
 		}
-		v.records = append(v.records, store.UsageRecord{ID: uuid.Must(uuid.NewV7()).String(), HolderSubject: sub, At: runAt,
+		v.records = append(v.records, store.UsageRecord{ID: newID(), HolderSubject: sub, At: runAt,
 			Org: pl.org, OrgUSCC: pl.rec.DepartmentUSCC, ItemCode: pl.rec.Code, ItemName: pl.c.Policy.Name,
 			Purpose: purpose, CertificateID: certID, Channel: ChannelBenefit, Result: result})
 	}

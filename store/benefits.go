@@ -218,7 +218,9 @@ type BenefitQueries interface {
 
 	// ValidCertificatesByType pages through a type's valid certificates in
 	// (holder, id) order after (afterHolder, afterID).
-	ValidCertificatesByType(ctx context.Context, typeCode, afterHolder, afterID string, limit int) ([]MatchCertificate, error)
+	// The documents (JWS) are read into arena when it is not nil: they
+	// stay valid until the caller resets it.
+	ValidCertificatesByType(ctx context.Context, typeCode, afterHolder, afterID string, limit int, arena *Arena) ([]MatchCertificate, error)
 	// ValidCertificatesOf returns the holders' valid certificates of the types.
 	ValidCertificatesOf(ctx context.Context, subjects, types []string) ([]MatchCertificate, error)
 }

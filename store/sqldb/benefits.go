@@ -478,13 +478,55 @@ func scanMatch(s scanner) (store.MatchCertificate, error) {
 	return c, err
 }
 
+// scanMatchInto scans a row of matchCols with its document in arena.
+func scanMatchInto(arena *store.Arena) func(s scanner) (store.MatchCertificate, error) {
+	if arena == nil {
+		return scanMatch
+	}
+	return func(s scanner) (store.MatchCertificate, error) {
+		var c store.MatchCertificate
+		err := s.Scan(&c.ID, &c.TypeCode, &c.HolderSubject, &c.ValidFrom, &c.ValidUntil, arenaString{arena, &c.JWS})
+		return c, err
+	}
+}
+
+// arenaString scans a text column into a store.Arena: pgx hands it the
+// wire bytes (pgtype.BytesScanner), database/sql the driver's value
+// (sql.Scanner).
+type arenaString struct {
+	arena *store.Arena
+	dst   *string
+}
+
+// ScanBytes implements pgtype.BytesScanner; b is valid during the call only.
+func (a arenaString) ScanBytes(b []byte) error {
+	if b == nil {
+		return fmt.Errorf("store: a NULL document")
+	}
+	*a.dst = a.arena.String(b)
+	return nil
+}
+
+// Scan implements sql.Scanner.
+func (a arenaString) Scan(src any) error {
+	switch v := src.(type) {
+	case string:
+		*a.dst = v
+	case []byte:
+		*a.dst = a.arena.String(v)
+	default:
+		return fmt.Errorf("store: a document of type %T", src)
+	}
+	return nil
+}
+
 // ValidCertificatesByType walks a type's valid certificates in holder order
 // (the certificates_type_holder_idx partial index). The keyset condition is a
 // row-value comparison, which both databases turn into an index range: the
 // equivalent OR of two conditions made PostgreSQL filter the type's whole
 // range on every page (a 1M-certificate match never finished).
-func (q *Queries) ValidCertificatesByType(ctx context.Context, typeCode, afterHolder, afterID string, limit int) ([]store.MatchCertificate, error) {
-	out, err := list(ctx, q.db, scanMatch, `SELECT `+matchCols+` FROM certificates
+func (q *Queries) ValidCertificatesByType(ctx context.Context, typeCode, afterHolder, afterID string, limit int, arena *store.Arena) ([]store.MatchCertificate, error) {
+	out, err := list(ctx, q.db, scanMatchInto(arena), `SELECT `+matchCols+` FROM certificates
 		WHERE type_code = $1 AND status = 'valid' AND (holder_subject, id) > ($2, $3)
 		ORDER BY type_code, holder_subject, id LIMIT $4`, typeCode, afterHolder, afterID, pageLimit(limit))
 	if err != nil {

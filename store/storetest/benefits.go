@@ -102,15 +102,21 @@ func testBenefits(t *testing.T, s store.Store) {
 		ok(t, s.CreateCertificate(ctx, c), "create "+c.ID)
 	}
 	ok(t, s.ChangeCertificateStatus(ctx, store.CertificateStatusChange{ID: certs[3].ID, From: "valid", To: "revoked", At: base}), "revoke m4")
-	page, err := s.ValidCertificatesByType(ctx, "11100000000021002F001", "", "", 2)
+	page, err := s.ValidCertificatesByType(ctx, "11100000000021002F001", "", "", 2, nil)
 	ok(t, err, "by type")
 	if len(page) != 2 || page[0].HolderSubject != "sub-m1" || page[1].HolderSubject != "sub-m2" || page[0].JWS == "" {
 		t.Fatalf("by type page 1 %+v", page)
 	}
-	page, err = s.ValidCertificatesByType(ctx, "11100000000021002F001", page[1].HolderSubject, page[1].ID, 10)
+	page, err = s.ValidCertificatesByType(ctx, "11100000000021002F001", page[1].HolderSubject, page[1].ID, 10, &store.Arena{})
 	ok(t, err, "by type 2")
 	if len(page) != 1 || page[0].HolderSubject != "sub-m3" { // sub-m4 is revoked
 		t.Fatalf("by type page 2 %+v", page)
+	}
+	// Read through an arena, the document is the stored one, byte for byte.
+	for _, c := range certs {
+		if c.ID == page[0].ID && c.JWS != page[0].JWS {
+			t.Fatalf("document read into an arena:\n got  %q\n want %q", page[0].JWS, c.JWS)
+		}
 	}
 	of, err := s.ValidCertificatesOf(ctx, []string{"sub-m1", "sub-m4", "sub-none"}, []string{"11100000000021005Q001", "11100000000021002F001"})
 	ok(t, err, "of holders")
