@@ -198,6 +198,39 @@ func (p *scanner) object(each func(key []byte, escaped bool) error) error {
 	}
 }
 
+// array reads an array, calling each with the scanner at each element,
+// which each must consume.
+func (p *scanner) array(each func() error) error {
+	if p.i >= len(p.b) || p.b[p.i] != '[' {
+		return errSyntax
+	}
+	p.i++
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+		return nil
+	}
+	for {
+		p.ws()
+		if err := each(); err != nil {
+			return err
+		}
+		p.ws()
+		if p.i >= len(p.b) {
+			return errSyntax
+		}
+		switch p.b[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return nil
+		default:
+			return errSyntax
+		}
+	}
+}
+
 // firstHolderName reads the holders array: the "name" of its first element
 // when that element is an object with a string name (encoding/json decodes
 // a missing or null name as ""; any other type is an error there, and here).
@@ -205,61 +238,30 @@ func (p *scanner) firstHolderName() (string, error) {
 	if p.i < len(p.b) && p.b[p.i] == 'n' {
 		return "", p.skip() // null: no holders
 	}
-	if p.i >= len(p.b) || p.b[p.i] != '[' {
-		return "", errSyntax
-	}
-	p.i++
-	p.ws()
-	if p.i < len(p.b) && p.b[p.i] == ']' {
-		p.i++
-		return "", nil
-	}
 	name, first := "", true
-	for {
-		p.ws()
-		if p.i >= len(p.b) {
-			return "", errSyntax
-		}
+	err := p.array(func() error {
+		defer func() { first = false }()
 		switch {
-		case p.b[p.i] == '{':
-			err := p.object(func(k []byte, esc bool) error {
-				if keyOf(k, esc) == "name" {
-					if p.i < len(p.b) && p.b[p.i] == 'n' {
-						return p.skip()
-					}
-					s, err := p.str()
-					if first {
-						name = s
-					}
-					return err
+		case p.i < len(p.b) && p.b[p.i] == '{':
+			return p.object(func(k []byte, esc bool) error {
+				if keyOf(k, esc) != "name" {
+					return p.skip()
 				}
-				return p.skip()
+				if p.i < len(p.b) && p.b[p.i] == 'n' {
+					return p.skip()
+				}
+				s, err := p.str()
+				if first {
+					name = s
+				}
+				return err
 			})
-			if err != nil {
-				return "", err
-			}
-		case p.b[p.i] == 'n':
-			if err := p.skip(); err != nil {
-				return "", err
-			}
-		default:
-			return "", errSyntax // encoding/json cannot put it in a struct
+		case p.i < len(p.b) && p.b[p.i] == 'n':
+			return p.skip()
 		}
-		first = false
-		p.ws()
-		if p.i >= len(p.b) {
-			return "", errSyntax
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return name, nil
-		default:
-			return "", errSyntax
-		}
-	}
+		return errSyntax // encoding/json cannot put it in a struct
+	})
+	return name, err
 }
 
 // str reads a string value (null reads as "", as encoding/json decodes
@@ -338,31 +340,7 @@ func (p *scanner) skip() error {
 	case c == '{':
 		return p.object(func([]byte, bool) error { return p.skip() })
 	case c == '[':
-		p.i++
-		p.ws()
-		if p.i < len(p.b) && p.b[p.i] == ']' {
-			p.i++
-			return nil
-		}
-		for {
-			p.ws()
-			if err := p.skip(); err != nil {
-				return err
-			}
-			p.ws()
-			if p.i >= len(p.b) {
-				return errSyntax
-			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case ']':
-				p.i++
-				return nil
-			default:
-				return errSyntax
-			}
-		}
+		return p.array(p.skip)
 	case c == 't':
 		return p.literal("true")
 	case c == 'f':
