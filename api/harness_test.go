@@ -73,10 +73,14 @@ func (h *harness) settle() {
 	}
 }
 
-// forEachBackend runs f against SQLite and PostgreSQL, the two side by side
-// (parallel subtests: each has its own store, server and clock, and f must
-// share nothing else that it changes). Other tests do not run meanwhile.
+// forEachBackend runs f against SQLite and PostgreSQL. The test is a
+// parallel test, and its two backends run side by side: each has its own
+// store, server and clock, and f must change nothing they share (package
+// variables, the environment, files outside t.TempDir). Call it first in a
+// test, from the test's own function. Parallel tests start once the serial
+// ones (browser tests, tests of the wall clock or of faults) are done.
 func forEachBackend(t *testing.T, f func(t *testing.T, h *harness)) {
+	t.Parallel()
 	for _, b := range teststore.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
@@ -85,8 +89,9 @@ func forEachBackend(t *testing.T, f func(t *testing.T, h *harness)) {
 	}
 }
 
-// forEachBackendSerial is forEachBackend one backend after the other, for
-// browser tests (two Chromiums at once are too much for a small machine).
+// forEachBackendSerial is forEachBackend as a serial test, one backend after
+// the other, for browser tests (they share one Chromium, and pages on a busy
+// machine are slow).
 func forEachBackendSerial(t *testing.T, f func(t *testing.T, h *harness)) {
 	for _, b := range teststore.Backends() {
 		t.Run(b.Name, func(t *testing.T) {

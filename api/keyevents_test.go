@@ -162,10 +162,13 @@ func TestDepartmentTypeChangesKeepVerdicts(t *testing.T) {
 }
 
 // twoNodes starts two API servers on one database, each with its own key
-// ring, bundle and caches (as two nodes behind a load balancer).
+// ring, bundle and caches (as two nodes behind a load balancer). Like
+// forEachBackend, the test is parallel and so are its backends.
 func twoNodes(t *testing.T, f func(t *testing.T, a, b *harness)) {
+	t.Parallel()
 	for _, be := range teststore.Backends() {
 		t.Run(be.Name, func(t *testing.T) {
+			t.Parallel()
 			st := be.Open(t)
 			a := newHarness(t, st)
 			b := newHarness(t, st)
