@@ -527,3 +527,57 @@ func TestPayeeIdentity(t *testing.T) {
 		}
 	})
 }
+
+// TestPolicyPeriod: a policy offers nothing before its first day, offers to
+// everyone who qualifies on that day without anyone asking for a match, and
+// withdraws its open offers the day after its last.
+func TestPolicyPeriod(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		dept := benefitsDept(h)
+		// The harness clock: 2026-11-27 16:00 in Shanghai.
+		h.must(201, h.do("POST", "/v1/policies", dept, map[string]any{"code": "WINTER-26", "name": "冬季取暖补贴（测试）",
+			"legal_basis": "某区冬季取暖补贴办法", "holder_kind": "person", "area_codes": []string{"310117"},
+			"valid_from": "2026-11-29", "valid_until": "2026-11-30",
+			"criteria": []map[string]any{{"certificate_type": issuer.TypeResidentIDCard, "field": "birth_date", "op": "age_gte", "value": 80}},
+			"benefit":  map[string]any{"description": "一次性发放"}}))
+		_, a := elderID(h, dept, "A00000000001", "1940-03-03", "310117", "")
+		h.settle()
+		queue := func() {
+			t.Helper()
+			if err := h.bm.QueueDue(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			h.settle()
+		}
+		status := func(stage, want string) {
+			t.Helper()
+			if got := entitlementStatus(h, personSession(h, a), "WINTER-26"); got != want {
+				t.Fatalf("%s: %s, want %s", stage, got, want)
+			}
+		}
+		status("before its first day", "none")
+		h.clock.Add(32*time.Hour - time.Minute) // 2026-11-28 23:59
+		queue()
+		status("a minute before its first day", "none")
+		h.clock.Add(2 * time.Minute) // 2026-11-29 00:01
+		queue()
+		status("on its first day", "offered")
+		h.clock.Add(36 * time.Hour) // 2026-11-30 12:01, its last day
+		queue()
+		status("on its last day", "offered")
+		h.clock.Add(12 * time.Hour) // 2026-12-01 00:01
+		queue()
+		status("the day after its last", "withdrawn")
+		m := h.must(200, h.do("GET", "/v1/policies/WINTER-26", dept, nil))
+		if mv := m["match"].(map[string]any); mv["holders_read"].(float64) != 0 || mv["withdrawn"].(float64) != 1 {
+			t.Fatalf("the closing match read holders or withdrew the wrong number: %v", mv)
+		}
+		// Once closed, the worker leaves it alone.
+		before := m["matched_at"]
+		h.clock.Add(40 * 24 * time.Hour)
+		queue()
+		if after := h.must(200, h.do("GET", "/v1/policies/WINTER-26", dept, nil))["matched_at"]; after != before {
+			t.Fatalf("an ended policy was matched again: %v → %v", before, after)
+		}
+	})
+}

@@ -345,6 +345,10 @@ func (c *Compiled) Fields(code string) []string {
 	return out
 }
 
+// Period is when the policy is in force: from its first day's start, until
+// the end of its last day (nil: open-ended), in China Standard Time.
+func (c *Compiled) Period() (from time.Time, until *time.Time) { return c.validFrom, c.validUntil }
+
 // Active reports whether the policy is in force at now.
 func (c *Compiled) Active(now time.Time) bool {
 	return !now.Before(c.validFrom) && (c.validUntil == nil || now.Before(*c.validUntil))

@@ -755,7 +755,13 @@ func (s *Service) matchPages(ctx context.Context, rec store.PolicyRecord, owner 
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	pages := make(chan decidedPage, 1)
-	go s.readPages(rctx, pl, runAt, rec.Match.Cursor, pages)
+	if c.Active(runAt) {
+		go s.readPages(rctx, pl, runAt, rec.Match.Cursor, pages)
+	} else {
+		// Not in force (not yet, or no longer): nobody qualifies, nothing
+		// is read, and the end of the match withdraws every open offer.
+		close(pages)
+	}
 	for pg := range pages {
 		if pg.err != nil {
 			return pg.err
@@ -1178,7 +1184,8 @@ func (s *Service) matchLoop(ctx context.Context) {
 // current on the day; the full match bounds how far ahead they are
 // scheduled and re-reads everything once per period.
 func (s *Service) QueueDue(ctx context.Context) error {
-	cutoff := s.now().Add(-s.rematch())
+	now := s.now()
+	cutoff := now.Add(-s.rematch())
 	queued := 0
 	for after := ""; ; {
 		page, err := s.Store.ListPolicies(ctx, after, 100)
@@ -1186,7 +1193,16 @@ func (s *Service) QueueDue(ctx context.Context) error {
 			return err
 		}
 		for _, rec := range page {
-			if rec.Status != store.PolicyApproved || rec.Match.Status != store.MatchDone || rec.MatchedAt == nil || !rec.MatchedAt.Before(cutoff) {
+			if rec.Status != store.PolicyApproved || rec.Match.Status != store.MatchDone || rec.MatchedAt == nil {
+				continue
+			}
+			c, err := s.compileStored(ctx, rec)
+			if err != nil {
+				continue
+			}
+			_, until := c.Period()
+			ended := until != nil && !rec.MatchedAt.Before(*until) // matched after its end: nothing left to do
+			if !periodBoundary(c, *rec.MatchedAt, now) && (ended || !rec.MatchedAt.Before(cutoff)) {
 				continue
 			}
 			ok, err := s.Store.RequestMatch(ctx, rec.Code, s.now())
@@ -1207,6 +1223,17 @@ func (s *Service) QueueDue(ctx context.Context) error {
 		s.Kick()
 	}
 	return nil
+}
+
+// periodBoundary reports whether the policy started or ended after its last
+// full match evaluated (at matched) and by now: a policy that comes into
+// force offers to everyone who qualifies on its first day, and one that
+// ends withdraws its open offers on the day after its last (its full match
+// then reads nothing and withdraws every offer it did not renew).
+func periodBoundary(c *benefits.Compiled, matched, now time.Time) bool {
+	from, until := c.Period()
+	crossed := func(t time.Time) bool { return matched.Before(t) && !now.Before(t) }
+	return crossed(from) || (until != nil && crossed(*until))
 }
 
 // eventBatch is how many outbox events one drain transaction handles.
