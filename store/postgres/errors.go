@@ -45,6 +45,9 @@ func mapErr(err error) error {
 	case errors.As(err, &connectErr),
 		errors.As(err, &netErr),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		// A pooled connection the driver closed when the server went away
+		// (begin on it says "conn closed"): the database is unavailable.
+		errors.Is(err, pgconn.ErrConnClosed),
 		errors.Is(err, puddle.ErrClosedPool):
 		return sqldb.Classify(store.ErrUnavailable, err)
 	}

@@ -467,3 +467,14 @@ func TestReadCommittedCommitsAsynchronously(t *testing.T) {
 		t.Fatalf("InTx: synchronous_commit %s", got)
 	}
 }
+
+// TestClosedConnectionIsUnavailable: pgx reports a pooled connection it
+// closed when the server went away as "conn closed" (pgconn.ErrConnClosed,
+// wrapped); that is the database being unavailable (503 and a retry), not
+// an internal error (TestDatabaseOutageAndRecovery answered 500 so).
+func TestClosedConnectionIsUnavailable(t *testing.T) {
+	err := mapErr(fmt.Errorf("begin transaction: %w", pgconn.ErrConnClosed))
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("conn closed maps to %v", err)
+	}
+}
