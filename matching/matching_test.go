@@ -94,24 +94,6 @@ func subjectOf(i int) string {
 	return string(b)
 }
 
-// cancelAfterPages cancels ctx once n pages of a full match have committed
-// (the node "crashes": it neither finishes nor releases its lease).
-type cancelAfterPages struct {
-	store.Store
-	n      int
-	cancel context.CancelFunc
-}
-
-func (c *cancelAfterPages) InTxReadCommitted(ctx context.Context, fn func(q store.Queries) error) error {
-	err := c.Store.InTxReadCommitted(ctx, fn)
-	if err == nil {
-		if c.n--; c.n == 0 {
-			c.cancel()
-		}
-	}
-	return err
-}
-
 // TestMatchResumesAfterACrash: a node claims a full match, commits two
 // pages and dies holding its lease. Another node's worker takes the match
 // over when the lease ends and resumes after the last committed page: every
@@ -135,7 +117,7 @@ func TestMatchResumesAfterACrash(t *testing.T) {
 				t.Fatal(err)
 			}
 			crashCtx, crash := context.WithCancel(ctx)
-			a.Store = &cancelAfterPages{Store: st, n: 2, cancel: crash}
+			a.Store = &afterPages{Store: st, n: 2, then: crash} // the node "crashes": it neither finishes nor releases its lease
 			if err := a.matchPages(crashCtx, rec, "dead-node"); err == nil {
 				t.Fatal("the crashed match finished")
 			}
