@@ -32,6 +32,31 @@
     notice(text);
   }
 
+  // confirmButton is a button for an action that cannot be undone: the
+  // first tap turns it into 确认<verb> (its label says what cannot be
+  // undone), the second runs act.
+  function confirmButton(verb, what, warning, act) {
+    var b = el('button', 'small danger', verb);
+    b.type = 'button';
+    b.setAttribute('aria-label', verb + '：' + what);
+    b.addEventListener('click', async function () {
+      if (!b.dataset.confirm) {
+        b.dataset.confirm = '1';
+        b.textContent = '确认' + verb;
+        b.setAttribute('aria-label', '确认' + verb + '：' + what + '（' + warning + '）');
+        return;
+      }
+      b.disabled = true;
+      try {
+        await act();
+      } catch (err) {
+        b.disabled = false;
+        failed(err);
+      }
+    });
+    return b;
+  }
+
   function failed(err) {
     if (err instanceof suishen.ApiError && err.status === 401) {
       signedOut('登录已失效，请从随申办应用重新进入。');
@@ -171,26 +196,10 @@
         acts.appendChild(a);
       }
       if (c.withdrawable) {
-        var b = el('button', 'small danger', '撤回');
-        b.type = 'button';
-        b.setAttribute('aria-label', '撤回：' + c.annotation);
-        b.addEventListener('click', async function () {
-          if (!b.dataset.confirm) {
-            b.dataset.confirm = '1';
-            b.textContent = '确认撤回';
-            b.setAttribute('aria-label', '确认撤回：' + c.annotation + '（撤回后不可恢复）');
-            return;
-          }
-          b.disabled = true;
-          try {
-            await suishen.json('DELETE', '/v1/me/copies/' + encodeURIComponent(c.id));
-            await Promise.all([loadCopies(), loadUsage()]);
-          } catch (err) {
-            b.disabled = false;
-            failed(err);
-          }
-        });
-        acts.appendChild(b);
+        acts.appendChild(confirmButton('撤回', c.annotation, '撤回后不可恢复', async function () {
+          await suishen.json('DELETE', '/v1/me/copies/' + encodeURIComponent(c.id));
+          await Promise.all([loadCopies(), loadUsage()]);
+        }));
       }
       if (acts.childNodes.length) li.appendChild(acts);
       return li;
@@ -255,26 +264,10 @@
       li.appendChild(policyDetails(p.code, p.name));
       if (e.status === 'offered') {
         var acts = el('div', 'item-actions');
-        var b = el('button', 'small danger', '放弃');
-        b.type = 'button';
-        b.setAttribute('aria-label', '放弃：' + p.name);
-        b.addEventListener('click', async function () {
-          if (!b.dataset.confirm) {
-            b.dataset.confirm = '1';
-            b.textContent = '确认放弃';
-            b.setAttribute('aria-label', '确认放弃：' + p.name + '（放弃后不再为您发放，不可恢复）');
-            return;
-          }
-          b.disabled = true;
-          try {
-            await suishen.json('POST', '/v1/me/entitlements/' + encodeURIComponent(e.id) + '/decline');
-            await loadBenefits();
-          } catch (err) {
-            b.disabled = false;
-            failed(err);
-          }
-        });
-        acts.appendChild(b);
+        acts.appendChild(confirmButton('放弃', p.name, '放弃后不再为您发放，不可恢复', async function () {
+          await suishen.json('POST', '/v1/me/entitlements/' + encodeURIComponent(e.id) + '/decline');
+          await loadBenefits();
+        }));
         li.appendChild(acts);
       }
       return li;
