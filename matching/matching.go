@@ -934,10 +934,11 @@ func (s *Service) decide(pl *policy, subjects []string, certs []store.MatchCerti
 	i := 0
 	in := make([]benefits.Certificate, 0, 4)
 	var dec decoder
-	// IDs for the page's offers and usage records: UUIDv7 with random bits
-	// from crypto/rand, read 4 KiB at a time rather than a system call per
-	// ID.
-	rnd := bufio.NewReaderSize(rand.Reader, 4096)
+	// IDs for the offers and usage records: UUIDv7 with random bits from
+	// crypto/rand, read in one block for the holders at hand (16 bytes an
+	// ID, at most two IDs a holder; at most 4 KiB at a time) rather than a
+	// system call per ID — and not 4 KiB for an outbox event's one holder.
+	rnd := bufio.NewReaderSize(rand.Reader, min(4096, 32*len(subjects)))
 	newID := func() string { return uuid.Must(uuid.NewV7FromReader(rnd)).String() }
 	for _, sub := range subjects {
 		for i < len(certs) && certs[i].HolderSubject < sub {
